@@ -1,0 +1,320 @@
+"""actnet's one entry point. `nox` runs every test session; `nox -l` lists them all.
+
+Every package is tested from its built wheel, in a fresh virtual environment that
+holds only that wheel, the wheels of the actnet layers it declares, its declared
+third-party dependencies and the test tools: that is what enforces the layer chain.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tomllib
+from pathlib import Path
+
+import nox
+from packaging.requirements import Requirement
+
+ROOT = Path(__file__).parent
+PACKAGES = ROOT / "packages"
+TESTING = ROOT / "testing"
+LAYERS = ("mem", "device", "ndarray", "tensor", "neuron", "nn", "util")
+WHEEL_DIR = ROOT / ".nox" / "_wheels"
+ENV_UNSET_FOR_BENCH = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+nox.options.default_venv_backend = "venv"
+nox.options.error_on_missing_interpreters = True
+nox.options.sessions = [
+    *(f"tests-{layer}" for layer in LAYERS),
+    "lowest",
+    "typecheck",
+    "lint",
+    "layering",
+    "build",
+    "demo",
+]
+
+
+# --------------------------------------------------------------------- helpers
+def _pyproject(layer: str) -> dict:
+    with open(PACKAGES / f"actnet-{layer}" / "pyproject.toml", "rb") as f:
+        return tomllib.load(f)
+
+
+def _requirements(layer: str) -> list[Requirement]:
+    return [
+        Requirement(r) for r in _pyproject(layer)["project"].get("dependencies", [])
+    ]
+
+
+def _actnet_layers(layer: str) -> list[str]:
+    """The actnet layers `layer` needs installed: its declared ones, transitively,
+    lowest first."""
+    found: list[str] = []
+    for req in _requirements(layer):
+        if req.name.startswith("actnet-"):
+            below = req.name.removeprefix("actnet-")
+            found += [x for x in (*_actnet_layers(below), below) if x not in found]
+    return found
+
+
+_built: dict[str, Path] = {}
+
+
+def _wheel(session: nox.Session, layer: str) -> Path:
+    """Build `layer`'s wheel once per nox run and return its path."""
+    if layer not in _built:
+        out = WHEEL_DIR / layer
+        shutil.rmtree(out, ignore_errors=True)
+        session.run(
+            "python",
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--wheel-dir",
+            str(out),
+            str(PACKAGES / f"actnet-{layer}"),
+        )
+        (wheel,) = out.glob("*.whl")
+        _built[layer] = wheel
+    return _built[layer]
+
+
+def _install(
+    session: nox.Session,
+    layer: str,
+    *extra: str,
+    with_self: bool = True,
+    constraints: Path | None = None,
+) -> None:
+    """Install `layer` (unless `with_self` is false) and the layers it declares from
+    wheels, their declared dependencies, and `extra` requirement arguments."""
+    layers = _actnet_layers(layer) + ([layer] if with_self else [])
+    wheels = [str(_wheel(session, x)) for x in layers]
+    args = [*wheels, *extra]
+    if constraints is not None:
+        args += ["--constraint", str(constraints)]
+    if args:
+        session.install(*args)
+
+
+def _run_tests(
+    session: nox.Session, layer: str, constraints: Path | None = None
+) -> None:
+    _install(
+        session,
+        layer,
+        "-r",
+        str(TESTING / "requirements-test.txt"),
+        constraints=constraints,
+    )
+    session.chdir(PACKAGES / f"actnet-{layer}")
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        *session.posargs,
+        env={"ACTNET_COUNT_OPERATIONS": "1"},
+    )
+
+
+# ----------------------------------------------------------------- test sessions
+@nox.session(name="tests-mem")
+def tests_mem(session: nox.Session) -> None:
+    """actnet-mem's tests, with nothing else installed."""
+    _run_tests(session, "mem")
+
+
+@nox.session(name="tests-device")
+def tests_device(session: nox.Session) -> None:
+    _run_tests(session, "device")
+
+
+@nox.session(name="tests-ndarray")
+def tests_ndarray(session: nox.Session) -> None:
+    _run_tests(session, "ndarray")
+
+
+@nox.session(name="tests-tensor")
+def tests_tensor(session: nox.Session) -> None:
+    _run_tests(session, "tensor")
+
+
+@nox.session(name="tests-neuron")
+def tests_neuron(session: nox.Session) -> None:
+    _run_tests(session, "neuron")
+
+
+@nox.session(name="tests-nn")
+def tests_nn(session: nox.Session) -> None:
+    _run_tests(session, "nn")
+
+
+@nox.session(name="tests-util")
+def tests_util(session: nox.Session) -> None:
+    _run_tests(session, "util")
+
+
+def _fresh_env(session: nox.Session, name: str) -> Path:
+    """A virtual environment of its own inside the session's, for one package."""
+    location = Path(session.virtualenv.location) / "per-package" / name
+    session.run("python", "-m", "venv", "--clear", str(location), silent=True)
+    return location / "bin" / "python"
+
+
+def _check_lowest_constraints() -> None:
+    """Every third-party lower bound a package declares is pinned in the constraints."""
+    pinned: dict[str, str] = {}
+    for line in (TESTING / "constraints-lowest.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            req = Requirement(line)
+            (spec,) = req.specifier
+            pinned[req.name.lower()] = spec.version
+    missing = []
+    for layer in LAYERS:
+        for req in _requirements(layer):
+            if req.name.startswith("actnet-"):
+                continue
+            lower = [
+                s.version for s in req.specifier if s.operator in (">=", "==", "~=")
+            ]
+            if not lower:
+                missing.append(f"actnet-{layer}: {req} declares no lower bound")
+            elif pinned.get(req.name.lower()) != lower[0]:
+                missing.append(f"actnet-{layer}: {req} needs '{req.name}=={lower[0]}'")
+    if missing:
+        raise SystemExit(
+            "testing/constraints-lowest.txt is out of date:\n" + "\n".join(missing)
+        )
+
+
+@nox.session
+def lowest(session: nox.Session) -> None:
+    """Each package's tests with every dependency at its declared lower bound."""
+    _check_lowest_constraints()
+    constraints = TESTING / "constraints-lowest.txt"
+    for layer in LAYERS:
+        python = _fresh_env(session, layer)
+        wheels = [str(_wheel(session, x)) for x in (*_actnet_layers(layer), layer)]
+        session.run(
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            *wheels,
+            "-r",
+            str(TESTING / "requirements-test.txt"),
+            "--constraint",
+            str(constraints),
+            external=True,
+        )
+        session.run(
+            str(python),
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            str(PACKAGES / f"actnet-{layer}" / "tests"),
+            "--rootdir",
+            str(PACKAGES / f"actnet-{layer}"),
+            external=True,
+            env={"HYPOTHESIS_PROFILE": "dev"},
+        )
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on each package's src, each in its own environment holding only
+    the layers that package declares."""
+    for layer in LAYERS:
+        python = _fresh_env(session, layer)
+        wheels = [str(_wheel(session, x)) for x in _actnet_layers(layer)]
+        session.run(
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            *wheels,
+            "-r",
+            str(TESTING / "requirements-typecheck.txt"),
+            external=True,
+        )
+        session.chdir(PACKAGES / f"actnet-{layer}" / "src")
+        session.run(
+            str(python),
+            "-m",
+            "mypy",
+            "--strict",
+            "--no-incremental",
+            "-p",
+            f"actnet.{layer}",
+            external=True,
+        )
+        session.chdir(ROOT)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff: lint and formatting of everything."""
+    session.install("-r", str(TESTING / "requirements-lint.txt"))
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def layering(session: nox.Session) -> None:
+    """The layer chain: no upward, undeclared or function-local import of actnet."""
+    session.install("-r", str(TESTING / "requirements-test.txt"))
+    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", "-q", "ci/tests")
+    session.run("python", "ci/layering.py", str(PACKAGES))
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """Wheels and sdists of all seven packages in dist/, checked for the namespace."""
+    session.install("build==1.6.1")
+    dist = ROOT / "dist"
+    shutil.rmtree(dist, ignore_errors=True)
+    for layer in LAYERS:
+        session.run(
+            "python",
+            "-m",
+            "build",
+            "--sdist",
+            "--wheel",
+            "--outdir",
+            str(dist),
+            str(PACKAGES / f"actnet-{layer}"),
+            silent=True,
+        )
+    session.run("python", "ci/check_dist.py", str(dist), *LAYERS)
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """The README's demo command, in a fresh environment."""
+    session.install("./packages/actnet-mem")
+    session.run("python", "-m", "actnet.mem.demo")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks against their peers, with OpenBLAS left to pick its own kernels."""
+    _install(session, "mem")
+    unset = [arg for name in ENV_UNSET_FOR_BENCH for arg in ("-u", name)]
+    for script in ("bench_mem.py",):
+        session.run(
+            "env",
+            *unset,
+            "python",
+            str(ROOT / "benchmarks" / script),
+            *session.posargs,
+            external=True,
+        )

@@ -1,0 +1,14 @@
+from importlib.metadata import requires, version
+
+import actnet.device
+import actnet.mem
+
+
+def test_version_matches_the_installed_distribution() -> None:
+    assert actnet.device.__version__ == version("actnet-device")
+
+
+def test_the_layer_below_is_declared_and_installed() -> None:
+    declared = requires("actnet-device") or []
+    assert any(r.startswith("actnet-mem") for r in declared)
+    assert actnet.mem.__version__ == version("actnet-mem")

@@ -1,0 +1,562 @@
+"""The memory shadow: an allocator of offsets in segments it never touches.
+
+The allocator only does arithmetic on (segment, offset, size). The memory itself
+(a NumPy byte arena, one CUDA allocation, a file, nothing at all) belongs to
+whoever passes the `grow` and `release` callbacks. Words and policies follow
+CuPy's `cupy/cuda/memory.pyx`: `malloc`/`free`/`free_all_blocks`,
+`used_bytes`/`free_bytes`/`total_bytes`, `set_limit`, one `_round_size`; on out
+of memory, release empty segments, retry once, then raise.
+
+Placement is best fit over exact-size free lists: every size is a multiple of
+the alignment, so each distinct free size is its own size class, and the
+smallest class that fits (found by bisection over the sorted non-empty classes)
+gives the best fit. A chunk larger than the request is split; a freed block is
+coalesced with both free neighbours.
+
+Internally each segment gets a base address in one virtual address space, with
+a gap of one alignment unit between segments, so free chunks are keyed by plain
+integers and never coalesce across segments.
+"""
+
+from __future__ import annotations
+
+import threading
+from bisect import bisect_left, insort
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any, Final, NoReturn, Self
+
+DEFAULT_ALIGNMENT: Final = 256
+DEFAULT_SEGMENT_SIZE: Final = 2 << 20  # 2 MiB, PyTorch's segment size for small blocks
+
+
+class OutOfMemoryError(MemoryError):
+    """The limit was reached or `grow` refused, even after releasing empty segments.
+
+    Every attribute is an exact byte count (`limit` is None when there is none).
+    """
+
+    def __init__(
+        self,
+        *,
+        requested: int,
+        rounded: int,
+        used: int,
+        reserved: int,
+        limit: int | None,
+        largest_free_block: int,
+        where: str | None = None,
+        reason: str = "",
+    ) -> None:
+        self.requested = requested
+        self.rounded = rounded
+        self.used = used
+        self.reserved = reserved
+        self.free = reserved - used
+        self.limit = limit
+        self.largest_free_block = largest_free_block
+        self.where = where
+        limit_text = "no limit" if limit is None else f"limit {limit} bytes"
+        prefix = f"{where}: " if where else ""
+        suffix = f" ({reason})" if reason else ""
+        super().__init__(
+            f"{prefix}out of memory: cannot allocate {requested} bytes "
+            f"(rounded to {rounded}); used {used} bytes, reserved {reserved} bytes, "
+            f"free {self.free} bytes, {limit_text}, "
+            f"largest free block {largest_free_block} bytes{suffix}"
+        )
+
+
+class InvalidBlockError(ValueError):
+    """`free` was given a block that is not live in this allocator: a double free,
+    a block of another allocator, or a block of a segment that was released."""
+
+
+class _Segment:
+    """One segment's record. Its fields are written only under the owner's lock."""
+
+    __slots__ = ("base", "id", "owner", "released", "size")
+
+    def __init__(self, id: Hashable, base: int, size: int, owner: Allocator) -> None:
+        self.id = id
+        self.base = base  # address of offset 0 in the allocator's virtual space
+        self.size = size
+        self.owner = owner
+        self.released = False
+
+
+class Block(tuple[Hashable, int, int, Any, _Segment]):
+    """A live allocation: `segment`, `offset`, `size` (rounded, ≥ the request), `info`.
+
+    Immutable, and hashable by identity: a later block at the same offset is a
+    different block, which is what lets `free` recognise a double free.
+    Blocks come only from `Allocator.malloc`.
+    """
+
+    __slots__ = ()
+    __hash__ = object.__hash__
+    __eq__ = object.__eq__  # identity, not tuple equality
+    __ne__ = object.__ne__
+
+    def __new__(cls, *args: object) -> Self:
+        raise TypeError("Block cannot be created directly; use Allocator.malloc")
+
+    @property
+    def segment(self) -> Hashable:
+        return self[0]
+
+    @property
+    def offset(self) -> int:
+        return self[1]
+
+    @property
+    def size(self) -> int:
+        return self[2]
+
+    @property
+    def info(self) -> Any:
+        return self[3]
+
+    def __copy__(self) -> Block:
+        return self  # immutable, and its identity is what it means
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Block:
+        return self
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError(
+            "a Block is part of its allocator's state and cannot be pickled"
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"Block(segment={self[0]!r}, offset={self[1]}, size={self[2]}, "
+            f"info={self[3]!r})"
+        )
+
+
+@dataclass(frozen=True)
+class AllocatorStats:
+    """A consistent snapshot of an allocator's numbers, all in bytes or counts."""
+
+    used_bytes: int  # sum of the live blocks' sizes
+    free_bytes: int  # total_bytes - used_bytes
+    total_bytes: int  # reserved: the sum of all segments' sizes
+    peak_bytes: int  # peak of used_bytes since creation or reset_peak()
+    peak_total_bytes: int  # peak of total_bytes since creation or reset_peak()
+    largest_free_block: int
+    limit: int | None
+    segments: int
+    live_blocks: int
+    free_blocks: int  # free chunks (maximal runs of free bytes)
+    fragmentation: float  # 1 - largest_free_block / free_bytes (0.0 when nothing free)
+    malloc_count: int
+    free_count: int
+
+
+@dataclass(frozen=True)
+class SegmentInfo:
+    """One segment as `Allocator.segments()` describes it."""
+
+    segment: Hashable
+    size: int
+    used_bytes: int
+    live_blocks: int
+    largest_free_block: int
+
+
+class _Refused(Exception):
+    """Internal: a new segment could not be obtained (limit, or `grow` raised)."""
+
+    def __init__(self, reason: str, cause: BaseException | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.cause = cause
+
+
+def _check_size(name: str, value: object, *, allow_none: bool = False) -> None:
+    if value is None and allow_none:
+        return
+    if not isinstance(value, int) or isinstance(value, bool):
+        expected = "an int or None" if allow_none else "an int"
+        raise TypeError(f"{name} must be {expected}, got {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+
+
+class Allocator:
+    """Best-fit allocator of aligned offsets in growable segments.
+
+    >>> a = Allocator(alignment=256, segment_size=4096)
+    >>> b = a.malloc(100, info="weights")
+    >>> (b.segment, b.offset, b.size, a.used_bytes(), a.total_bytes())
+    (0, 0, 256, 256, 4096)
+    >>> a.free(b)
+    >>> a.used_bytes()
+    0
+
+    `grow(nbytes) -> segment_id` is called for a new segment of exactly `nbytes`
+    (at least the request, at least `segment_size` unless the limit forbids); the
+    id is any hashable value, unique among live segments; the callback raises to
+    refuse. Without `grow`, segments get the ids 0, 1, 2, ...
+    `release(segment_id)` is called when an empty segment is given back.
+
+    Thread-safe: one lock guards every mutable field (all the `_`-prefixed
+    attributes assigned in `__init__` except the constants `_alignment`,
+    `_mask`, `_segment_size`, `_grow`, `_release` and `_name`).
+    """
+
+    def __init__(
+        self,
+        *,
+        alignment: int = DEFAULT_ALIGNMENT,
+        segment_size: int = DEFAULT_SEGMENT_SIZE,
+        grow: Callable[[int], Hashable] | None = None,
+        release: Callable[[Any], object] | None = None,
+        limit: int | None = None,
+        name: str | None = None,
+    ) -> None:
+        _check_size("alignment", alignment)
+        if alignment == 0 or alignment & (alignment - 1):
+            raise ValueError(f"alignment must be a power of two, got {alignment}")
+        _check_size("segment_size", segment_size)
+        if segment_size == 0:
+            raise ValueError("segment_size must be > 0, got 0")
+        _check_size("limit", limit, allow_none=True)
+        if grow is not None and not callable(grow):
+            raise TypeError(f"grow must be callable or None, got {type(grow).__name__}")
+        if release is not None and not callable(release):
+            raise TypeError(
+                f"release must be callable or None, got {type(release).__name__}"
+            )
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"name must be a str or None, got {type(name).__name__}")
+        # Constants (read without the lock).
+        self._alignment = alignment
+        self._mask = alignment - 1
+        self._segment_size = -(-segment_size // alignment) * alignment
+        self._grow = grow
+        self._release = release
+        self._name = name
+        # Everything below is guarded by _lock.
+        self._lock = threading.Lock()
+        self._limit = limit
+        self._segments: dict[Hashable, _Segment] = {}
+        self._next_base = 0
+        self._next_virtual_id = 0
+        self._bins: dict[int, dict[int, _Segment]] = {}  # size -> {address: segment}
+        self._sizes: list[int] = []  # sorted sizes of the non-empty bins
+        self._free_start: dict[int, int] = {}  # free chunk start address -> size
+        self._free_end: dict[int, int] = {}  # free chunk end address -> start address
+        self._live: set[Block] = set()
+        self._used = 0
+        self._peak = 0
+        self._reserved = 0
+        self._peak_reserved = 0
+        self._malloc_count = 0
+        self._free_count = 0
+
+    # ------------------------------------------------------------------ public API
+    @property
+    def alignment(self) -> int:
+        return self._alignment
+
+    @property
+    def segment_size(self) -> int:
+        return self._segment_size
+
+    @property
+    def name(self) -> str | None:
+        return self._name
+
+    def malloc(self, nbytes: int, info: Any = None) -> Block:
+        """Reserve at least `nbytes` (0 included) and return the block.
+
+        Raises `OutOfMemoryError` when no segment has room and a new one cannot
+        be had, after releasing empty segments and retrying once.
+        """
+        if type(nbytes) is not int:
+            _check_size("nbytes", nbytes)
+        if nbytes <= 0:
+            if nbytes < 0:
+                raise ValueError(f"nbytes must be >= 0, got {nbytes}")
+            size = self._alignment  # even 0 bytes get a distinct block
+        else:
+            size = (nbytes + self._mask) & ~self._mask
+        with self._lock:
+            sizes = self._sizes
+            i = bisect_left(sizes, size)
+            if i == len(sizes):
+                self._add_segment_or_raise(size, nbytes)
+                i = bisect_left(sizes, size)
+            # Best fit: the smallest free size that holds the request.
+            chunk_size = sizes[i]
+            chunks = self._bins[chunk_size]
+            address, seg = chunks.popitem()  # the most recently freed of that size
+            if not chunks:
+                del self._bins[chunk_size]
+                del sizes[i]
+            del self._free_start[address]
+            del self._free_end[address + chunk_size]
+            if chunk_size > size:
+                self._insert_free(address + size, chunk_size - size, seg)
+            block = tuple.__new__(Block, (seg.id, address - seg.base, size, info, seg))
+            self._live.add(block)
+            self._malloc_count += 1
+            used = self._used + size
+            self._used = used
+            self._peak = max(self._peak, used)
+            return block
+
+    def free(self, block: Block) -> None:
+        """Give `block` back; it is coalesced with its free neighbours.
+
+        A double free, a foreign block or a block of a released segment raises
+        `InvalidBlockError` and changes nothing.
+        """
+        if type(block) is not Block:
+            raise TypeError(
+                f"block must be a Block returned by Allocator.malloc, "
+                f"got {type(block).__name__}"
+            )
+        with self._lock:
+            try:
+                self._live.remove(block)
+            except KeyError:
+                self._raise_invalid(block)
+            seg = block[4]
+            size = block[2]
+            self._used -= size
+            self._free_count += 1
+            address = seg.base + block[1]
+            bins = self._bins
+            free_start = self._free_start
+            free_end = self._free_end
+            # Coalesce with the free chunk ending here and the one starting after.
+            left = free_end.pop(address, None)
+            if left is not None:
+                left_size = free_start.pop(left)
+                chunks = bins[left_size]
+                del chunks[left]
+                if not chunks:
+                    del bins[left_size]
+                    del self._sizes[bisect_left(self._sizes, left_size)]
+                size += left_size
+                address = left
+            end = address + size
+            right_size = free_start.pop(end, None)
+            if right_size is not None:
+                del free_end[end + right_size]
+                chunks = bins[right_size]
+                del chunks[end]
+                if not chunks:
+                    del bins[right_size]
+                    del self._sizes[bisect_left(self._sizes, right_size)]
+                size += right_size
+                end += right_size
+            free_start[address] = size
+            free_end[end] = address
+            same_size = bins.get(size)
+            if same_size is None:
+                bins[size] = {address: seg}
+                insort(self._sizes, size)
+            else:
+                same_size[address] = seg
+
+    def used_bytes(self) -> int:
+        return self._used
+
+    def free_bytes(self) -> int:
+        with self._lock:
+            return self._reserved - self._used
+
+    def total_bytes(self) -> int:
+        return self._reserved
+
+    def peak_bytes(self) -> int:
+        return self._peak
+
+    def peak_total_bytes(self) -> int:
+        return self._peak_reserved
+
+    def reset_peak(self) -> None:
+        """Restart both peaks from the current used and reserved bytes."""
+        with self._lock:
+            self._peak = self._used
+            self._peak_reserved = self._reserved
+
+    def largest_free_block(self) -> int:
+        with self._lock:
+            return self._sizes[-1] if self._sizes else 0
+
+    @property
+    def limit(self) -> int | None:
+        return self._limit
+
+    def set_limit(self, nbytes: int | None) -> None:
+        """Cap the reserved bytes (None: no cap). Segments already reserved stay;
+        a lower cap only stops growth until enough is released."""
+        _check_size("nbytes", nbytes, allow_none=True)
+        with self._lock:
+            self._limit = nbytes
+
+    def free_all_blocks(self) -> int:
+        """Release every segment that holds no live block; return the bytes released."""
+        with self._lock:
+            return self._release_empty_segments()
+
+    def blocks(self) -> list[Block]:
+        """The live blocks, in address order (segment by segment)."""
+        with self._lock:
+            return sorted(self._live, key=_block_address)
+
+    def segments(self) -> list[SegmentInfo]:
+        """Every reserved segment with its usage, in the order they were obtained."""
+        with self._lock:
+            used: dict[int, int] = {}
+            count: dict[int, int] = {}
+            for block in self._live:
+                base = block[4].base
+                used[base] = used.get(base, 0) + block[2]
+                count[base] = count.get(base, 0) + 1
+            largest: dict[int, int] = {}
+            for size, chunks in self._bins.items():
+                for seg in chunks.values():
+                    if size > largest.get(seg.base, 0):
+                        largest[seg.base] = size
+            return [
+                SegmentInfo(
+                    segment=seg.id,
+                    size=seg.size,
+                    used_bytes=used.get(seg.base, 0),
+                    live_blocks=count.get(seg.base, 0),
+                    largest_free_block=largest.get(seg.base, 0),
+                )
+                for seg in self._segments.values()
+            ]
+
+    def stats(self) -> AllocatorStats:
+        with self._lock:
+            free = self._reserved - self._used
+            largest = self._sizes[-1] if self._sizes else 0
+            return AllocatorStats(
+                used_bytes=self._used,
+                free_bytes=free,
+                total_bytes=self._reserved,
+                peak_bytes=self._peak,
+                peak_total_bytes=self._peak_reserved,
+                largest_free_block=largest,
+                limit=self._limit,
+                segments=len(self._segments),
+                live_blocks=len(self._live),
+                free_blocks=len(self._free_start),
+                fragmentation=1.0 - largest / free if free else 0.0,
+                malloc_count=self._malloc_count,
+                free_count=self._free_count,
+            )
+
+    def __repr__(self) -> str:
+        name = f"{self._name!r}, " if self._name else ""
+        return (
+            f"Allocator({name}used={self._used}, reserved={self._reserved}, "
+            f"segments={len(self._segments)}, live_blocks={len(self._live)})"
+        )
+
+    # ------------------------------------------------------------------ internals
+    def _insert_free(self, address: int, size: int, seg: _Segment) -> None:
+        self._free_start[address] = size
+        self._free_end[address + size] = address
+        chunks = self._bins.get(size)
+        if chunks is None:
+            self._bins[size] = {address: seg}
+            insort(self._sizes, size)
+        else:
+            chunks[address] = seg
+
+    def _remove_free(self, address: int, size: int) -> None:
+        chunks = self._bins[size]
+        del chunks[address]
+        if not chunks:
+            del self._bins[size]
+            del self._sizes[bisect_left(self._sizes, size)]
+        del self._free_start[address]
+        del self._free_end[address + size]
+
+    def _add_segment_or_raise(self, size: int, requested: int) -> None:
+        # Give back empty segments before taking a new one: a run whose request
+        # sizes drift (batch sizes, sequence lengths) would otherwise keep
+        # reserving segments shaped for its earlier requests.
+        self._release_empty_segments()
+        try:
+            self._add_segment(size)
+            return
+        except _Refused:
+            self._release_empty_segments()
+        try:
+            self._add_segment(size)
+        except _Refused as refused:
+            raise OutOfMemoryError(
+                requested=requested,
+                rounded=size,
+                used=self._used,
+                reserved=self._reserved,
+                limit=self._limit,
+                largest_free_block=self._sizes[-1] if self._sizes else 0,
+                where=self._name,
+                reason=refused.reason,
+            ) from refused.cause
+
+    def _add_segment(self, size: int) -> None:
+        seg_size = max(self._segment_size, size)
+        if self._limit is not None:
+            room = (self._limit - self._reserved) & ~self._mask
+            if room < size:
+                raise _Refused(f"the limit leaves room for {max(room, 0)} more bytes")
+            seg_size = min(seg_size, room)
+        if self._grow is None:
+            seg_id: Hashable = self._next_virtual_id
+            self._next_virtual_id += 1
+        else:
+            try:
+                seg_id = self._grow(seg_size)
+            except Exception as exc:  # the callback refuses by raising anything
+                raise _Refused(f"grow({seg_size}) raised {exc!r}", exc) from exc
+            if seg_id in self._segments:
+                raise RuntimeError(
+                    f"grow({seg_size}) returned segment id {seg_id!r}, "
+                    f"which is already in use"
+                )
+        seg = _Segment(seg_id, self._next_base, seg_size, self)
+        self._next_base += seg_size + self._alignment
+        self._segments[seg_id] = seg
+        self._reserved += seg_size
+        self._peak_reserved = max(self._peak_reserved, self._reserved)
+        self._insert_free(seg.base, seg_size, seg)
+
+    def _release_empty_segments(self) -> int:
+        released = 0
+        for seg in list(self._segments.values()):
+            if self._free_start.get(seg.base) != seg.size:
+                continue
+            if self._release is not None:
+                self._release(seg.id)  # if it raises, the segment stays ours
+            self._remove_free(seg.base, seg.size)
+            del self._segments[seg.id]
+            seg.released = True
+            self._reserved -= seg.size
+            released += seg.size
+        return released
+
+    def _raise_invalid(self, block: Block) -> NoReturn:
+        seg = block[4]
+        if seg.owner is not self:
+            raise InvalidBlockError(f"{block!r} was not allocated by this allocator")
+        if seg.released:
+            raise InvalidBlockError(
+                f"{block!r} belongs to segment {seg.id!r}, which was released"
+            )
+        raise InvalidBlockError(f"double free: {block!r} was already freed")
+
+
+def _block_address(block: Block) -> int:
+    return block[4].base + block[1]
