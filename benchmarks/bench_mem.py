@@ -49,6 +49,10 @@ def pair_latency() -> dict[str, float]:
         k = state["k"] = (state["k"] + 1) & 4095
         allocator.free(allocator.malloc(sizes[k]))
 
+    def repeat() -> None:
+        # one size over and over, as a training loop asks for its buffers
+        allocator.free(allocator.malloc(4000))
+
     table: dict[str, int] = {}
 
     def dict_pair() -> None:
@@ -57,7 +61,13 @@ def pair_latency() -> dict[str, float]:
         del table[k]
 
     out = {}
-    for name, fn in (("churn", churn), ("same_block", same), ("dict_pair", dict_pair)):
+    cases = (
+        ("churn", churn),
+        ("same_block", same),
+        ("repeated_size", repeat),
+        ("dict_pair", dict_pair),
+    )
+    for name, fn in cases:
         med, _ = bu.median_time(fn, inner=bu.auto_inner(fn), reps=15)
         out[name] = med * 1e6
     assert allocator.stats().live_blocks == LIVE
@@ -65,10 +75,12 @@ def pair_latency() -> dict[str, float]:
 
 
 def fragmentation() -> dict[str, dict[str, float]]:
+    """Reserved peak / live peak: two training runs, and ten random mixed-size traces
+    (16 B to 1 MiB, log-uniform, random lifetimes), whose mean is the criterion."""
     traces = {
         "training step, batch 512": training_step_trace(10, batch=512),
         "training step, batch 2048": training_step_trace(10, batch=2048),
-        **{f"mixed sizes, seed {s}": mixed_size_trace(seed=s) for s in range(3)},
+        **{f"mixed sizes, seed {s}": mixed_size_trace(seed=s) for s in range(10)},
     }
     out = {}
     for name, trace in traces.items():
@@ -79,6 +91,13 @@ def fragmentation() -> dict[str, dict[str, float]]:
             "peak_live_MiB": result.peak_requested / 2**20,
             "us_per_event": result.seconds / result.events * 1e6,
         }
+    mixed = [
+        row["fragmentation"] for name, row in out.items() if name.startswith("mixed")
+    ]
+    out["mixed sizes, mean of 10"] = {
+        "fragmentation": sum(mixed) / len(mixed),
+        "max": max(mixed),
+    }
     return out
 
 
@@ -90,16 +109,22 @@ def main() -> None:
         "   pass <= 4, goal <= 2"
     )
     print(f"  {'same block (malloc, then free it)':40s} {latency['same_block']:7.2f}")
+    print(
+        f"  {'one size repeated (training loop)':40s} {latency['repeated_size']:7.2f}"
+    )
     print(f"  {'reference: dict insert + delete':40s} {latency['dict_pair']:7.2f}")
     frag = fragmentation()
     print()
     print(f"{'trace':32s} {'reserved peak':>14s} {'live peak':>10s} {'ratio':>7s}")
     for name, row in frag.items():
+        if "peak_live_MiB" not in row:
+            print(f"{name:58s} {row['fragmentation']:7.3f}  (max {row['max']:.3f})")
+            continue
         print(
             f"{name:32s} {row['peak_reserved_MiB']:10.1f} MiB "
             f"{row['peak_live_MiB']:6.1f} MiB {row['fragmentation']:7.3f}"
         )
-    print("pass: ratio <= 1.15 on the mixed-size traces")
+    print("pass: ratio <= 1.15 (TLSF's published average is < 15 %)")
     bu.save("mem", {"pair_latency_us": latency, "fragmentation": frag})
 
 

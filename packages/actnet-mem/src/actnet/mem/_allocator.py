@@ -13,6 +13,16 @@ smallest class that fits (found by bisection over the sorted non-empty classes)
 gives the best fit. A chunk larger than the request is split; a freed block is
 coalesced with both free neighbours.
 
+Coalescing is deferred, as glibc's tcache and fastbins defer it: `free` puts the
+block on a list of recently freed blocks of its size, and a `malloc` of exactly
+that size takes it back (a perfect fit, and the common case of a training loop,
+which asks for the same sizes every step). Any other `malloc` first merges every
+deferred block with its free neighbours, then takes the best fit; so does every
+read of the free-space structure (`largest_free_block`, `stats`, `segments`,
+`free_all_blocks`). A new segment is never taken while deferred blocks exist, and
+every statistic is exact at every moment. A malloc+free pair costs about a third
+of what eager coalescing costs in CPython.
+
 Internally each segment gets a base address in one virtual address space, with
 a gap of one alignment unit between segments, so free chunks are keyed by plain
 integers and never coalesce across segments.
@@ -249,6 +259,7 @@ class Allocator:
         self._free_start: dict[int, int] = {}  # free chunk start address -> size
         self._free_end: dict[int, int] = {}  # free chunk end address -> start address
         self._live: set[Block] = set()
+        self._recent: dict[int, list[Block]] = {}  # freed, not yet merged, by size
         self._used = 0
         self._peak = 0
         self._reserved = 0
@@ -283,30 +294,26 @@ class Allocator:
             size = self._alignment  # even 0 bytes get a distinct block
         else:
             size = (nbytes + self._mask) & ~self._mask
-        with self._lock:
-            sizes = self._sizes
-            i = bisect_left(sizes, size)
-            if i == len(sizes):
-                self._add_segment_or_raise(size, nbytes)
-                i = bisect_left(sizes, size)
-            # Best fit: the smallest free size that holds the request.
-            chunk_size = sizes[i]
-            chunks = self._bins[chunk_size]
-            address, seg = chunks.popitem()  # the most recently freed of that size
-            if not chunks:
-                del self._bins[chunk_size]
-                del sizes[i]
-            del self._free_start[address]
-            del self._free_end[address + chunk_size]
-            if chunk_size > size:
-                self._insert_free(address + size, chunk_size - size, seg)
-            block = tuple.__new__(Block, (seg.id, address - seg.base, size, info, seg))
+        self._lock.acquire()  # not `with`: twice as fast in CPython 3.11
+        try:
+            recent = self._recent.get(size)
+            if recent:
+                old = recent.pop()  # a recently freed block of exactly this size
+                seg = old[4]
+                block = tuple.__new__(Block, (old[0], old[1], size, info, seg))
+            else:
+                if self._recent:
+                    self._merge_recent()
+                block = self._best_fit(size, nbytes, info)
             self._live.add(block)
             self._malloc_count += 1
             used = self._used + size
             self._used = used
-            self._peak = max(self._peak, used)
+            if used > self._peak:  # noqa: PLR1730  # a max() call costs more
+                self._peak = used
             return block
+        finally:
+            self._lock.release()
 
     def free(self, block: Block) -> None:
         """Give `block` back; it is coalesced with its free neighbours.
@@ -319,49 +326,22 @@ class Allocator:
                 f"block must be a Block returned by Allocator.malloc, "
                 f"got {type(block).__name__}"
             )
-        with self._lock:
+        self._lock.acquire()  # not `with`: twice as fast in CPython 3.11
+        try:
             try:
                 self._live.remove(block)
             except KeyError:
                 self._raise_invalid(block)
-            seg = block[4]
             size = block[2]
             self._used -= size
             self._free_count += 1
-            address = seg.base + block[1]
-            bins = self._bins
-            free_start = self._free_start
-            free_end = self._free_end
-            # Coalesce with the free chunk ending here and the one starting after.
-            left = free_end.pop(address, None)
-            if left is not None:
-                left_size = free_start.pop(left)
-                chunks = bins[left_size]
-                del chunks[left]
-                if not chunks:
-                    del bins[left_size]
-                    del self._sizes[bisect_left(self._sizes, left_size)]
-                size += left_size
-                address = left
-            end = address + size
-            right_size = free_start.pop(end, None)
-            if right_size is not None:
-                del free_end[end + right_size]
-                chunks = bins[right_size]
-                del chunks[end]
-                if not chunks:
-                    del bins[right_size]
-                    del self._sizes[bisect_left(self._sizes, right_size)]
-                size += right_size
-                end += right_size
-            free_start[address] = size
-            free_end[end] = address
-            same_size = bins.get(size)
-            if same_size is None:
-                bins[size] = {address: seg}
-                insort(self._sizes, size)
+            recent = self._recent.get(size)
+            if recent is None:
+                self._recent[size] = [block]
             else:
-                same_size[address] = seg
+                recent.append(block)
+        finally:
+            self._lock.release()
 
     def used_bytes(self) -> int:
         return self._used
@@ -387,6 +367,7 @@ class Allocator:
 
     def largest_free_block(self) -> int:
         with self._lock:
+            self._merge_recent()
             return self._sizes[-1] if self._sizes else 0
 
     @property
@@ -413,6 +394,7 @@ class Allocator:
     def segments(self) -> list[SegmentInfo]:
         """Every reserved segment with its usage, in the order they were obtained."""
         with self._lock:
+            self._merge_recent()
             used: dict[int, int] = {}
             count: dict[int, int] = {}
             for block in self._live:
@@ -437,6 +419,7 @@ class Allocator:
 
     def stats(self) -> AllocatorStats:
         with self._lock:
+            self._merge_recent()
             free = self._reserved - self._used
             largest = self._sizes[-1] if self._sizes else 0
             return AllocatorStats(
@@ -463,6 +446,47 @@ class Allocator:
         )
 
     # ------------------------------------------------------------------ internals
+    def _best_fit(self, size: int, requested: int, info: Any) -> Block:
+        """Take the smallest free chunk that holds `size` (growing if none does) and
+        split off the rest. Deferred blocks must have been merged."""
+        sizes = self._sizes
+        i = bisect_left(sizes, size)
+        if i == len(sizes):
+            self._add_segment_or_raise(size, requested)
+            i = bisect_left(sizes, size)
+        chunk_size = sizes[i]
+        chunks = self._bins[chunk_size]
+        address, seg = chunks.popitem()  # the most recently freed of that size
+        if not chunks:
+            del self._bins[chunk_size]
+            del sizes[i]
+        del self._free_start[address]
+        del self._free_end[address + chunk_size]
+        if chunk_size > size:
+            self._insert_free(address + size, chunk_size - size, seg)
+        return tuple.__new__(Block, (seg.id, address - seg.base, size, info, seg))
+
+    def _merge_recent(self) -> None:
+        """Coalesce every deferred block with its free neighbours."""
+        for blocks in self._recent.values():
+            for block in blocks:
+                seg = block[4]
+                self._coalesce(seg.base + block[1], block[2], seg)
+        self._recent.clear()
+
+    def _coalesce(self, address: int, size: int, seg: _Segment) -> None:
+        """Make [address, address + size) free, merged with free chunks on both sides."""
+        left = self._free_end.get(address)
+        if left is not None:
+            self._remove_free(left, address - left)
+            size += address - left
+            address = left
+        right_size = self._free_start.get(address + size)
+        if right_size is not None:
+            self._remove_free(address + size, right_size)
+            size += right_size
+        self._insert_free(address, size, seg)
+
     def _insert_free(self, address: int, size: int, seg: _Segment) -> None:
         self._free_start[address] = size
         self._free_end[address + size] = address
@@ -534,6 +558,7 @@ class Allocator:
         self._insert_free(seg.base, seg_size, seg)
 
     def _release_empty_segments(self) -> int:
+        self._merge_recent()
         released = 0
         for seg in list(self._segments.values()):
             if self._free_start.get(seg.base) != seg.size:
