@@ -475,7 +475,7 @@ class Allocator:
         self._recent.clear()
 
     def _coalesce(self, address: int, size: int, seg: _Segment) -> None:
-        """Make [address, address + size) free, merged with free chunks on both sides."""
+        """Free [address, address + size), merged with the free chunks on both sides."""
         left = self._free_end.get(address)
         if left is not None:
             self._remove_free(left, address - left)
