@@ -62,14 +62,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{_mib(mark.total_bytes)} {_mib(mark.largest_free_block):>12} "
             f"{mark.segments:>8}"
         )
-    stats = allocator.stats()
     print()
     print(f"peak of live requested bytes : {result.peak_requested:>12,d} B")
     print(f"peak of used (rounded) bytes : {result.peak_used:>12,d} B")
     print(f"peak of reserved bytes       : {result.peak_reserved:>12,d} B")
     print(f"fragmentation (reserved peak / live peak): {result.fragmentation:.4f}")
     print(
-        f"replay: {stats.malloc_count:,d} mallocs, {stats.free_count:,d} frees in "
+        f"replay: {result.events:,d} events in "
         f"{result.seconds * 1e3:.1f} ms "
         f"({result.seconds / max(result.events, 1) * 1e6:.2f} us per event)"
     )

@@ -1,0 +1,60 @@
+"""The data types a device can hold, and their categories.
+
+Devices speak NumPy dtypes. `bfloat16` comes from `ml_dtypes` and, like
+`float16`, is for storage and casting (arithmetic kernels take the standard's
+floating types: float16 is computed by the backend as NumPy computes it).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import ml_dtypes
+import numpy as np
+
+bool_: Final = np.dtype(np.bool_)
+int8: Final = np.dtype(np.int8)
+int16: Final = np.dtype(np.int16)
+int32: Final = np.dtype(np.int32)
+int64: Final = np.dtype(np.int64)
+uint8: Final = np.dtype(np.uint8)
+uint16: Final = np.dtype(np.uint16)
+uint32: Final = np.dtype(np.uint32)
+uint64: Final = np.dtype(np.uint64)
+float16: Final = np.dtype(np.float16)
+float32: Final = np.dtype(np.float32)
+float64: Final = np.dtype(np.float64)
+complex64: Final = np.dtype(np.complex64)
+complex128: Final = np.dtype(np.complex128)
+bfloat16: Final = np.dtype(ml_dtypes.bfloat16)
+
+SIGNED: Final = (int8, int16, int32, int64)
+UNSIGNED: Final = (uint8, uint16, uint32, uint64)
+INTEGER: Final = SIGNED + UNSIGNED
+REAL_FLOAT: Final = (float16, float32, float64)
+COMPLEX: Final = (complex64, complex128)
+FLOAT: Final = REAL_FLOAT + COMPLEX
+REAL: Final = INTEGER + REAL_FLOAT
+NUMERIC: Final = REAL + COMPLEX
+ALL: Final = (bool_, *NUMERIC, bfloat16)
+
+REAL_OF: Final = {complex64: float32, complex128: float64}
+
+
+def as_dtype(dtype: Any, argument: str = "dtype") -> np.dtype[Any]:
+    """`dtype` as one of the dtypes in `ALL`; anything `np.dtype()` accepts."""
+    if type(dtype) is np.dtype and dtype in _ALL_SET:  # the fast path
+        return dtype
+    try:
+        result: np.dtype[Any] = np.dtype(dtype)
+    except TypeError as exc:
+        raise TypeError(f"{argument} must be a data type, got {dtype!r}") from exc
+    if result not in _ALL_SET:
+        names = ", ".join(str(d) for d in ALL)
+        raise TypeError(
+            f"{argument} {result!s} is not a device data type; one of {names}"
+        )
+    return result
+
+
+_ALL_SET: Final = frozenset(ALL)

@@ -1,0 +1,69 @@
+"""The reference backend: NumPy on the host. Every other backend must agree with it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from actnet.device._backend import Backend
+
+try:  # NumPy >= 2.0 keeps its floating-point error state in a context variable.
+    from numpy._core._ufunc_config import (  # type: ignore[attr-defined]  # private
+        _extobj_contextvar,
+        _make_extobj,
+    )
+
+    _QUIET = _make_extobj(all="ignore")
+except ImportError:  # pragma: no cover - a NumPy that moved its internals
+    _extobj_contextvar = None
+
+
+class NumPyBackend(Backend):
+    """Arenas are `np.empty(n, np.uint8)`; buffers are `np.ndarray` views of them."""
+
+    kind = "cpu"
+    xp = np
+
+    def new_segment(self, nbytes: int) -> Any:
+        # A memoryview of it: numpy.ndarray(buffer=...) reads that a little faster.
+        return memoryview(np.empty(nbytes, np.uint8))  # type: ignore[arg-type]  # ndarray has the buffer protocol
+
+    # The constructor itself, with no Python frame in between: it runs on every
+    # allocation.
+    array_at: Any = staticmethod(np.ndarray)
+
+    def address(self, arr: Any) -> int:
+        return int(arr.__array_interface__["data"][0])
+
+    def reshape_view(self, arr: Any, shape: tuple[int, ...]) -> Any | None:
+        try:
+            return np.reshape(arr, shape, copy=False)
+        except ValueError as exc:
+            if "copy" in str(exc) or "without copying" in str(exc):
+                return None
+            raise
+
+    def to_host(self, arr: Any) -> np.ndarray[Any, Any]:
+        return np.array(arr, copy=True)
+
+    def from_host(self, host: np.ndarray[Any, Any], out: Any) -> None:
+        np.copyto(out, host)
+
+    if _extobj_contextvar is not None:
+
+        def begin_quiet(self) -> Any:
+            return _extobj_contextvar.set(_QUIET)
+
+        def end_quiet(self, token: Any) -> None:
+            _extobj_contextvar.reset(token)
+
+    else:  # pragma: no cover
+
+        def begin_quiet(self) -> Any:
+            state = np.errstate(all="ignore")
+            state.__enter__()
+            return state
+
+        def end_quiet(self, token: Any) -> None:
+            token.__exit__(None, None, None)

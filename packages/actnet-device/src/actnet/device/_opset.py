@@ -1,0 +1,225 @@
+"""The closed operator set: every primitive a device runs, and its dtype rules.
+
+The layers above compile to these operators and nothing else; a new backend
+implements exactly these (most of them come for free from `Kernels`, written once
+against the array module). Each elementwise operator maps an input dtype to its
+result dtype; a dtype missing from the map is refused with a TypeError.
+
+`quiet` operators run with floating-point warnings off: their IEEE results (inf,
+nan) are the answer, as in PyTorch and JAX. The others (add, subtract, multiply,
+comparisons, ...) only signal on overflow to infinity, and skip that cost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+import numpy as np
+
+from actnet.device import _dtypes as dt
+
+Kind = Literal[
+    "unary",
+    "binary",
+    "where",
+    "astype",
+    "reduce",
+    "arg_reduce",
+    "cumulative",
+    "matmul",
+    "copy",
+    "gather",
+    "scatter",
+    "index",
+    "index_update",
+    "concatenate",
+    "full",
+    "arange",
+    "sort",
+    "searchsorted",
+    "nonzero",
+    "unique",
+    "linalg",
+    "random_bits",
+]
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    name: str
+    kind: Kind
+    dtypes: dict[np.dtype[Any], np.dtype[Any]] = field(default_factory=dict)
+    quiet: bool = False
+    doc: str = ""
+
+
+def _same(dtypes: tuple[np.dtype[Any], ...]) -> dict[np.dtype[Any], np.dtype[Any]]:
+    return {d: d for d in dtypes}
+
+
+def _to(dtypes: tuple[np.dtype[Any], ...], result: np.dtype[Any]) -> dict[Any, Any]:
+    return dict.fromkeys(dtypes, result)
+
+
+_ABS: dict[Any, Any] = {**_same(dt.REAL), **dt.REAL_OF}
+_REAL_PART: dict[Any, Any] = {**_same(dt.REAL_FLOAT), **dt.REAL_OF}
+
+# name: (result dtypes, quiet)
+UNARY: Final[dict[str, tuple[dict[Any, Any], bool]]] = {
+    "abs": (_ABS, False),
+    "acos": (_same(dt.FLOAT), True),
+    "acosh": (_same(dt.FLOAT), True),
+    "asin": (_same(dt.FLOAT), True),
+    "asinh": (_same(dt.FLOAT), True),
+    "atan": (_same(dt.FLOAT), True),
+    "atanh": (_same(dt.FLOAT), True),
+    "bitwise_invert": (_same((dt.bool_, *dt.INTEGER)), False),
+    "ceil": (_same(dt.REAL), False),
+    "conj": (_same(dt.NUMERIC), False),
+    "cos": (_same(dt.FLOAT), True),
+    "cosh": (_same(dt.FLOAT), True),
+    "erf": (_same(dt.REAL_FLOAT), True),
+    "exp": (_same(dt.FLOAT), True),
+    "expm1": (_same(dt.FLOAT), True),
+    "floor": (_same(dt.REAL), False),
+    "imag": (_REAL_PART, False),
+    "isfinite": (_to(dt.NUMERIC, dt.bool_), False),
+    "isinf": (_to(dt.NUMERIC, dt.bool_), False),
+    "isnan": (_to(dt.NUMERIC, dt.bool_), False),
+    "log": (_same(dt.FLOAT), True),
+    "log1p": (_same(dt.FLOAT), True),
+    "log2": (_same(dt.FLOAT), True),
+    "log10": (_same(dt.FLOAT), True),
+    "logical_not": (_same((dt.bool_,)), False),
+    "negative": (_same(dt.NUMERIC), False),
+    "positive": (_same(dt.NUMERIC), False),
+    "real": (_REAL_PART, False),
+    "reciprocal": (_same(dt.FLOAT), True),
+    "round": (_same(dt.NUMERIC), False),
+    "sign": (_same(dt.NUMERIC), True),
+    "signbit": (_to(dt.REAL_FLOAT, dt.bool_), False),
+    "sin": (_same(dt.FLOAT), True),
+    "sinh": (_same(dt.FLOAT), True),
+    "sqrt": (_same(dt.FLOAT), True),
+    "square": (_same(dt.NUMERIC), True),
+    "tan": (_same(dt.FLOAT), True),
+    "tanh": (_same(dt.FLOAT), True),
+    "trunc": (_same(dt.REAL), False),
+}
+
+_NUM = _same(dt.NUMERIC)
+_REAL = _same(dt.REAL)
+_RFLOAT = _same(dt.REAL_FLOAT)
+_INTS = _same(dt.INTEGER)
+_BITS = _same((dt.bool_, *dt.INTEGER))
+_CMP_ALL = _to((dt.bool_, *dt.NUMERIC), dt.bool_)
+_CMP_REAL = _to(dt.REAL, dt.bool_)
+_BOOL = _same((dt.bool_,))
+
+BINARY: Final[dict[str, tuple[dict[Any, Any], bool]]] = {
+    "add": (_NUM, False),
+    "atan2": (_RFLOAT, True),
+    "bitwise_and": (_BITS, False),
+    "bitwise_left_shift": (_INTS, False),
+    "bitwise_or": (_BITS, False),
+    "bitwise_right_shift": (_INTS, False),
+    "bitwise_xor": (_BITS, False),
+    "copysign": (_RFLOAT, False),
+    "divide": (_same(dt.FLOAT), True),
+    "equal": (_CMP_ALL, False),
+    "floor_divide": (_REAL, True),
+    "greater": (_CMP_REAL, False),
+    "greater_equal": (_CMP_REAL, False),
+    "hypot": (_RFLOAT, True),
+    "less": (_CMP_REAL, False),
+    "less_equal": (_CMP_REAL, False),
+    "logaddexp": (_RFLOAT, True),
+    "logical_and": (_BOOL, False),
+    "logical_or": (_BOOL, False),
+    "logical_xor": (_BOOL, False),
+    "maximum": (_REAL, False),
+    "minimum": (_REAL, False),
+    "multiply": (_NUM, False),
+    "nextafter": (_RFLOAT, False),
+    "not_equal": (_CMP_ALL, False),
+    "pow": (_NUM, True),
+    "remainder": (_REAL, True),
+    "subtract": (_NUM, False),
+}
+
+# Reductions over axes. sum/prod/mean/var accumulate in the dtype they are given
+# (the layer above chooses it); max/min/argmax/argmin need a non-empty extent.
+REDUCE: Final[dict[str, dict[Any, Any]]] = {
+    "sum": _NUM,
+    "prod": _NUM,
+    "max": _same((dt.bool_, *dt.REAL)),
+    "min": _same((dt.bool_, *dt.REAL)),
+    "mean": _same(dt.FLOAT),
+    "var": _REAL_PART,
+    "any": _to((dt.bool_, *dt.NUMERIC), dt.bool_),
+    "all": _to((dt.bool_, *dt.NUMERIC), dt.bool_),
+}
+ARG_REDUCE: Final[dict[str, dict[Any, Any]]] = {
+    "argmax": _to(dt.REAL, dt.int64),
+    "argmin": _to(dt.REAL, dt.int64),
+}
+CUMULATIVE: Final[dict[str, dict[Any, Any]]] = {
+    "cumulative_sum": _NUM,
+    "cumulative_prod": _NUM,
+}
+LINALG: Final = (
+    "solve",
+    "inv",
+    "det",
+    "slogdet",
+    "cholesky",
+    "qr",
+    "svd",
+    "svdvals",
+    "eigh",
+)
+LINALG_DTYPES: Final = _same((dt.float32, dt.float64, *dt.COMPLEX))
+
+
+def _specs() -> dict[str, OpSpec]:
+    specs: dict[str, OpSpec] = {}
+    for name, (dtypes, quiet) in UNARY.items():
+        specs[name] = OpSpec(name, "unary", dtypes, quiet)
+    for name, (dtypes, quiet) in BINARY.items():
+        specs[name] = OpSpec(name, "binary", dtypes, quiet)
+    for name, dtypes in REDUCE.items():
+        specs[name] = OpSpec(name, "reduce", dtypes, name in ("mean", "var", "prod"))
+    for name, dtypes in ARG_REDUCE.items():
+        specs[name] = OpSpec(name, "arg_reduce", dtypes)
+    for name, dtypes in CUMULATIVE.items():
+        specs[name] = OpSpec(name, "cumulative", dtypes, True)
+    for name in LINALG:
+        specs[name] = OpSpec(name, "linalg", LINALG_DTYPES, True)
+    others: list[tuple[str, Kind, dict[Any, Any], bool]] = [
+        ("where", "where", {}, False),
+        ("astype", "astype", {}, True),
+        ("matmul", "matmul", _same((dt.bool_, *dt.NUMERIC)), False),
+        ("copy", "copy", {}, False),
+        ("gather", "gather", {}, False),
+        ("scatter", "scatter", {}, False),
+        ("scatter_add", "scatter", {}, False),
+        ("take", "gather", {}, False),
+        ("index", "index", {}, False),
+        ("index_update", "index_update", {}, True),
+        ("concatenate", "concatenate", {}, False),
+        ("full", "full", {}, False),
+        ("arange", "arange", {}, False),
+        ("sort", "sort", _same((dt.bool_, *dt.REAL)), False),
+        ("argsort", "sort", _to((dt.bool_, *dt.REAL), dt.int64), False),
+        ("searchsorted", "searchsorted", _to(dt.REAL, dt.int64), False),
+        ("nonzero", "nonzero", {}, False),
+        ("unique", "unique", _same((dt.bool_, *dt.REAL)), False),
+        ("random_bits", "random_bits", {}, False),
+    ]
+    for name, kind, dtypes, quiet in others:
+        specs[name] = OpSpec(name, kind, dtypes, quiet)
+    return specs
+
+
+OPS: Final[dict[str, OpSpec]] = _specs()

@@ -1,0 +1,272 @@
+"""Counter-based random numbers: a Philox4x32-10 key and a counter, nothing more.
+
+`Generator(seed)` holds a 64-bit key (the seed) and a 64-bit counter of 128-bit
+blocks already used. Every draw takes the next blocks, asks the device for their
+bits (`Device.random_bits`, written once as array arithmetic) and shapes them with
+device operators, so the same seed gives bit-identical integers, uniforms and
+permutations on every device, and normals that agree to rounding.
+
+Mappings (all documented so other implementations can reproduce them):
+- uniform, dtype with p significand bits (float16 11, bfloat16 8, float32 24,
+  float64 53): the top p bits of one word (two words for float64:
+  (a >> 5) * 2**26 + (b >> 6)), times 2**-p, in [0, 1); then low + (high - low) * u.
+- normal: Box-Muller in float64 from two 53-bit uniforms u1 in (0, 1] and u2 in
+  [0, 1): sqrt(-2 log u1) * (cos 2 pi u2, sin 2 pi u2), rounded once to the dtype.
+- randint(low, high): a 64-bit word (hi << 32 | lo) modulo (high - low), plus low
+  (bias below (high - low) / 2**64).
+- bernoulli(p): a float64 uniform < p.
+- permutation(n): a stable argsort of n 64-bit words.
+
+Key splitting: `fold_in(data)` derives an independent generator whose key is the
+first two words of Philox4x32-10 of the counter (data mod 2**32, data >> 32,
+0x5EED, 0) under this generator's key. Use one per operator (fold in its index)
+or per data-loader worker (fold in the worker id); `split(n)` is
+[fold_in(0), ..., fold_in(n - 1)].
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Sequence
+from typing import Any, Final
+
+import numpy as np
+
+from actnet.device import _dtypes as dt
+from actnet.device._buffer import Buffer
+from actnet.device._device import Device, _check_shape
+from actnet.device._philox import philox4x32
+from actnet.device._registry import get_device
+
+_MASK32: Final = 0xFFFFFFFF
+_MASK64: Final = 2**64 - 1
+_SIGNIFICAND: Final = {dt.float16: 11, dt.bfloat16: 8, dt.float32: 24, dt.float64: 53}
+_FOLD_TAG: Final = 0x5EED
+
+
+def _check_seed(seed: object, name: str = "seed") -> int:
+    if type(seed) is not int or not 0 <= seed <= _MASK64:
+        raise ValueError(f"{name} must be an int in [0, 2**64), got {seed!r}")
+    return seed
+
+
+class Generator:
+    """An independent stream of random numbers on any device.
+
+    >>> g = Generator(42)
+    >>> x = g.uniform((2, 3), device="cpu")   # a float32 Buffer in [0, 1)
+    >>> state = g.get_state(); y = g.normal((4,)); g.set_state(state)
+    >>> # g.normal((4,)) now gives y again, on any device
+    """
+
+    def __init__(self, seed: int = 0) -> None:
+        self._seed = _check_seed(seed)
+        self._counter = 0  # 128-bit blocks consumed
+        self._lock = threading.Lock()  # guards _counter
+
+    @property
+    def seed(self) -> int:
+        return self._seed
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return (self._seed & _MASK32, self._seed >> 32)
+
+    def get_state(self) -> dict[str, int]:
+        """A JSON-able state that `set_state` restores exactly."""
+        with self._lock:
+            return {"seed": self._seed, "counter": self._counter}
+
+    def set_state(self, state: dict[str, int]) -> None:
+        if not isinstance(state, dict) or set(state) != {"seed", "counter"}:
+            raise ValueError(
+                f"state must be a dict with 'seed' and 'counter', got {state!r}"
+            )
+        seed = _check_seed(state["seed"], "state['seed']")
+        counter = _check_seed(state["counter"], "state['counter']")
+        with self._lock:
+            self._seed, self._counter = seed, counter
+
+    def manual_seed(self, seed: int) -> Generator:
+        """Restart from `seed` (counter 0); returns self, as PyTorch's does."""
+        seed = _check_seed(seed)
+        with self._lock:
+            self._seed, self._counter = seed, 0
+        return self
+
+    def fold_in(self, data: int) -> Generator:
+        """An independent generator from this key and `data` (see the module doc)."""
+        data = _check_seed(data, "data")
+        c = [
+            np.array([v], np.uint64) for v in (data & _MASK32, data >> 32, _FOLD_TAG, 0)
+        ]
+        w0, w1, _, _ = philox4x32(np, c[0], c[1], c[2], c[3], self.key)
+        return Generator(int(w0[0]) | int(w1[0]) << 32)
+
+    def split(self, n: int) -> list[Generator]:
+        if type(n) is not int or n < 0:
+            raise ValueError(f"n must be a non-negative int, got {n!r}")
+        return [self.fold_in(i) for i in range(n)]
+
+    def _bits(self, n_words: int, device: Device) -> Buffer:
+        blocks = -(-n_words // 4)
+        with self._lock:
+            start = self._counter
+            self._counter = (start + blocks) & _MASK64
+        return device.random_bits(self.key, start, n_words)
+
+    def random_bits(
+        self, shape: Sequence[int], *, device: str | Device = "cpu"
+    ) -> Buffer:
+        """uint32 words of the stream, in the given shape."""
+        dims = _check_shape(shape)
+        dev = get_device(device)
+        return self._bits(math.prod(dims), dev).reshape(dims)
+
+    def uniform(
+        self,
+        shape: Sequence[int],
+        dtype: Any = np.float32,
+        *,
+        low: float = 0.0,
+        high: float = 1.0,
+        device: str | Device = "cpu",
+    ) -> Buffer:
+        """Uniform in [low, high)."""
+        dims = _check_shape(shape)
+        target = dt.as_dtype(dtype)
+        if target not in _SIGNIFICAND:
+            raise TypeError(
+                f"uniform: dtype must be a real floating dtype, got {target}"
+            )
+        if not (math.isfinite(low) and math.isfinite(high) and low <= high):
+            raise ValueError(f"uniform: need finite low <= high, got {low} and {high}")
+        dev = get_device(device)
+        u = self._unit(math.prod(dims), target, dev)
+        if (low, high) != (0.0, 1.0):
+            u = dev.add(dev.multiply(u, float(high - low)), float(low))
+        return u.reshape(dims)
+
+    def _unit(self, n: int, dtype: np.dtype[Any], dev: Device) -> Buffer:
+        """n uniforms in [0, 1) of `dtype`, from the top significand bits."""
+        bits = _SIGNIFICAND[dtype]
+        if bits == 53:
+            return self._unit53(n, dev)
+        words = self._bits(n, dev)
+        top = dev.bitwise_right_shift(words, 32 - bits)
+        work = dt.float32 if dtype == dt.bfloat16 else dtype
+        u = dev.multiply(dev.astype(top, work), 2.0**-bits)
+        return dev.astype(u, dtype) if work != dtype else u
+
+    def _unit53(self, n: int, dev: Device) -> Buffer:
+        words = self._bits(2 * n, dev).reshape((n, 2))
+        a = dev.astype(dev.bitwise_right_shift(dev.copy(words[:, 0]), 5), dt.float64)
+        b = dev.astype(dev.bitwise_right_shift(dev.copy(words[:, 1]), 6), dt.float64)
+        return dev.multiply(dev.add(dev.multiply(a, 2.0**26), b), 2.0**-53)
+
+    def normal(
+        self,
+        shape: Sequence[int],
+        dtype: Any = np.float32,
+        *,
+        mean: float = 0.0,
+        std: float = 1.0,
+        device: str | Device = "cpu",
+    ) -> Buffer:
+        """Normal(mean, std**2), by Box-Muller in float64."""
+        dims = _check_shape(shape)
+        target = dt.as_dtype(dtype)
+        if target not in _SIGNIFICAND:
+            raise TypeError(
+                f"normal: dtype must be a real floating dtype, got {target}"
+            )
+        if not (math.isfinite(mean) and math.isfinite(std) and std >= 0):
+            raise ValueError(
+                f"normal: need finite mean and std >= 0, got {mean}, {std}"
+            )
+        dev = get_device(device)
+        n = math.prod(dims)
+        pairs = -(-n // 2)
+        u = self._unit53(2 * pairs, dev).reshape((pairs, 2))
+        u1 = dev.subtract(1.0, dev.copy(u[:, 0]))  # (0, 1]: log is finite
+        angle = dev.multiply(dev.copy(u[:, 1]), 2.0 * math.pi)
+        radius = dev.sqrt(dev.multiply(dev.log(u1), -2.0))
+        z = dev.concatenate(
+            [dev.multiply(radius, dev.cos(angle)).expand_dims(1),
+             dev.multiply(radius, dev.sin(angle)).expand_dims(1)],
+            axis=1,
+        )  # fmt: skip
+        z = dev.copy(z.reshape(2 * pairs)[:n])
+        if (mean, std) != (0.0, 1.0):
+            z = dev.add(dev.multiply(z, float(std)), float(mean))
+        return dev.astype(z, target).reshape(dims)
+
+    def randint(
+        self,
+        low: int,
+        high: int,
+        shape: Sequence[int],
+        dtype: Any = np.int64,
+        *,
+        device: str | Device = "cpu",
+    ) -> Buffer:
+        """Integers in [low, high)."""
+        dims = _check_shape(shape)
+        target = dt.as_dtype(dtype)
+        if target not in dt.INTEGER:
+            raise TypeError(f"randint: dtype must be an integer dtype, got {target}")
+        if type(low) is not int or type(high) is not int or not low < high:
+            raise ValueError(f"randint: need ints low < high, got {low!r} and {high!r}")
+        info = np.iinfo(target)
+        if low < info.min or high - 1 > info.max:
+            raise ValueError(f"randint: [{low}, {high}) does not fit in {target}")
+        dev = get_device(device)
+        n = math.prod(dims)
+        words = dev.astype(self._bits(2 * n, dev).reshape((n, 2)), dt.uint64)
+        hi = dev.bitwise_left_shift(dev.copy(words[:, 0]), 32)
+        value = dev.bitwise_or(hi, dev.copy(words[:, 1]))
+        span = high - low
+        if span < 2**64:
+            value = dev.remainder(value, span)
+        # low + value, computed without overflow in uint64 then reinterpreted.
+        value = dev.add(value, low % 2**64)
+        return dev.astype(value, target).reshape(dims)
+
+    def bernoulli(
+        self, p: float, shape: Sequence[int], dtype: Any = np.bool_, *,
+        device: str | Device = "cpu",
+    ) -> Buffer:  # fmt: skip
+        """True (1) with probability p."""
+        dims = _check_shape(shape)
+        if not isinstance(p, int | float) or not 0.0 <= p <= 1.0:
+            raise ValueError(f"bernoulli: p must be a probability in [0, 1], got {p!r}")
+        dev = get_device(device)
+        u = self._unit53(math.prod(dims), dev)
+        result = dev.less(u, float(p))
+        target = dt.as_dtype(dtype)
+        return (result if target == dt.bool_ else dev.astype(result, target)).reshape(
+            dims
+        )
+
+    def permutation(self, n: int, *, device: str | Device = "cpu") -> Buffer:
+        """A random permutation of 0, ..., n - 1 (int64)."""
+        if type(n) is not int or n < 0:
+            raise ValueError(f"permutation: n must be a non-negative int, got {n!r}")
+        dev = get_device(device)
+        words = dev.astype(self._bits(2 * n, dev).reshape((n, 2)), dt.uint64)
+        keys = dev.bitwise_or(
+            dev.bitwise_left_shift(dev.copy(words[:, 0]), 32), dev.copy(words[:, 1])
+        )
+        return dev.argsort(keys)
+
+    def __repr__(self) -> str:
+        return f"Generator(seed={self._seed}, counter={self._counter})"
+
+
+default_generator: Final = Generator(0)
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seed the default generator (counter back to 0) and return it."""
+    return default_generator.manual_seed(seed)
