@@ -26,7 +26,7 @@ def cuda_available() -> bool:
     if importlib.util.find_spec("cupy") is None:
         return False
     try:
-        import cupy  # noqa: PLC0415  # optional, probed only here
+        import cupy  # optional, probed only here
 
         return bool(cupy.cuda.runtime.getDeviceCount() > 0)
     except Exception:  # noqa: BLE001  # any CUDA error means: no usable GPU
