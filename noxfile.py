@@ -99,16 +99,19 @@ def _install(
         session.install(*args)
 
 
+def _test_requirements(layer: str) -> list[str]:
+    """The shared test tools, and the package's own (its tests/requirements.txt)."""
+    args = ["-r", str(TESTING / "requirements-test.txt")]
+    own = PACKAGES / f"actnet-{layer}" / "tests" / "requirements.txt"
+    if own.exists():
+        args += ["-r", str(own)]
+    return args
+
+
 def _run_tests(
     session: nox.Session, layer: str, constraints: Path | None = None
 ) -> None:
-    _install(
-        session,
-        layer,
-        "-r",
-        str(TESTING / "requirements-test.txt"),
-        constraints=constraints,
-    )
+    _install(session, layer, *_test_requirements(layer), constraints=constraints)
     session.chdir(PACKAGES / f"actnet-{layer}")
     session.run(
         "python",
@@ -207,8 +210,7 @@ def lowest(session: nox.Session) -> None:
             "install",
             "--quiet",
             *wheels,
-            "-r",
-            str(TESTING / "requirements-test.txt"),
+            *_test_requirements(layer),
             "--constraint",
             str(constraints),
             external=True,
@@ -235,6 +237,9 @@ def typecheck(session: nox.Session) -> None:
     for layer in LAYERS:
         python = _fresh_env(session, layer)
         wheels = [str(_wheel(session, x)) for x in _actnet_layers(layer)]
+        third_party = [
+            str(r) for r in _requirements(layer) if not r.name.startswith("actnet-")
+        ]
         session.run(
             str(python),
             "-m",
@@ -242,6 +247,7 @@ def typecheck(session: nox.Session) -> None:
             "install",
             "--quiet",
             *wheels,
+            *third_party,
             "-r",
             str(TESTING / "requirements-typecheck.txt"),
             external=True,
@@ -307,9 +313,9 @@ def demo(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks against their peers, with OpenBLAS left to pick its own kernels."""
-    _install(session, "mem")
+    _install(session, "device", "threadpoolctl")
     unset = [arg for name in ENV_UNSET_FOR_BENCH for arg in ("-u", name)]
-    for script in ("bench_mem.py",):
+    for script in ("bench_mem.py", "bench_device.py"):
         session.run(
             "env",
             *unset,

@@ -36,6 +36,11 @@ def cuda_available() -> bool:
 CUDA = cuda_available()
 
 
+@pytest.fixture(scope="session")
+def has_cuda() -> bool:
+    return CUDA
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     skip = pytest.mark.skip(reason="needs CuPy and a CUDA device")
     for item in items:

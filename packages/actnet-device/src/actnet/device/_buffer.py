@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn, SupportsIndex, cast, final
@@ -11,6 +12,31 @@ import numpy as np
 if TYPE_CHECKING:
     from actnet.device._device import Device
     from actnet.mem import Block
+
+# The cyclic garbage collector can run inside the allocator's critical section (any
+# allocation there may start it), and the allocator's lock is not reentrant: an
+# owner it finalizes must not free its block then. Such blocks wait here and are
+# freed by the next owner freed outside a collection (or by the device's stats).
+_collecting = False
+_deferred: list[tuple[Device, Block]] = []
+
+
+def _on_gc(phase: str, info: dict[str, int]) -> None:
+    global _collecting
+    _collecting = phase == "start"
+
+
+gc.callbacks.append(_on_gc)
+
+
+def free_deferred() -> None:
+    """Free the blocks of owners finalized during a garbage collection."""
+    while _deferred and not _collecting:
+        try:
+            device, block = _deferred.pop()
+        except IndexError:  # another thread took the last one
+            return
+        device._free(block)
 
 
 @final
@@ -45,7 +71,12 @@ class Buffer:
     def __del__(self) -> None:
         hold = self._hold
         if type(hold) is not Buffer:  # an owner: give its block back
+            if _collecting:
+                _deferred.append((self._device, hold))
+                return
             self._device._free(hold)
+            if _deferred:
+                free_deferred()
 
     # ---------------------------------------------------------------- properties
     @property
@@ -160,10 +191,12 @@ class Buffer:
         """Basic indexing (ints, slices, None, Ellipsis) as a view. Integer-array
         and boolean indexing copy: use `Device.index`."""
         items = key if isinstance(key, tuple) else (key,)
+        ellipsis = False
         for item in items:
-            if not (
+            if item is Ellipsis:
+                ellipsis = True
+            elif not (
                 item is None
-                or item is Ellipsis
                 or isinstance(item, slice)
                 or (isinstance(item, int | np.integer) and not isinstance(item, bool))
             ):
@@ -171,6 +204,8 @@ class Buffer:
                     f"a Buffer view takes ints, slices, None and Ellipsis; got "
                     f"{type(item).__name__} (index with Device.index)"
                 )
+        if not ellipsis:  # with one int per axis, NumPy gives a scalar, not a view
+            key = (*items, Ellipsis)
         try:
             return self._view(self._arr[key])
         except IndexError as exc:
@@ -210,7 +245,7 @@ class Buffer:
                 if self.shape[a] != 1:
                     raise ValueError(f"cannot squeeze axis {a} of size {self.shape[a]}")
         index = tuple(0 if i in axes else slice(None) for i in range(self.ndim))
-        return self._view(self._arr[index])
+        return self._view(self._arr[(*index, Ellipsis)])  # Ellipsis: a 0-d view
 
     def flip(self, axis: int | tuple[int, ...] | None = None) -> Buffer:
         """A view with the elements in reverse order along the axes (all when None)."""
@@ -229,7 +264,15 @@ class Buffer:
         a1, a2 = _axis(axis1, self.ndim), _axis(axis2, self.ndim)
         if a1 == a2:
             raise ValueError("axis1 and axis2 must differ")
-        return self._view(self._device._backend.xp.diagonal(self._arr, offset, a1, a2))
+        backend = self._device._backend
+        diag = backend.xp.diagonal(self._arr, offset, a1, a2)
+        if not diag.size or not getattr(self._arr.flags, "writeable", True):
+            return self._view(diag)  # nothing to write, or a read-only broadcast
+        # NumPy's diagonal is read-only: the same view, writable, from its geometry.
+        itemsize = self.itemsize
+        start = backend.address(diag) - backend.address(self._owner()._arr)
+        strides = tuple(s // itemsize for s in diag.strides)
+        return self.as_strided(diag.shape, strides, start // itemsize)
 
     def as_strided(
         self, shape: tuple[int, ...], strides: tuple[int, ...], offset: int = 0

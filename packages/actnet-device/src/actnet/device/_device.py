@@ -19,7 +19,7 @@ import numpy as np
 
 from actnet.device import _dtypes as dt
 from actnet.device._backend import Backend
-from actnet.device._buffer import Buffer, _axis, new_buffer
+from actnet.device._buffer import Buffer, _axis, free_deferred, new_buffer
 from actnet.device._opset import (
     ARG_REDUCE,
     BINARY,
@@ -98,11 +98,11 @@ def _unary_operator(op: str, doc: str) -> UnaryOperator:
         if quiet:
             token = self._backend.begin_quiet()
             try:
-                func(arr, xo)
+                func(arr, out=xo)
             finally:
                 self._backend.end_quiet(token)
         else:
-            func(arr, xo)
+            func(arr, out=xo)
         return out
 
     operator.__name__ = operator.__qualname__ = op
@@ -164,11 +164,11 @@ def _binary_operator(op: str, doc: str) -> BinaryOperator:
         if quiet:
             token = self._backend.begin_quiet()
             try:
-                func(xa, xb, xo)
+                func(xa, xb, out=xo)
             finally:
                 self._backend.end_quiet(token)
         else:
-            func(xa, xb, xo)
+            func(xa, xb, out=xo)
         return out
 
     operator.__name__ = operator.__qualname__ = op
@@ -317,6 +317,7 @@ class Device:
         self._backend.synchronize()
 
     def memory_stats(self) -> MemoryStats:
+        free_deferred()  # blocks of buffers the garbage collector finalized
         s = self._allocator.stats()
         return MemoryStats(
             used_bytes=s.used_bytes,
@@ -332,6 +333,7 @@ class Device:
 
     def memory_snapshot(self) -> list[BufferRecord]:
         """Every live block (an owner buffer and its views), in address order."""
+        free_deferred()
         return [
             BufferRecord(
                 nbytes=b.size,
@@ -354,6 +356,7 @@ class Device:
 
     def empty_cache(self) -> int:
         """Give back the arenas that hold no live buffer; return the bytes freed."""
+        free_deferred()
         return self._allocator.free_all_blocks()
 
     # ---------------------------------------------------------------- checking
@@ -403,7 +406,7 @@ class Device:
                 f"{op}: operands are Buffers or Python scalars, "
                 f"got {type(value).__name__}"
             )
-        if not ok:
+        if not ok and not (dtype == dt.bfloat16 and t in (int, float)):
             raise TypeError(
                 f"{op}: a Python {t.__name__} cannot combine with a {dtype} buffer"
             )
@@ -438,8 +441,8 @@ class Device:
 
     # ------------------------------------------------------------- elementwise
     def _two_devices(self, op: str, a: Any, b: Any) -> NoReturn:
-        names = [x._device.name if type(x) is Buffer else "host" for x in (a, b)]
-        if names[0] == names[1]:
+        names = [x._device.name for x in (a, b) if type(x) is Buffer]
+        if len(names) == 1 or names[0] == names[1]:  # a scalar, or one other device
             raise ValueError(
                 f"{op}: operands are on {names[0]}, "
                 f"but the operator runs on {self.name}"
@@ -841,14 +844,14 @@ class Device:
         self, x: Buffer, index: Buffer, axis: int, out: Buffer | None = None
     ) -> Buffer:
         """out[..., i, ...] = x[..., index[..., i, ...], ...] along `axis`
-        (torch.gather, numpy.take_along_axis)."""
+        (torch.gather, numpy.take_along_axis). Off `axis`, x's extents equal
+        index's or are 1 (broadcast); out has index's shape."""
         arr = self._own(x, "gather")
         idx = self._index_array("gather", index, "index")
         if idx.ndim != arr.ndim:
             raise ValueError(f"gather: index has {idx.ndim} axes, x has {arr.ndim}")
         a = _axis(axis, arr.ndim)
-        _broadcast("gather", tuple(n for i, n in enumerate(arr.shape) if i != a),
-                   tuple(n for i, n in enumerate(idx.shape) if i != a))  # fmt: skip
+        _check_other_axes("gather", arr.shape, idx.shape, a)
         _check_bounds("gather", self, index, arr.shape[a])
         out = self._output("gather", out, idx.shape, arr.dtype)
         self._backend.gather(arr, idx, a, out._arr)
@@ -868,6 +871,7 @@ class Device:
         if idx.ndim != arr.ndim:
             raise ValueError(f"{op}: index has {idx.ndim} axes, x has {arr.ndim}")
         a = _axis(axis, arr.ndim)
+        _check_other_axes(op, arr.shape, idx.shape, a)
         _check_bounds(op, self, index, arr.shape[a])
         if type(src) is Buffer:
             values = self._own(src, op, "src")
@@ -892,7 +896,8 @@ class Device:
         out: Buffer | None = None,
     ) -> Buffer:
         """A copy of x with x[..., index[..., i, ...], ...] = src[..., i, ...] along
-        `axis` (torch.scatter; with repeated indices, one of the writes wins)."""
+        `axis` (torch.scatter; with repeated indices, one of the writes wins). Off
+        `axis`, x's extents equal index's or are 1, as in gather."""
         return self._scatter("scatter", x, index, src, axis, out)
 
     def scatter_add(
@@ -1346,6 +1351,15 @@ def _matmul_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
     if len(a) == 1:
         shape.pop(-2 if len(b) != 1 else -1)
     return tuple(shape)
+
+
+def _check_other_axes(
+    op: str, x: tuple[int, ...], index: tuple[int, ...], axis: int
+) -> None:
+    """Off `axis`, x's extents must broadcast to index's (numpy.take_along_axis with
+    a result of index's shape)."""
+    _broadcast(op, x[:axis] + x[axis + 1 :], index[:axis] + index[axis + 1 :],
+               into=True)  # fmt: skip
 
 
 def _probe(xp: Any, shape: tuple[int, ...]) -> Any:

@@ -12,6 +12,8 @@ copy the result into `out`.
 from __future__ import annotations
 
 import contextlib
+import decimal
+import math
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
@@ -39,20 +41,8 @@ _UFUNC_NAMES: Final = {
 }
 
 # W. J. Cody, "Rational Chebyshev approximations for the error function" (Math.
-# Comp. 1969), the coefficients of SPECFUN's CALERF: relative error below 1e-16.
-_ERF_A: Final = (
-    3.16112374387056560e00,
-    1.13864154151050156e02,
-    3.77485237685302021e02,
-    3.20937758913846947e03,
-    1.85777706184603153e-1,
-)
-_ERF_B: Final = (
-    2.36012909523441209e01,
-    2.44024637934444173e02,
-    1.28261652607737228e03,
-    2.84423683343917062e03,
-)
+# Comp. 1969), the coefficients of SPECFUN's CALERF for |x| > 1: relative error
+# below 1e-16.
 _ERF_C: Final = (
     5.64188496988670089e-1,
     8.88314979438837594e00,
@@ -92,6 +82,26 @@ _ERF_Q: Final = (
 _INV_SQRT_PI: Final = 5.6418958354775628695e-1
 
 
+def _erf_taylor(terms: int) -> tuple[float, ...]:
+    """c[n] with erf(x) = x + x * sum(c[n] * (x*x)**n) (the Maclaurin series
+    2/sqrt(pi) * sum((-1)**n * x**(2n+1) / (n! (2n+1))) less its leading x), each
+    rounded once from 40 digits."""
+    with decimal.localcontext() as ctx:
+        ctx.prec = 40
+        two_over_sqrt_pi = decimal.Decimal("1.128379167095512573896158903121545171688")
+        coefficients = [float(two_over_sqrt_pi - 1)]
+        for n in range(1, terms):
+            term = two_over_sqrt_pi / (math.factorial(n) * (2 * n + 1))
+            coefficients.append(float(-term if n % 2 else term))
+    return tuple(coefficients)
+
+
+# On [0, 1] the sum is a correction below 0.16 added to x, so erf is rounded about
+# once (Cody's rational forms there round three or four times: up to 5 ulp). The
+# 20th term is below 3e-19.
+_ERF_TAYLOR: Final = _erf_taylor(20)
+
+
 class Kernels:
     """The operator set against `self.xp`; subclasses set `xp` and may override."""
 
@@ -103,6 +113,19 @@ class Kernels:
         self.ufuncs: dict[str, Callable[..., Any]] = {}
         for name in _ALL_UFUNC_OPS:
             self.ufuncs[name] = getattr(xp, _UFUNC_NAMES.get(name, name))
+        # Functions of the set that are not ufuncs: they take `out` otherwise.
+        self.ufuncs["real"] = self._real
+        self.ufuncs["imag"] = self._imag
+        self.ufuncs["round"] = self._round
+
+    def _real(self, x: Array, out: Array) -> None:
+        self.xp.copyto(out, self.xp.real(x))
+
+    def _imag(self, x: Array, out: Array) -> None:
+        self.xp.copyto(out, self.xp.imag(x))
+
+    def _round(self, x: Array, out: Array) -> None:
+        self.xp.round(x, 0, out)
 
     # ------------------------------------------------------------- conventions
     def quiet(self) -> contextlib.AbstractContextManager[None]:
@@ -111,24 +134,24 @@ class Kernels:
 
     # -------------------------------------------------------------- elementwise
     def erf(self, x: Array, out: Array) -> None:
-        """erf to double precision (Cody's rational approximations), computed in
-        float64 and rounded once into `out`."""
+        """erf to double precision (the Maclaurin series for |x| <= 1, Cody's
+        rational approximations beyond), computed in float64 and rounded once into
+        `out`."""
         xp = self.xp
         x = x.astype(xp.float64)
         y = xp.abs(x)
         result = xp.empty_like(x)
-        small = y <= 0.46875
-        mid = (y > 0.46875) & (y <= 4.0)
+        small = y <= 1.0
+        mid = (y > 1.0) & (y <= 4.0)
         large = y > 4.0
         if small.any():
             ys = y[small]
             z = ys * ys
-            num = _ERF_A[4] * z
-            den = z
-            for i in range(3):
-                num = (num + _ERF_A[i]) * z
-                den = (den + _ERF_B[i]) * z
-            result[small] = ys * (num + _ERF_A[3]) / (den + _ERF_B[3])
+            series = xp.full_like(z, _ERF_TAYLOR[-1])
+            for c in reversed(_ERF_TAYLOR[:-1]):
+                series *= z
+                series += c
+            result[small] = ys + ys * series
         if mid.any():
             ym = y[mid]
             num = _ERF_C[8] * ym
@@ -200,7 +223,11 @@ class Kernels:
         elif name == "prod":
             xp.prod(x, axis=axis, dtype=out.dtype, out=out, keepdims=keepdims)
         elif name == "mean":
-            xp.mean(x, axis=axis, dtype=out.dtype, out=out, keepdims=keepdims)
+            # numpy.mean's own steps, without its warning on an empty extent (the
+            # mean of nothing is NaN, quietly).
+            count = math.prod(x.shape[a] for a in axis) if axis is not None else x.size
+            xp.sum(x, axis=axis, dtype=out.dtype, out=out, keepdims=keepdims)
+            xp.true_divide(out, np.intp(count), out=out, casting="unsafe")
         elif name == "var":
             xp.var(x, axis=axis, ddof=correction, out=out, keepdims=keepdims)
         elif name == "max":
@@ -256,14 +283,17 @@ class Kernels:
         xp = self.xp
         xp.copyto(out, x)
         if add:
-            self.ufunc_at("add", out, self._along_axis(index, axis), src)
+            self.ufunc_at("add", out, self._along_axis(out.shape, index, axis), src)
         else:
             xp.put_along_axis(out, index, src, axis=axis)
 
-    def _along_axis(self, index: Array, axis: int) -> tuple[Array, ...]:
-        """The full fancy index that `take_along_axis(x, index, axis)` reads."""
+    def _along_axis(
+        self, shape: tuple[int, ...], index: Array, axis: int
+    ) -> tuple[Array, ...]:
+        """The full fancy index that `take_along_axis(x, index, axis)` reads, for x
+        of `shape` (an extent of 1 broadcasts against index's)."""
         xp = self.xp
-        grids = list(xp.indices(index.shape, sparse=True))
+        grids = list(xp.indices(shape, sparse=True))
         grids[axis] = index
         return tuple(grids)
 
