@@ -13,6 +13,7 @@ from pathlib import Path
 
 import nox
 from packaging.requirements import Requirement
+from packaging.version import Version
 
 ROOT = Path(__file__).parent
 PACKAGES = ROOT / "packages"
@@ -168,15 +169,15 @@ def _fresh_env(session: nox.Session, name: str) -> Path:
     return location / "bin" / "python"
 
 
-def _check_lowest_constraints() -> None:
+def _check_lowest_constraints(session: nox.Session) -> None:
     """Every third-party lower bound a package declares is pinned in the constraints."""
-    pinned: dict[str, str] = {}
+    pinned: dict[str, Version] = {}
     for line in (TESTING / "constraints-lowest.txt").read_text().splitlines():
         line = line.split("#")[0].strip()
         if line:
             req = Requirement(line)
             (spec,) = req.specifier
-            pinned[req.name.lower()] = spec.version
+            pinned[req.name.lower()] = Version(spec.version)
     missing = []
     for layer in LAYERS:
         for req in _requirements(layer):
@@ -187,10 +188,10 @@ def _check_lowest_constraints() -> None:
             ]
             if not lower:
                 missing.append(f"actnet-{layer}: {req} declares no lower bound")
-            elif pinned.get(req.name.lower()) != lower[0]:
+            elif pinned.get(req.name.lower()) != Version(lower[0]):
                 missing.append(f"actnet-{layer}: {req} needs '{req.name}=={lower[0]}'")
     if missing:
-        raise SystemExit(
+        session.error(
             "testing/constraints-lowest.txt is out of date:\n" + "\n".join(missing)
         )
 
@@ -198,7 +199,7 @@ def _check_lowest_constraints() -> None:
 @nox.session
 def lowest(session: nox.Session) -> None:
     """Each package's tests with every dependency at its declared lower bound."""
-    _check_lowest_constraints()
+    _check_lowest_constraints(session)
     constraints = TESTING / "constraints-lowest.txt"
     for layer in LAYERS:
         python = _fresh_env(session, layer)

@@ -164,11 +164,11 @@ def _binary_operator(op: str, doc: str) -> BinaryOperator:
         if quiet:
             token = self._backend.begin_quiet()
             try:
-                func(xa, xb, out=xo)
+                func(xa, xb, xo)
             finally:
                 self._backend.end_quiet(token)
         else:
-            func(xa, xb, out=xo)
+            func(xa, xb, xo)
         return out
 
     operator.__name__ = operator.__qualname__ = op

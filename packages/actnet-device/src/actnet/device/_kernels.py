@@ -113,6 +113,11 @@ class Kernels:
         self.ufuncs: dict[str, Callable[..., Any]] = {}
         for name in _ALL_UFUNC_OPS:
             self.ufuncs[name] = getattr(xp, _UFUNC_NAMES.get(name, name))
+        # NumPy deprecates a positional `out` for these two; the device passes it
+        # positionally (it is faster), so they take it by keyword here.
+        maximum, minimum = self.ufuncs["maximum"], self.ufuncs["minimum"]
+        self.ufuncs["maximum"] = lambda a, b, out: maximum(a, b, out=out)
+        self.ufuncs["minimum"] = lambda a, b, out: minimum(a, b, out=out)
         # Functions of the set that are not ufuncs: they take `out` otherwise.
         self.ufuncs["real"] = self._real
         self.ufuncs["imag"] = self._imag
