@@ -30,6 +30,7 @@ nox.options.sessions = [
     "typecheck",
     "lint",
     "layering",
+    "crosscheck",
     "build",
     "demo",
 ]
@@ -268,6 +269,20 @@ def typecheck(session: nox.Session) -> None:
 
 
 @nox.session
+def crosscheck(session: nox.Session) -> None:
+    """The PyTorch cross-checks of every package (packages/*/crosscheck), against
+    torch==2.13.0 exactly (the CPU build: any looser pin downloads a CUDA build)."""
+    _install(session, "util", *_test_requirements("ndarray"), "-r",
+             str(TESTING / "requirements-crosscheck.txt"))  # fmt: skip
+    folders = [
+        str(PACKAGES / f"actnet-{layer}" / "crosscheck")
+        for layer in LAYERS
+        if (PACKAGES / f"actnet-{layer}" / "crosscheck").is_dir()
+    ]
+    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", "-q", *folders)
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     """ruff: lint and formatting of everything."""
     session.install("-r", str(TESTING / "requirements-lint.txt"))
@@ -314,9 +329,10 @@ def demo(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks against their peers, with OpenBLAS left to pick its own kernels."""
-    _install(session, "device", "threadpoolctl")
+    _install(session, "ndarray", "threadpoolctl", "-r",
+             str(TESTING / "requirements-crosscheck.txt"))  # fmt: skip
     unset = [arg for name in ENV_UNSET_FOR_BENCH for arg in ("-u", name)]
-    for script in ("bench_mem.py", "bench_device.py"):
+    for script in ("bench_mem.py", "bench_device.py", "bench_ndarray.py"):
         session.run(
             "env",
             *unset,
