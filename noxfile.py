@@ -272,8 +272,13 @@ def typecheck(session: nox.Session) -> None:
 def crosscheck(session: nox.Session) -> None:
     """The PyTorch cross-checks of every package (packages/*/crosscheck), against
     torch==2.13.0 exactly (the CPU build: any looser pin downloads a CUDA build)."""
-    _install(session, "util", *_test_requirements("ndarray"), "-r",
-             str(TESTING / "requirements-crosscheck.txt"))  # fmt: skip
+    _install(
+        session,
+        "util",
+        *_test_requirements("ndarray"),
+        "-r",
+        str(TESTING / "requirements-crosscheck.txt"),
+    )
     folders = [
         str(PACKAGES / f"actnet-{layer}" / "crosscheck")
         for layer in LAYERS
@@ -329,10 +334,20 @@ def demo(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks against their peers, with OpenBLAS left to pick its own kernels."""
-    _install(session, "ndarray", "threadpoolctl", "-r",
-             str(TESTING / "requirements-crosscheck.txt"))  # fmt: skip
+    _install(
+        session,
+        "tensor",
+        "threadpoolctl",
+        "-r",
+        str(TESTING / "requirements-crosscheck.txt"),
+    )
     unset = [arg for name in ENV_UNSET_FOR_BENCH for arg in ("-u", name)]
-    for script in ("bench_mem.py", "bench_device.py", "bench_ndarray.py"):
+    for script in (
+        "bench_mem.py",
+        "bench_device.py",
+        "bench_ndarray.py",
+        "bench_tensor.py",
+    ):
         session.run(
             "env",
             *unset,

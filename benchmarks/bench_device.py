@@ -52,8 +52,11 @@ def dispatch(device: ad.Device) -> dict[str, dict[str, float]]:
         ours, peer, ratio = interleaved(
             lambda a=a, b=b: device.add(a, b), lambda a=a_np, b=b_np: a + b
         )
-        rows[f"a + b, {n} elements"] = {"actnet_us": ours * 1e6, "numpy_us": peer * 1e6,
-                                         "ratio": ratio}  # fmt: skip
+        rows[f"a + b, {n} elements"] = {
+            "actnet_us": ours * 1e6,
+            "numpy_us": peer * 1e6,
+            "ratio": ratio,
+        }
     return rows
 
 
@@ -71,8 +74,11 @@ def matmul(device: ad.Device, n: int = 2048) -> dict[str, float]:
     )
     np.testing.assert_allclose(device.to_host(c), c_np, rtol=1e-4, atol=1e-3)
     flops = 2 * n**3
-    return {"actnet_gflops": flops / ours / 1e9, "numpy_gflops": flops / peer / 1e9,
-            "ratio": peer / ours}  # fmt: skip
+    return {
+        "actnet_gflops": flops / ours / 1e9,
+        "numpy_gflops": flops / peer / 1e9,
+        "ratio": peer / ours,
+    }
 
 
 def rng_throughput(device: ad.Device, n: int = 10**7) -> dict[str, float]:
@@ -103,8 +109,10 @@ def main() -> None:
     rows = dispatch(device)
     print(f"{'workload':28s} {'actnet':>10s} {'numpy':>10s} {'ratio':>7s}")
     for name, row in rows.items():
-        print(f"{name:28s} {row['actnet_us']:8.2f}us {row['numpy_us']:8.2f}us "
-              f"{row['ratio']:6.2f}x   pass <= 7x, goal <= 4x")  # fmt: skip
+        print(
+            f"{name:28s} {row['actnet_us']:8.2f}us {row['numpy_us']:8.2f}us "
+            f"{row['ratio']:6.2f}x   pass <= 7x, goal <= 4x"
+        )
     mm = matmul(device)
     print(
         f"{'matmul 2048 float32':28s} {mm['actnet_gflops']:6.1f}GF/s "

@@ -44,8 +44,10 @@ def main() -> None:
             )
         name = f"a + b, {n} elements (torch no_grad)"
         rows[name] = {"actnet_us": ours * 1e6, "peer_us": peer * 1e6, "ratio": ratio}
-        print(f"{name:34s} {ours * 1e6:8.2f}us {peer * 1e6:8.2f}us {ratio:6.2f}x"
-              "   pass <= 2.5x, goal <= 1.5x")  # fmt: skip
+        print(
+            f"{name:34s} {ours * 1e6:8.2f}us {peer * 1e6:8.2f}us {ratio:6.2f}x"
+            "   pass <= 2.5x, goal <= 1.5x"
+        )
     x_np = np.random.default_rng(0).standard_normal(10**6).astype(np.float32)
     x = xp.asarray(x_np)
     np.testing.assert_allclose(np.asarray(chain(xp, x)), chain(np, x_np), rtol=1e-5)

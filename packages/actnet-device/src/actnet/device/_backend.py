@@ -56,6 +56,15 @@ class Backend(Kernels, ABC):
     def from_host(self, host: np.ndarray[Any, Any], out: Any) -> None:
         """Copy the host array into `out` (same shape and dtype)."""
 
+    def strided_view(
+        self, arr: Any, shape: tuple[int, ...], strides: tuple[int, ...]
+    ) -> Any:
+        """A read-only view of arr's memory with `shape` and byte `strides`,
+        starting at arr's first element (broadcasting: some strides are 0)."""
+        return self.xp.lib.stride_tricks.as_strided(
+            arr, shape, strides, writeable=False
+        )
+
     def synchronize(self) -> None:
         """Wait for all queued work (synchronous backends return at once)."""
 

@@ -212,15 +212,25 @@ class Buffer:
             raise IndexError(f"{exc} (buffer shape {self.shape})") from None
 
     def broadcast_to(self, *shape: SupportsIndex | tuple[SupportsIndex, ...]) -> Buffer:
-        """A read-only-meant view repeating size-1 axes (strides 0)."""
+        """A read-only view repeating size-1 axes (strides 0)."""
         target = _shape_argument(shape, "broadcast_to")
-        xp = self._device._backend.xp
-        try:
-            return self._view(xp.broadcast_to(self._arr, target))
-        except ValueError as exc:
-            raise ValueError(
-                f"cannot broadcast shape {self.shape} to {target}"
-            ) from exc
+        arr = self._arr
+        source = arr.shape
+        lead = len(target) - len(source)
+        strides: list[int] = [0] * lead if lead >= 0 else []
+        if lead >= 0:
+            for n, m, s in zip(source, target[lead:], arr.strides, strict=True):
+                if n == m:
+                    strides.append(s)
+                elif n == 1:
+                    strides.append(0)
+                else:
+                    break
+        if len(strides) != len(target):
+            raise ValueError(f"cannot broadcast shape {source} to {target}")
+        backend = self._device._backend
+        view = backend.strided_view(arr, target, tuple(strides))
+        return self._view(view)
 
     expand = broadcast_to
 

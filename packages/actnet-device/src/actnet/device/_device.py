@@ -634,28 +634,39 @@ class Device:
         dtype: Any = None,
         correction: float = 0.0,
     ) -> Buffer:
-        arr = self._own(x, op)
-        result = self._result_dtype(op, REDUCE[op], arr.dtype)
+        if type(x) is not Buffer or x._device is not self:
+            self._own(x, op)
+        arr = x._arr
+        table = REDUCE[op]
+        result = table.get(arr.dtype)
+        if result is None or result not in self._dtypes:
+            result = self._result_dtype(op, table, arr.dtype)
         if dtype is not None:
             if op not in ("sum", "prod", "mean"):
                 raise TypeError(f"{op} takes no dtype")
             result = dt.as_dtype(dtype)
-        axes = _axes(axis, arr.ndim)
-        shape = _reduced_shape(arr.shape, axes, keepdims)
-        if op in ("max", "min") and any(arr.shape[a] == 0 for a in axes):
+        in_shape = arr.shape
+        if axis is None:
+            axes = _ALL_AXES[len(in_shape)]
+            shape = (1,) * len(in_shape) if keepdims else ()
+        else:
+            axes = _axes(axis, len(in_shape))
+            shape = _reduced_shape(in_shape, axes, keepdims)
+        if (op == "max" or op == "min") and any(in_shape[a] == 0 for a in axes):
             raise ValueError(f"{op} of an empty extent has no identity")
-        out = self._output(op, out, shape, result)
-        spec = OPS[op]
-        self._call(
-            spec.quiet,
-            self._backend.reduce,
-            op,
-            arr,
-            axes,
-            keepdims,
-            out._arr,
-            correction,
+        out = (
+            self._empty(shape, result)
+            if out is None
+            else self._output(op, out, shape, result)
         )
+        if op in _QUIET_REDUCTIONS:
+            token = self._backend.begin_quiet()
+            try:
+                self._backend.reduce(op, arr, axes, keepdims, out._arr, correction)
+            finally:
+                self._backend.end_quiet(token)
+        else:
+            self._backend.reduce(op, arr, axes, keepdims, out._arr, correction)
         return out
 
     def sum(
@@ -1325,6 +1336,10 @@ def _axes(axis: Axis, ndim: int) -> tuple[int, ...]:
     if len(set(result)) != len(result):
         raise ValueError(f"axis {axis} repeats an axis")
     return tuple(sorted(result))
+
+
+_ALL_AXES: Final = [tuple(range(n)) for n in range(65)]
+_QUIET_REDUCTIONS: Final = frozenset(name for name in REDUCE if OPS[name].quiet)
 
 
 def _reduced_shape(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
@@ -43,6 +43,43 @@ class NumPyBackend(Backend):
             if "copy" in str(exc) or "without copying" in str(exc):
                 return None
             raise
+
+    # The reductions as ufunc.reduce: numpy.sum and friends are Python wrappers
+    # around the same call, at several times its cost on small arrays.
+    _REDUCERS: Final[dict[str, Any]] = {
+        "sum": np.add.reduce,
+        "prod": np.multiply.reduce,
+        "max": np.maximum.reduce,
+        "min": np.minimum.reduce,
+        "any": np.logical_or.reduce,
+        "all": np.logical_and.reduce,
+    }
+
+    def reduce(
+        self,
+        name: str,
+        x: Any,
+        axis: tuple[int, ...] | None,
+        keepdims: bool,
+        out: Any,
+        correction: float = 0.0,
+    ) -> None:
+        reducer = self._REDUCERS.get(name)
+        if reducer is None:
+            super().reduce(name, x, axis, keepdims, out, correction)
+        elif name in ("sum", "prod"):
+            reducer(x, axis, out.dtype, out, keepdims)
+        else:
+            reducer(x, axis, None, out, keepdims)
+
+    def strided_view(
+        self, arr: Any, shape: tuple[int, ...], strides: tuple[int, ...]
+    ) -> Any:
+        if arr.flags.c_contiguous:  # its memory is a buffer: no Python wrapper needed
+            view = np.ndarray(shape, arr.dtype, arr, 0, strides)
+            view.flags.writeable = False
+            return view
+        return super().strided_view(arr, shape, strides)
 
     def to_host(self, arr: Any) -> np.ndarray[Any, Any]:
         return np.array(arr, copy=True)

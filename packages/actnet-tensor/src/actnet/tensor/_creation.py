@@ -1,0 +1,226 @@
+"""Creating tensors: from data, filled, ranges, and random (counter-based RNG)."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+import actnet.ndarray as xp
+from actnet.device import Device, Generator, default_generator
+from actnet.ndarray import NDArray, from_buffer
+from actnet.tensor._tensor import Tensor, _dtype, _make, _shape_args
+
+DEFAULT_FLOAT = np.dtype(np.float32)
+
+
+def _finish(data: NDArray, requires_grad: bool, info: str) -> Tensor:
+    buf = data._buf
+    if buf.base is None:
+        buf._meta[2] = ("parameter" if requires_grad else "input", info)
+    t = _make(data)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _dtype_or(dtype: Any, default: np.dtype[Any] | None) -> np.dtype[Any] | None:
+    return default if dtype is None else _dtype(dtype)
+
+
+def tensor(
+    data: Any,
+    *,
+    dtype: Any = None,
+    device: Device | str | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """A new tensor with a copy of `data` (nested lists, scalars, NumPy arrays,
+    NDArrays, Tensors). Python floats become float32, ints int64."""
+    if type(data) is Tensor:
+        data = data._data
+    target = _dtype_or(dtype, None)
+    if type(data) is NDArray:
+        values = xp.asarray(data, dtype=target, device=device, copy=True)
+    else:
+        values = xp.asarray(data, dtype=target, device=device)
+        if values._buf.base is not None:
+            values = xp.asarray(values, copy=True)
+    return _finish(values, requires_grad, "tensor")
+
+
+def from_numpy(array: np.ndarray[Any, Any]) -> Tensor:
+    """A tensor with a copy of a NumPy array (its dtype kept). Unlike PyTorch, the
+    memory is not shared: a tensor's memory lives in a device arena."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(
+            f"from_numpy expects a numpy.ndarray, got {type(array).__name__}"
+        )
+    return _finish(xp.asarray(array), False, "from_numpy")
+
+
+def _size(size: tuple[Any, ...]) -> tuple[int, ...]:
+    return _shape_args(size)
+
+
+def zeros(
+    *size: Any,
+    dtype: Any = None,
+    device: Device | str | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    data = xp.zeros(_size(size), dtype=_dtype_or(dtype, DEFAULT_FLOAT), device=device)
+    return _finish(data, requires_grad, "zeros")
+
+
+def ones(
+    *size: Any,
+    dtype: Any = None,
+    device: Device | str | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    data = xp.ones(_size(size), dtype=_dtype_or(dtype, DEFAULT_FLOAT), device=device)
+    return _finish(data, requires_grad, "ones")
+
+
+def empty(
+    *size: Any,
+    dtype: Any = None,
+    device: Device | str | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    data = xp.empty(_size(size), dtype=_dtype_or(dtype, DEFAULT_FLOAT), device=device)
+    return _finish(data, requires_grad, "empty")
+
+
+def full(
+    size: Sequence[int],
+    fill_value: builtins.bool | complex,
+    *,
+    dtype: Any = None,
+    device: Device | str | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    target = _dtype_or(dtype, None)
+    if target is None and isinstance(fill_value, float):
+        target = DEFAULT_FLOAT
+    data = xp.full(_size(tuple(size)), fill_value, dtype=target, device=device)
+    return _finish(data, requires_grad, "full")
+
+
+def arange(
+    start: float,
+    end: float | None = None,
+    step: float = 1,
+    *,
+    dtype: Any = None,
+    device: Device | str | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    data = xp.arange(start, end, step, dtype=_dtype_or(dtype, None), device=device)
+    return _finish(data, requires_grad, "arange")
+
+
+def rand(
+    *size: Any,
+    dtype: Any = None,
+    device: Device | str | None = None,
+    requires_grad: bool = False,
+    generator: Generator | None = None,
+) -> Tensor:
+    """Uniform in [0, 1) from the counter-based generator (default_generator)."""
+    gen = default_generator if generator is None else generator
+    target = _dtype_or(dtype, DEFAULT_FLOAT)
+    buf = gen.uniform(
+        _size(size), target, device=device if device is not None else "cpu"
+    )
+    return _finish(from_buffer(buf), requires_grad, "rand")
+
+
+def randn(
+    *size: Any,
+    dtype: Any = None,
+    device: Device | str | None = None,
+    requires_grad: bool = False,
+    generator: Generator | None = None,
+) -> Tensor:
+    """Standard normal from the counter-based generator (default_generator)."""
+    gen = default_generator if generator is None else generator
+    target = _dtype_or(dtype, DEFAULT_FLOAT)
+    buf = gen.normal(
+        _size(size), target, device=device if device is not None else "cpu"
+    )
+    return _finish(from_buffer(buf), requires_grad, "randn")
+
+
+def _like(t: Tensor, dtype: Any, device: Any) -> tuple[tuple[int, ...], Any, Any]:
+    if type(t) is not Tensor:
+        raise TypeError(f"expected a Tensor, got {type(t).__name__}")
+    return (
+        t.shape,
+        (t.dtype if dtype is None else _dtype(dtype)),
+        (t.device if device is None else device),
+    )
+
+
+def zeros_like(
+    t: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    shape, d, dev = _like(t, dtype, device)
+    return zeros(shape, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def ones_like(
+    t: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    shape, d, dev = _like(t, dtype, device)
+    return ones(shape, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def empty_like(
+    t: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    shape, d, dev = _like(t, dtype, device)
+    return empty(shape, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def full_like(
+    t: Tensor,
+    fill_value: Any,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    shape, d, dev = _like(t, dtype, device)
+    return full(shape, fill_value, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def rand_like(
+    t: Tensor,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    generator: Generator | None = None,
+) -> Tensor:
+    shape, d, dev = _like(t, dtype, device)
+    return rand(
+        shape, dtype=d, device=dev, requires_grad=requires_grad, generator=generator
+    )
+
+
+def randn_like(
+    t: Tensor,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    generator: Generator | None = None,
+) -> Tensor:
+    shape, d, dev = _like(t, dtype, device)
+    return randn(
+        shape, dtype=d, device=dev, requires_grad=requires_grad, generator=generator
+    )

@@ -1,0 +1,166 @@
+"""Function: the extension point for new differentiable operations.
+
+    class Square(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return grad * 2 * x
+
+    y = Square.apply(x)
+
+`forward` runs without recording the graph; `backward` receives one gradient per
+output and returns one per forward argument (None for non-tensors and for inputs
+that need none: see `ctx.needs_input_grad`). `Function.apply` is the only entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import actnet.ndarray as xp
+from actnet.tensor._autograd import Edge, Node, edge_of
+from actnet.tensor._grad_mode import _state
+from actnet.tensor._ops import _Saved
+from actnet.tensor._tensor import Tensor, _make
+
+
+class FunctionCtx:
+    """What forward leaves for backward. Any other attribute may be set on it."""
+
+    def __init__(self, needs_input_grad: tuple[bool, ...]) -> None:
+        self.needs_input_grad = needs_input_grad
+        self._saved: tuple[Any, ...] | None = ()
+        self._freed = False
+        self._non_differentiable: set[int] = set()
+        self._node: Node | None = None
+
+    def save_for_backward(self, *tensors: Tensor | None) -> None:
+        """Keep tensors for backward; an in-place change to one before backward is
+        an error there."""
+        for t in tensors:
+            if t is not None and type(t) is not Tensor:
+                raise TypeError(
+                    f"save_for_backward takes Tensors or None, got {type(t).__name__}"
+                )
+        self._saved = tuple(None if t is None else _Saved(t) for t in tensors)
+
+    @property
+    def saved_tensors(self) -> tuple[Tensor | None, ...]:
+        if self._freed:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or to read "
+                "saved tensors after they were freed); specify retain_graph=True"
+            )
+        assert self._saved is not None
+        return tuple(None if s is None else s.get(self._node) for s in self._saved)
+
+    def mark_non_differentiable(self, *tensors: Tensor) -> None:
+        """These outputs get no gradient (indices, masks)."""
+        self._non_differentiable.update(id(t) for t in tensors)
+
+
+class Function:
+    """Subclass with static `forward(ctx, *args)` and `backward(ctx, *grads)`."""
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("a Function subclass must define a static forward(ctx, ...)")
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, *grad_outputs: Any) -> Any:
+        raise TypeError("a Function subclass must define a static backward(ctx, ...)")
+
+    def __init__(self) -> None:
+        raise TypeError("Functions are not instantiated: call Function.apply")
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        if cls.forward is Function.forward or cls.backward is Function.backward:
+            raise TypeError(f"{cls.__name__} must define both forward and backward")
+        needs = tuple(type(a) is Tensor and a._requires_grad for a in args)
+        ctx = FunctionCtx(needs)
+        previous = _state.enabled
+        _state.enabled = False
+        try:
+            result = cls.forward(ctx, *args, **kwargs)
+        finally:
+            _state.enabled = previous
+        outputs = result if isinstance(result, tuple) else (result,)
+        for out in outputs:
+            if type(out) is not Tensor:
+                raise TypeError(
+                    f"{cls.__name__}.forward must return Tensors, "
+                    f"got {type(out).__name__}"
+                )
+        if not (previous and any(needs)):
+            return result
+        node = FunctionNode(cls, ctx, tuple(edge_of(a) for a in args), outputs)
+        ctx._node = node
+        wrapped = []
+        for nr, out in enumerate(outputs):
+            if id(out) in ctx._non_differentiable or out.dtype.kind not in "fc":
+                wrapped.append(out)
+                continue
+            if any(out is a for a in args) or out.grad_fn is not None:
+                out = _make(out._data)  # an input returned as is: a new output tensor
+            out._requires_grad = True
+            out.grad_fn = node
+            out._output_nr = nr
+            wrapped.append(out)
+        return tuple(wrapped) if isinstance(result, tuple) else wrapped[0]
+
+
+class FunctionNode(Node):
+    """The node of one Function.apply: calls the Function's backward."""
+
+    __slots__ = ("ctx", "function", "metas", "num_outputs")
+
+    def __init__(
+        self,
+        function: type[Function],
+        ctx: FunctionCtx,
+        edges: tuple[Edge, ...],
+        outputs: Sequence[Tensor],
+    ) -> None:
+        super().__init__(edges)
+        self.function = function
+        self.ctx = ctx
+        self.num_outputs = len(outputs)
+        self.metas = [(o.shape, o.dtype, o.device) for o in outputs]
+
+    def name(self) -> str:
+        return f"{self.function.__name__}Backward"
+
+    def backward(self, grads: list[Tensor | None]) -> Sequence[Tensor | None]:
+        filled = [
+            g if g is not None else _make(xp.zeros(shape, dtype=dtype, device=device))
+            for g, (shape, dtype, device) in zip(grads, self.metas, strict=True)
+        ]
+        result = self.function.backward(self.ctx, *filled)
+        grads_in = result if isinstance(result, tuple) else (result,)
+        expected = len(self.next_edges)
+        if len(grads_in) != expected:
+            raise RuntimeError(
+                f"function {self.name()} returned an incorrect number of gradients "
+                f"(expected {expected}, got {len(grads_in)})"
+            )
+        for i, (g, edge) in enumerate(zip(grads_in, self.next_edges, strict=True)):
+            if g is not None and type(g) is not Tensor:
+                raise TypeError(f"{self.name()}: gradient {i} is a {type(g).__name__}")
+            if edge is None and g is not None and self.ctx.needs_input_grad[i]:
+                raise RuntimeError(
+                    f"{self.name()}: gradient {i} for an input without grad"
+                )
+        return grads_in
+
+    def release(self) -> bool:
+        had = bool(self.ctx._saved)
+        self.ctx._saved = None
+        self.ctx._freed = had
+        return had

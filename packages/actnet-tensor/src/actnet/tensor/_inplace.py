@@ -1,0 +1,355 @@
+"""In-place Tensor methods: copy-on-write over immutable NDArrays.
+
+An in-place method writes into the tensor's own device buffer (through the
+device's `out=`) only when nothing else holds that buffer: no other reference to
+the tensor's NDArray, no other reference to the buffer (views, DLPack exports and
+saved-for-backward values all hold one). Otherwise it computes new values and
+rebinds `.data`, so no NDArray anyone holds ever changes. Either way the version
+counter goes up, which is what backward checks.
+
+When the graph is recorded (the tensor, or an operand, requires grad), an in-place
+method is the out-of-place operation with the tensor's history rebased onto it,
+as in PyTorch; on a leaf that requires grad it is an error outside no_grad().
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import actnet.ndarray as xp
+from actnet.device import Buffer, Generator, default_generator
+from actnet.ndarray import NDArray, buffer_of, from_buffer
+from actnet.tensor import _ops
+from actnet.tensor._autograd import Edge, Node, edge_of
+from actnet.tensor._grad_mode import _state
+from actnet.tensor._tensor import Scalar, Tensor, _make
+
+_getrefcount = sys.getrefcount
+
+
+def _writable_buffer(t: Tensor) -> Buffer | None:
+    """t's buffer when t alone holds it (so writing into it changes nothing anyone
+    else sees), else None."""
+    data = t._data
+    # t._data, `data` and getrefcount's argument: 3 references when t is alone.
+    if _getrefcount(data) != 3:
+        return None
+    buf = buffer_of(data)
+    # data._buf, `buf` and getrefcount's argument; a view or an export adds one.
+    if _getrefcount(buf) != 3 or buf.base is not None:
+        return None
+    return buf
+
+
+def _check_leaf(t: Tensor, op: str) -> None:
+    if t._requires_grad and t.grad_fn is None and _state.enabled:
+        raise RuntimeError(
+            f"a leaf tensor that requires grad is being used in an in-place operation "
+            f"({op}); wrap it in no_grad() or use the out-of-place operation"
+        )
+
+
+def _records(t: Tensor, *others: Any) -> bool:
+    if not _state.enabled:
+        return False
+    return t._requires_grad or any(
+        type(o) is Tensor and o._requires_grad for o in others
+    )
+
+
+def _rebase(t: Tensor, result: Tensor) -> Tensor:
+    """t takes result's values and history (the in-place op, recorded)."""
+    if result.shape != t.shape:
+        raise RuntimeError(
+            f"output with shape {t.shape} doesn't match the broadcast shape "
+            f"{result.shape}"
+        )
+    if result.dtype != t.dtype:
+        raise RuntimeError(
+            f"result type {result.dtype} can't be cast to {t.dtype} in place"
+        )
+    t._data = result._data
+    t.grad_fn = result.grad_fn
+    t._requires_grad = result._requires_grad
+    t._output_nr = result._output_nr
+    t._version += 1
+    return t
+
+
+def _history(t: Tensor) -> Tensor:
+    """A stand-in for t as it was, to be an input of the recorded operation."""
+    return _make(t._data, t._requires_grad, t.grad_fn, t._output_nr)
+
+
+def _operand(t: Tensor, other: Any, op: str) -> Any:
+    """other's value (a Buffer or a scalar) in t's dtype, refused when the result
+    would need another dtype (as PyTorch refuses)."""
+    if type(other) is Tensor:
+        target = _ops.result_dtype(t.dtype, other.dtype)
+        if target != t.dtype:
+            raise RuntimeError(f"{op}: result type {target} can't be cast to {t.dtype}")
+        data = (
+            other._data if other.dtype == t.dtype else xp.astype(other._data, t.dtype)
+        )
+        return buffer_of(data)
+    if type(other) in (int, float, bool, complex):
+        target = _ops.scalar_dtype(t.dtype, other)
+        if target != t.dtype:
+            raise RuntimeError(f"{op}: result type {target} can't be cast to {t.dtype}")
+        return other
+    raise TypeError(
+        f"{op}: expected a Tensor or a Python scalar, got {type(other).__name__}"
+    )
+
+
+def _binary_(
+    t: Tensor,
+    other: Any,
+    op: str,
+    record: Callable[[Tensor, Any], Tensor],
+    device_op: str,
+) -> Tensor:
+    _check_leaf(t, op)
+    if _records(t, other):
+        return _rebase(t, record(_history(t), other))
+    value = _operand(t, other, op)
+    buf = _writable_buffer(t)
+    if buf is not None and (type(value) is not Buffer or _fits(value.shape, buf.shape)):
+        getattr(buf.device, device_op)(buf, value, out=buf)
+    else:
+        result = record(_make(t._data), other)
+        if result.shape != t.shape:
+            raise RuntimeError(
+                f"output with shape {t.shape} doesn't match the broadcast shape "
+                f"{result.shape}"
+            )
+        t._data = (
+            result._data
+            if result.dtype == t.dtype
+            else xp.astype(result._data, t.dtype)
+        )
+    t._version += 1
+    return t
+
+
+def _fits(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    """Whether `shape` broadcasts to exactly `target`."""
+    if len(shape) > len(target):
+        return False
+    return all(
+        n in (1, m) for n, m in zip(reversed(shape), reversed(target), strict=False)
+    )
+
+
+def add_(t: Tensor, other: Tensor | Scalar, alpha: Scalar = 1) -> Tensor:
+    if alpha != 1:
+        other = _ops.mul(other, alpha) if type(other) is Tensor else other * alpha
+    return _binary_(t, other, "add_", _ops.add, "add")
+
+
+def mul_(t: Tensor, other: Tensor | Scalar) -> Tensor:
+    return _binary_(t, other, "mul_", _ops.mul, "multiply")
+
+
+def div_(t: Tensor, other: Tensor | Scalar) -> Tensor:
+    if t.dtype.kind not in "fc":
+        raise RuntimeError(
+            f"div_: result type float can't be cast to {t.dtype} in place"
+        )
+    return _binary_(t, other, "div_", _ops.div, "divide")
+
+
+def copy_(t: Tensor, src: Tensor | NDArray) -> Tensor:
+    """t's values replaced by src's (broadcast, cast to t's dtype)."""
+    if type(src) is NDArray:
+        src = _make(src)
+    if type(src) is not Tensor:
+        raise TypeError(f"copy_: src must be a Tensor, got {type(src).__name__}")
+    _check_leaf(t, "copy_")
+    if not _fits(src.shape, t.shape):
+        raise RuntimeError(
+            f"copy_: source of shape {src.shape} does not broadcast to {t.shape}"
+        )
+    if _records(t, src):
+        return _rebase(
+            t, _ops.add(_ops.mul(_history(t), 0), _ops.to(src, t.device, t.dtype))
+        )
+    data = src._data
+    if data.dtype != t.dtype:
+        data = xp.astype(data, t.dtype)
+    if data.device is not t.device:
+        data = data.to_device(t.device)
+    buf = _writable_buffer(t)
+    if buf is not None:
+        buf.device.copy(buffer_of(data), out=buf)
+    else:
+        t._data = xp.asarray(xp.broadcast_to(data, t.shape), copy=True)
+    t._version += 1
+    return t
+
+
+def fill_(t: Tensor, value: Scalar) -> Tensor:
+    _check_leaf(t, "fill_")
+    if isinstance(value, Tensor):
+        value = value.item()
+    if _records(t):
+        filled = _make(xp.full(t.shape, value, dtype=t.dtype, device=t.device))
+        return _rebase(t, _ops.add(_ops.mul(_history(t), 0), filled))
+    buf = _writable_buffer(t)
+    if buf is not None:
+        buf.device.full(buf.shape, value, buf.dtype, out=buf)
+    else:
+        t._data = xp.full(t.shape, value, dtype=t.dtype, device=t.device)
+    t._version += 1
+    return t
+
+
+def clamp_(t: Tensor, low: Scalar | None, high: Scalar | None) -> Tensor:
+    _check_leaf(t, "clamp_")
+    if low is None and high is None:
+        raise ValueError("clamp_: at least one of min and max must be given")
+    if _records(t):
+        return _rebase(t, _ops.clamp(_history(t), low, high))
+    buf = _writable_buffer(t)
+    if buf is not None:
+        if low is not None:
+            buf.device.maximum(buf, _operand(t, low, "clamp_"), out=buf)
+        if high is not None:
+            buf.device.minimum(buf, _operand(t, high, "clamp_"), out=buf)
+    else:
+        t._data = xp.clip(t._data, low, high)
+    t._version += 1
+    return t
+
+
+def addcmul_(t: Tensor, tensor1: Tensor, tensor2: Tensor, value: Scalar) -> Tensor:
+    """t += value * tensor1 * tensor2."""
+    with _no_graph_unless(t, tensor1, tensor2):
+        product = _ops.mul(tensor1, tensor2)
+        if value != 1:
+            product = _ops.mul(product, value)
+    return add_(t, product)
+
+
+def addcdiv_(t: Tensor, tensor1: Tensor, tensor2: Tensor, value: Scalar) -> Tensor:
+    """t += value * tensor1 / tensor2."""
+    with _no_graph_unless(t, tensor1, tensor2):
+        quotient = _ops.div(tensor1, tensor2)
+        if value != 1:
+            quotient = _ops.mul(quotient, value)
+    return add_(t, quotient)
+
+
+def lerp_(t: Tensor, end: Tensor, weight: Scalar | Tensor) -> Tensor:
+    """t += weight * (end - t)."""
+    with _no_graph_unless(t, end, weight):
+        step = _ops.mul(
+            _ops.sub(end, _make(t._data, t._requires_grad, t.grad_fn, t._output_nr)),
+            weight,
+        )
+    return add_(t, step)
+
+
+class _no_graph_unless:  # used as a context manager
+    """Record the graph only if some operand needs it (a cheap no_grad)."""
+
+    def __init__(self, *operands: Any) -> None:
+        self.keep = _records(*operands) if operands else False
+
+    def __enter__(self) -> None:
+        self.previous = _state.enabled
+        _state.enabled = self.keep
+
+    def __exit__(self, *exc: object) -> None:
+        _state.enabled = self.previous
+
+
+def _random_(t: Tensor, values: Buffer, op: str) -> Tensor:
+    _check_leaf(t, op)
+    if t.grad_fn is not None and _state.enabled:
+        new = _make(from_buffer(values))
+        return _rebase(t, _ops.add(_ops.mul(_history(t), 0), new))
+    t._data = from_buffer(values)  # fresh values: the old buffer is simply released
+    t._version += 1
+    return t
+
+
+def uniform_(t: Tensor, a: float, b: float, generator: Generator | None) -> Tensor:
+    gen = default_generator if generator is None else generator
+    values = gen.uniform(t.shape, t.dtype, low=a, high=b, device=t.device)
+    values.info = ("parameter" if t._requires_grad else "activation", "uniform_")
+    return _random_(t, values, "uniform_")
+
+
+def normal_(t: Tensor, mean: float, std: float, generator: Generator | None) -> Tensor:
+    gen = default_generator if generator is None else generator
+    values = gen.normal(t.shape, t.dtype, mean=mean, std=std, device=t.device)
+    values.info = ("parameter" if t._requires_grad else "activation", "normal_")
+    return _random_(t, values, "normal_")
+
+
+# ---------------------------------------------------------------- t[idx] = v
+class SetItemBackward(Node):
+    """t[key] = value, recorded: the old values lose their gradient at key; the
+    value gets the gradient read at key."""
+
+    __slots__ = ("key", "value_shape")
+
+    def __init__(
+        self, edges: tuple[Edge, ...], key: Any, value_shape: tuple[int, ...]
+    ) -> None:
+        super().__init__(edges)
+        self.key, self.value_shape = key, value_shape
+
+    def backward(self, grads: list[Tensor | None]) -> tuple[Tensor | None, ...]:
+        g = grads[0]
+        assert g is not None
+        old = None
+        if self.next_edges[0]:
+            zeros = xp.zeros_like(g._data)
+            mask = _make(xp.ones_like(g._data).at[self.key].set(zeros[self.key]))
+            old = _ops.mul(g, mask)
+        new = None
+        if len(self.next_edges) > 1 and self.next_edges[1]:
+            new = _ops.unbroadcast(_ops.index(g, self.key), self.value_shape)
+        return old, new
+
+
+def setitem_(t: Tensor, key: Any, value: Tensor | Scalar) -> None:
+    _check_leaf(t, "__setitem__")
+    k = _ops._key(key)
+    if type(value) is Tensor:
+        target = _ops.result_dtype(t.dtype, value.dtype)
+        if target != t.dtype and not (
+            t.dtype.kind in "fc" and value.dtype.kind in "biuf"
+        ):
+            raise RuntimeError(f"index_put_: values of {value.dtype} into {t.dtype}")
+        v_data: Any = (
+            value._data if value.dtype == t.dtype else xp.astype(value._data, t.dtype)
+        )
+    else:
+        v_data = value
+    if _records(t, value):
+        old = _history(t)
+        data = old._data.at[k].set(v_data)
+        edges = (
+            (edge_of(old), edge_of(value)) if type(value) is Tensor else (edge_of(old),)
+        )
+        value_shape = value.shape if type(value) is Tensor else ()
+        _rebase(t, _make(data, True, SetItemBackward(edges, k, value_shape)))
+        return
+    buf = _writable_buffer(t)
+    if buf is not None and all(
+        type(i) in (int, slice) or i is None or i is Ellipsis for i in k
+    ):
+        view = buf[k]
+        if type(v_data) is NDArray:
+            buf.device.copy(buffer_of(v_data), out=view)
+        else:
+            buf.device.full(view.shape, v_data, view.dtype, out=view)
+        del view
+    else:
+        t._data = t._data.at[k].set(v_data)
+    t._version += 1
