@@ -32,6 +32,7 @@ from actnet.ndarray import (
 from actnet.tensor._autograd import AccumulateGrad, Node, backward, grad
 from actnet.tensor._creation import (
     arange,
+    as_tensor,
     empty,
     empty_like,
     from_numpy,
@@ -85,6 +86,7 @@ __all__ = [
     "__version__",
     "abs",
     "arange",
+    "as_tensor",
     "backward",
     "bfloat16",
     "bool",

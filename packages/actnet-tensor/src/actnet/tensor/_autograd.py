@@ -143,7 +143,7 @@ def _accumulator_edge(leaf: Tensor) -> tuple[AccumulateGrad, int]:
 
 def edge_of(t: Any) -> Edge:
     """Where the gradient of input `t` goes (None when it does not require grad)."""
-    if type(t) is not Tensor or not t._requires_grad:
+    if not isinstance(t, Tensor) or not t._requires_grad:
         return None
     node = t.grad_fn
     if node is not None:
@@ -182,7 +182,7 @@ def _check_roots(
         )
     roots = []
     for t, g in zip(tensors, grad_tensors, strict=True):
-        if type(t) is not Tensor:
+        if not isinstance(t, Tensor):
             raise TypeError(f"backward of a {type(t).__name__}: expected Tensors")
         if not t._requires_grad:
             raise RuntimeError(
@@ -195,7 +195,7 @@ def _check_roots(
                     "gradient of the output's shape"
                 )
             g = _ones_like(t)
-        elif type(g) is not Tensor:
+        elif not isinstance(g, Tensor):
             raise TypeError(f"gradient must be a Tensor, got {type(g).__name__}")
         elif g.shape != t.shape:
             raise RuntimeError(
@@ -347,7 +347,9 @@ def backward(
     roots = _check_roots(tensors, grad_tensors)
     retain = create_graph if retain_graph is None else retain_graph
     if inputs is not None:  # accumulate into these tensors only
-        targets = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        targets: list[Tensor] = (
+            [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        )
         grads = _grad(roots, targets, retain, create_graph, allow_unused=True)
         with set_grad_enabled(create_graph):
             for t, g in zip(targets, grads, strict=True):
@@ -385,7 +387,7 @@ def _grad(
 ) -> list[Tensor | None]:
     capture: dict[tuple[Node, int], int] = {}
     for i, t in enumerate(inputs):
-        if type(t) is not Tensor or not t._requires_grad:
+        if not isinstance(t, Tensor) or not t._requires_grad:
             raise RuntimeError(f"input {i} does not require grad")
         edge = edge_of(t)
         assert edge is not None

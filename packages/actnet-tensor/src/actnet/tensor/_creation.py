@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 import actnet.ndarray as xp
-from actnet.device import Device, Generator, default_generator
+from actnet.device import Device, Generator, default_generator, get_device
 from actnet.ndarray import NDArray, from_buffer
 from actnet.tensor._tensor import Tensor, _dtype, _make, _shape_args
 
@@ -39,7 +39,7 @@ def tensor(
 ) -> Tensor:
     """A new tensor with a copy of `data` (nested lists, scalars, NumPy arrays,
     NDArrays, Tensors). Python floats become float32, ints int64."""
-    if type(data) is Tensor:
+    if isinstance(data, Tensor):
         data = data._data
     target = _dtype_or(dtype, None)
     if type(data) is NDArray:
@@ -49,6 +49,25 @@ def tensor(
         if values._buf.base is not None:
             values = xp.asarray(values, copy=True)
     return _finish(values, requires_grad, "tensor")
+
+
+def as_tensor(
+    data: Any, dtype: Any = None, device: Device | str | None = None
+) -> Tensor:
+    """A tensor over `data` without copying when it is an NDArray (or Tensor) of
+    the dtype and device asked for: NDArrays are immutable, so sharing is safe.
+    Otherwise a converted copy (torch.as_tensor). This is how Function.forward
+    wraps the NDArrays it computes."""
+    if isinstance(data, Tensor):
+        data = data._data
+    if type(data) is NDArray:
+        target = _dtype_or(dtype, None)
+        if (target is None or target == data.dtype) and (
+            device is None or get_device(device) is data.device
+        ):
+            return _make(data)
+        return _make(xp.asarray(data, dtype=target, device=device))
+    return tensor(data, dtype=dtype, device=device)
 
 
 def from_numpy(array: np.ndarray[Any, Any]) -> Tensor:
@@ -156,7 +175,7 @@ def randn(
 
 
 def _like(t: Tensor, dtype: Any, device: Any) -> tuple[tuple[int, ...], Any, Any]:
-    if type(t) is not Tensor:
+    if not isinstance(t, Tensor):
         raise TypeError(f"expected a Tensor, got {type(t).__name__}")
     return (
         t.shape,

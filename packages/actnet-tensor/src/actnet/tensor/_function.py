@@ -44,7 +44,7 @@ class FunctionCtx:
         """Keep tensors for backward; an in-place change to one before backward is
         an error there."""
         for t in tensors:
-            if t is not None and type(t) is not Tensor:
+            if t is not None and not isinstance(t, Tensor):
                 raise TypeError(
                     f"save_for_backward takes Tensors or None, got {type(t).__name__}"
                 )
@@ -83,7 +83,7 @@ class Function:
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         if cls.forward is Function.forward or cls.backward is Function.backward:
             raise TypeError(f"{cls.__name__} must define both forward and backward")
-        needs = tuple(type(a) is Tensor and a._requires_grad for a in args)
+        needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
         ctx = FunctionCtx(needs)
         previous = _state.enabled
         _state.enabled = False
@@ -93,7 +93,7 @@ class Function:
             _state.enabled = previous
         outputs = result if isinstance(result, tuple) else (result,)
         for out in outputs:
-            if type(out) is not Tensor:
+            if not isinstance(out, Tensor):
                 raise TypeError(
                     f"{cls.__name__}.forward must return Tensors, "
                     f"got {type(out).__name__}"
@@ -151,7 +151,7 @@ class FunctionNode(Node):
                 f"(expected {expected}, got {len(grads_in)})"
             )
         for i, (g, edge) in enumerate(zip(grads_in, self.next_edges, strict=True)):
-            if g is not None and type(g) is not Tensor:
+            if g is not None and not isinstance(g, Tensor):
                 raise TypeError(f"{self.name()}: gradient {i} is a {type(g).__name__}")
             if edge is None and g is not None and self.ctx.needs_input_grad[i]:
                 raise RuntimeError(

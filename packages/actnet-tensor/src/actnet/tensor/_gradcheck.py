@@ -23,7 +23,9 @@ def _as_tuple(x: Any) -> tuple[Any, ...]:
 
 def _outputs(fn: Callable[..., Any], inputs: Sequence[Any]) -> list[Tensor]:
     return [
-        o for o in _as_tuple(fn(*inputs)) if type(o) is Tensor and o.dtype.kind in "fc"
+        o
+        for o in _as_tuple(fn(*inputs))
+        if isinstance(o, Tensor) and o.dtype.kind in "fc"
     ]
 
 
@@ -105,7 +107,7 @@ def gradcheck(
     differences, for every input that requires grad (float64 inputs, please: the
     differences are too coarse in float32)."""
     args = list(_as_tuple(inputs) if not isinstance(inputs, list) else inputs)
-    wrt = [i for i, a in enumerate(args) if type(a) is Tensor and a.requires_grad]
+    wrt = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
     if not wrt:
         raise ValueError("gradcheck: no input requires grad")
     for i in wrt:
@@ -146,7 +148,7 @@ def gradgradcheck(
     """gradcheck of the gradient itself: second derivatives by backward through a
     create_graph=True backward, against finite differences of the first."""
     args = list(_as_tuple(inputs) if not isinstance(inputs, list) else inputs)
-    wrt = [i for i, a in enumerate(args) if type(a) is Tensor and a.requires_grad]
+    wrt = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
     outputs = _outputs(fn, args)
     if grad_outputs is None:
         gen = Generator(seed)

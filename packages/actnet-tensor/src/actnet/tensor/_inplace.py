@@ -55,7 +55,7 @@ def _records(t: Tensor, *others: Any) -> bool:
     if not _state.enabled:
         return False
     return t._requires_grad or any(
-        type(o) is Tensor and o._requires_grad for o in others
+        isinstance(o, Tensor) and o._requires_grad for o in others
     )
 
 
@@ -86,7 +86,7 @@ def _history(t: Tensor) -> Tensor:
 def _operand(t: Tensor, other: Any, op: str) -> Any:
     """other's value (a Buffer or a scalar) in t's dtype, refused when the result
     would need another dtype (as PyTorch refuses)."""
-    if type(other) is Tensor:
+    if isinstance(other, Tensor):
         target = _ops.result_dtype(t.dtype, other.dtype)
         if target != t.dtype:
             raise RuntimeError(f"{op}: result type {target} can't be cast to {t.dtype}")
@@ -145,7 +145,7 @@ def _fits(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
 
 def add_(t: Tensor, other: Tensor | Scalar, alpha: Scalar = 1) -> Tensor:
     if alpha != 1:
-        other = _ops.mul(other, alpha) if type(other) is Tensor else other * alpha
+        other = _ops.mul(other, alpha) if isinstance(other, Tensor) else other * alpha
     return _binary_(t, other, "add_", _ops.add, "add")
 
 
@@ -165,7 +165,7 @@ def copy_(t: Tensor, src: Tensor | NDArray) -> Tensor:
     """t's values replaced by src's (broadcast, cast to t's dtype)."""
     if type(src) is NDArray:
         src = _make(src)
-    if type(src) is not Tensor:
+    if not isinstance(src, Tensor):
         raise TypeError(f"copy_: src must be a Tensor, got {type(src).__name__}")
     _check_leaf(t, "copy_")
     if not _fits(src.shape, t.shape):
@@ -320,7 +320,7 @@ class SetItemBackward(Node):
 def setitem_(t: Tensor, key: Any, value: Tensor | Scalar) -> None:
     _check_leaf(t, "__setitem__")
     k = _ops._key(key)
-    if type(value) is Tensor:
+    if isinstance(value, Tensor):
         target = _ops.result_dtype(t.dtype, value.dtype)
         if target != t.dtype and not (
             t.dtype.kind in "fc" and value.dtype.kind in "biuf"
@@ -335,9 +335,11 @@ def setitem_(t: Tensor, key: Any, value: Tensor | Scalar) -> None:
         old = _history(t)
         data = old._data.at[k].set(v_data)
         edges = (
-            (edge_of(old), edge_of(value)) if type(value) is Tensor else (edge_of(old),)
+            (edge_of(old), edge_of(value))
+            if isinstance(value, Tensor)
+            else (edge_of(old),)
         )
-        value_shape = value.shape if type(value) is Tensor else ()
+        value_shape = value.shape if isinstance(value, Tensor) else ()
         _rebase(t, _make(data, True, SetItemBackward(edges, k, value_shape)))
         return
     buf = _writable_buffer(t)

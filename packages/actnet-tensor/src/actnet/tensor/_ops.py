@@ -65,7 +65,7 @@ def _is_scalar(value: Any) -> bool:
 def _operands(a: Tensor, b: Any, op: str) -> tuple[NDArray, Any]:
     """a's and b's values, promoted as PyTorch promotes them."""
     da = a._data
-    if type(b) is Tensor:
+    if isinstance(b, Tensor):
         db = b._data
         if da.dtype is not db.dtype and da.dtype != db.dtype:
             target = result_dtype(da.dtype, db.dtype)
@@ -88,7 +88,7 @@ def _needs_grad(*inputs: Any) -> bool:
     if not _state.enabled:
         return False
     for t in inputs:  # noqa: SIM110  # not any(...): a generator costs more here
-        if type(t) is Tensor and t._requires_grad:
+        if isinstance(t, Tensor) and t._requires_grad:
             return True
     return False
 
@@ -201,7 +201,7 @@ def unbroadcast(g: Tensor, shape: tuple[int, ...]) -> Tensor:
 
 
 def _shape(x: Any) -> tuple[int, ...]:
-    return x.shape if type(x) is Tensor else ()
+    return x.shape if isinstance(x, Tensor) else ()
 
 
 # ------------------------------------------------------------------ add, sub
@@ -236,7 +236,7 @@ _SUB_INFO: Final = ("activation", "sub")
 
 
 def add(a: Tensor, b: Tensor | Scalar) -> Tensor:
-    if type(b) is Tensor:
+    if isinstance(b, Tensor):
         other: Any = b._data
         b_grad = b._requires_grad
     else:
@@ -248,7 +248,7 @@ def add(a: Tensor, b: Tensor | Scalar) -> Tensor:
         data = da + db
     data._buf._meta[2] = _ADD_INFO
     if _state.enabled and (a._requires_grad or b_grad):
-        b_shape = other.shape if type(b) is Tensor else ()
+        b_shape = other.shape if isinstance(b, Tensor) else ()
         node = AddBackward((edge_of(a), edge_of(b)), a._data.shape, b_shape, 1)
         return _result_with(data, node)
     return _make(data)
@@ -308,7 +308,7 @@ class MulBackward(_SavingNode):
         super().__init__(edges)
         # Each input's gradient needs the other input.
         self.saved = (
-            _Saved(b) if type(b) is Tensor and edges[0] else b,
+            _Saved(b) if isinstance(b, Tensor) and edges[0] else b,
             _Saved(a) if len(edges) > 1 and edges[1] else None,
         )
         self.a_shape, self.b_shape = a.shape, _shape(b)
@@ -331,7 +331,7 @@ _SUM_INFO: Final = ("activation", "sum")
 
 
 def mul(a: Tensor, b: Tensor | Scalar) -> Tensor:
-    if type(b) is Tensor:
+    if isinstance(b, Tensor):
         other: Any = b._data
         b_grad = b._requires_grad
     else:
@@ -343,7 +343,7 @@ def mul(a: Tensor, b: Tensor | Scalar) -> Tensor:
         data = da * db
     data._buf._meta[2] = _MUL_INFO
     if _state.enabled and (a._requires_grad or b_grad):
-        edges = (edge_of(a), edge_of(b)) if type(b) is Tensor else (edge_of(a),)
+        edges = (edge_of(a), edge_of(b)) if isinstance(b, Tensor) else (edge_of(a),)
         return _result_with(data, MulBackward(edges, a, b))
     return _make(data)
 
@@ -356,7 +356,7 @@ class DivBackward(_SavingNode):
         needs_b = len(edges) > 1 and edges[1] is not None
         self.saved = (
             _Saved(a) if needs_b else None,
-            _Saved(b) if type(b) is Tensor else b,
+            _Saved(b) if isinstance(b, Tensor) else b,
         )
         self.a_shape, self.b_shape = a.shape, _shape(b)
 
@@ -382,7 +382,7 @@ def div(a: Tensor, b: Tensor | Scalar) -> Tensor:
     data = _activation(da / db, _info("div"))
     if not _needs_grad(a, b):
         return _make(data)
-    edges = (edge_of(a), edge_of(b)) if type(b) is Tensor else (edge_of(a),)
+    edges = (edge_of(a), edge_of(b)) if isinstance(b, Tensor) else (edge_of(a),)
     return _make(data, True, DivBackward(edges, a, b))
 
 
@@ -420,7 +420,7 @@ class PowBackward(_SavingNode):
 
     def __init__(self, edges: tuple[Edge, ...], a: Tensor, b: Tensor | Scalar) -> None:
         super().__init__(edges)
-        self.saved = (_Saved(a), _Saved(b) if type(b) is Tensor else b)
+        self.saved = (_Saved(a), _Saved(b) if isinstance(b, Tensor) else b)
         self.a_shape, self.b_shape = a.shape, _shape(b)
 
     def backward(self, grads: list[Tensor | None]) -> Sequence[Tensor | None]:
@@ -431,11 +431,13 @@ class PowBackward(_SavingNode):
         b = sb.get(self) if type(sb) is _Saved else sb
         ga = gb = None
         if self.next_edges[0]:
-            if type(b) is not Tensor and b == 0:
+            if not isinstance(b, Tensor) and b == 0:
                 ga = mul(g, 0.0)
             else:
                 ga = unbroadcast(
-                    mul(mul(g, b), pow(a, sub(b, 1) if type(b) is Tensor else b - 1)),
+                    mul(
+                        mul(g, b), pow(a, sub(b, 1) if isinstance(b, Tensor) else b - 1)
+                    ),
                     self.a_shape,
                 )
         if len(self.next_edges) > 1 and self.next_edges[1]:
@@ -450,7 +452,7 @@ def pow(a: Tensor, b: Tensor | Scalar) -> Tensor:  # PyTorch's name
     data = _activation(da**db, _info("pow"))
     if not _needs_grad(a, b):
         return _make(data)
-    edges = (edge_of(a), edge_of(b)) if type(b) is Tensor else (edge_of(a),)
+    edges = (edge_of(a), edge_of(b)) if isinstance(b, Tensor) else (edge_of(a),)
     return _make(data, True, PowBackward(edges, a, b))
 
 
@@ -617,11 +619,11 @@ class WhereBackward(_SavingNode):
 
 def where(condition: Tensor, a: Tensor | Scalar, b: Tensor | Scalar) -> Tensor:
     """a where condition, else b (broadcast; differentiable in a and b)."""
-    if type(condition) is not Tensor or condition.dtype != xp.bool:
+    if not isinstance(condition, Tensor) or condition.dtype != xp.bool:
         raise TypeError("where: condition must be a bool Tensor")
-    if type(a) is Tensor:
+    if isinstance(a, Tensor):
         da, db = _operands(a, b, "where")
-    elif type(b) is Tensor:
+    elif isinstance(b, Tensor):
         db, da = _operands(b, a, "where")
     else:
         raise TypeError("where: a or b must be a Tensor")
@@ -634,7 +636,7 @@ def where(condition: Tensor, a: Tensor | Scalar, b: Tensor | Scalar) -> Tensor:
 
 # ------------------------------------------------------------------ matmul
 def matmul(a: Tensor, b: Tensor) -> Tensor:
-    if type(b) is not Tensor:
+    if not isinstance(b, Tensor):
         raise TypeError(f"matmul: other must be a Tensor, got {type(b).__name__}")
     da, db = _operands(a, b, "matmul")
     data = _activation(da @ db, _info("matmul"))
@@ -1059,7 +1061,7 @@ def _key(key: Any) -> Any:
     items = key if isinstance(key, tuple) else (key,)
     out = []
     for item in items:
-        if type(item) is Tensor:
+        if isinstance(item, Tensor):
             out.append(item._data)
         elif isinstance(item, list):
             out.append(xp.asarray(item))
@@ -1130,7 +1132,7 @@ class GatherBackward(Node):
 
 def gather(a: Tensor, dim: int, index: Tensor) -> Tensor:
     """out[i][j][k] = a[i][index[i][j][k]][k] for dim 1 (PyTorch's gather)."""
-    if type(index) is not Tensor or index.dtype.kind not in "iu":
+    if not isinstance(index, Tensor) or index.dtype.kind not in "iu":
         raise TypeError("gather: index must be an integer Tensor")
     d = _dim(dim, a.ndim)
     if index.ndim != a.ndim:
@@ -1200,7 +1202,7 @@ class CatBackward(Node):
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """The tensors joined along an existing dim (dtypes promoted as in PyTorch)."""
     tensors = list(tensors)
-    if not tensors or any(type(t) is not Tensor for t in tensors):
+    if not tensors or any(not isinstance(t, Tensor) for t in tensors):
         raise TypeError("cat: expected a non-empty sequence of Tensors")
     d = _dim(dim, tensors[0].ndim)
     target = tensors[0].dtype
@@ -1221,7 +1223,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """The tensors (of one shape) joined along a new dim."""
     tensors = list(tensors)
-    if not tensors or any(type(t) is not Tensor for t in tensors):
+    if not tensors or any(not isinstance(t, Tensor) for t in tensors):
         raise TypeError("stack: expected a non-empty sequence of Tensors")
     shape = tensors[0].shape
     if any(t.shape != shape for t in tensors):
@@ -1232,7 +1234,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 
 # ------------------------------------------------------- non-differentiable
 def compare(op: str, a: Tensor, b: Any) -> Tensor:
-    if type(b) is not Tensor and not _is_scalar(b):
+    if not isinstance(b, Tensor) and not _is_scalar(b):
         return NotImplemented  # type: ignore[no-any-return]
     da, db = _operands(a, b, op)
     return _make(getattr(xp, op)(da, db))

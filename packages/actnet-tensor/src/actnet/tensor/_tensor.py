@@ -39,7 +39,6 @@ class _Extra:
         self.retains_grad = False
 
 
-@final
 class Tensor:
     """An array with PyTorch's autograd habits.
 
@@ -71,7 +70,7 @@ class Tensor:
     _version: builtins.int
     _extra: _Extra | None
 
-    def __new__(cls, *args: object, **kwargs: object) -> Tensor:
+    def __new__(cls, *args: object, **kwargs: object) -> Self:
         raise TypeError(
             "Tensor cannot be created directly; use actnet.tensor.tensor(data), "
             "zeros, ones, randn, ..."
@@ -85,7 +84,7 @@ class Tensor:
 
     @data.setter
     def data(self, value: NDArray | Tensor) -> None:
-        if type(value) is Tensor:
+        if isinstance(value, Tensor):
             value = value._data
         if type(value) is not NDArray:
             raise TypeError(
@@ -166,7 +165,7 @@ class Tensor:
     @grad.setter
     def grad(self, value: Tensor | None) -> None:
         if value is not None:
-            if type(value) is not Tensor:
+            if not isinstance(value, Tensor):
                 raise TypeError(
                     f"grad must be a Tensor or None, got {type(value).__name__}"
                 )
