@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import numpy as np
 import pytest
 
 import actnet.tensor as at
-from actnet.device import Generator
+from actnet.device import Generator, get_device
 
 
 def arr(t: Any) -> np.ndarray[Any, Any]:
@@ -152,3 +153,45 @@ def test_to_device_and_dtype_is_differentiable() -> None:
     y.sum().backward()
     assert x.grad is not None and x.grad.device.name == "cpu:0"
     np.testing.assert_allclose(arr(x.grad), [1.0, 1.0])
+
+
+class Exp(at.Function):
+    @staticmethod
+    def forward(ctx: Any, x: at.Tensor) -> at.Tensor:
+        y = x.exp()
+        ctx.save_for_backward(y)  # its own output: must not make a cycle
+        return y
+
+    @staticmethod
+    def backward(ctx: Any, g: at.Tensor) -> at.Tensor:
+        (y,) = ctx.saved_tensors
+        return g * y
+
+
+def test_function_saving_its_output_frees_without_the_gc() -> None:
+    dev = get_device("cpu:20")
+    x = at.tensor(np.ones((32, 32)), device=dev, requires_grad=True)
+    start = dev.memory_stats().used_bytes
+    gc.disable()
+    try:
+        y = Exp.apply(x)
+        assert dev.memory_stats().used_bytes == start + 32 * 32 * 8
+        del y  # forward with grad and no backward: freed by reference counting
+        assert dev.memory_stats().used_bytes == start
+    finally:
+        gc.enable()
+    y = Exp.apply(x)
+    y.sum().backward(create_graph=True)
+    np.testing.assert_allclose(arr(x.grad), np.e)
+    (g,) = at.grad(Exp.apply(x).sum(), x, create_graph=True)
+    assert g.grad_fn is not None  # the saved output is in the double-backward graph
+    (gg,) = at.grad(g.sum(), x)
+    np.testing.assert_allclose(arr(gg), np.e)
+
+
+def test_function_saved_output_modified_in_place_is_an_error() -> None:
+    x = at.tensor(np.ones(3), requires_grad=True)
+    y = Exp.apply(x)
+    y.mul_(2.0)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.sum().backward()

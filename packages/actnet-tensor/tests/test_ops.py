@@ -225,3 +225,22 @@ def test_pytorch_promotion() -> None:
     assert (at.tensor([True]) + 1).dtype == at.int64
     assert (at.tensor([1.0], dtype="float64") + at.tensor([1.0])).dtype == at.float64
     assert (i + at.tensor([1.0])).dtype == at.float32
+
+
+def test_sum_of_bools_counts_in_int64() -> None:
+    mask = np.array([[True, False, True], [True, True, False]])
+    t = at.tensor(mask)
+    assert t.sum().dtype == at.int64 and t.sum().item() == 4
+    np.testing.assert_array_equal(np.asarray(t.sum(0)), mask.sum(0))
+
+
+@pytest.mark.parametrize("dim", [0, -1])
+def test_reductions_of_a_0d_tensor_over_dim_0_or_minus_1(dim: int) -> None:
+    x = at.tensor(np.float64(3.0), requires_grad=True)
+    for y in (x.sum(dim), x.mean(dim), x.max(dim).values, x.min(dim, keepdim=True)[0]):
+        assert y.shape == () and y.item() == 3.0
+        (g,) = at.grad(y, x)
+        assert g.item() == 1.0
+    assert x.argmax(dim).item() == 0 and x.max(dim).indices.item() == 0
+    with pytest.raises(IndexError, match="dimension out of range"):
+        x.sum(1)

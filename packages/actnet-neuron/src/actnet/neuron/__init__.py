@@ -1,10 +1,131 @@
-"""actnet-neuron: stateless differentiable functions with `torch.nn.functional`
-signatures, over actnet-tensor.
+"""actnet-neuron: stateless differentiable functions with torch.nn.functional's
+signatures, built on actnet-tensor.
 
-This release is a placeholder that reserves the name and the place in the
-layer chain; the layer itself arrives with its issue.
+    import actnet.neuron as F
+    y = F.relu(x @ w.T + b)
+    loss = F.cross_entropy(logits, targets, label_smoothing=0.1)
+
+One function per file, in category folders; each is gradchecked in float64 and
+compared with PyTorch (the crosscheck session).
 """
 
 from actnet.neuron._version import __version__
+from actnet.neuron.activation.elu import elu
+from actnet.neuron.activation.gelu import gelu
+from actnet.neuron.activation.leaky_relu import leaky_relu
+from actnet.neuron.activation.log_softmax import log_softmax
+from actnet.neuron.activation.relu import relu
+from actnet.neuron.activation.sigmoid import sigmoid
+from actnet.neuron.activation.silu import silu
+from actnet.neuron.activation.softmax import softmax
+from actnet.neuron.activation.softplus import softplus
+from actnet.neuron.activation.tanh import tanh
+from actnet.neuron.array.cat import cat, concat
+from actnet.neuron.array.chunk import chunk
+from actnet.neuron.array.flatten import flatten
+from actnet.neuron.array.gather import gather
+from actnet.neuron.array.index_select import index_select
+from actnet.neuron.array.narrow import narrow
+from actnet.neuron.array.permute import permute
+from actnet.neuron.array.reshape import reshape
+from actnet.neuron.array.split import split
+from actnet.neuron.array.squeeze import squeeze
+from actnet.neuron.array.stack import stack
+from actnet.neuron.array.transpose import transpose
+from actnet.neuron.array.unsqueeze import unsqueeze
+from actnet.neuron.array.where import where
+from actnet.neuron.attention.scaled_dot_product_attention import (
+    scaled_dot_product_attention,
+)
+from actnet.neuron.connection.embedding import embedding
+from actnet.neuron.connection.linear import linear
+from actnet.neuron.conv.conv1d import conv1d
+from actnet.neuron.conv.conv2d import conv2d
+from actnet.neuron.loss.binary_cross_entropy import binary_cross_entropy
+from actnet.neuron.loss.binary_cross_entropy_with_logits import (
+    binary_cross_entropy_with_logits,
+)
+from actnet.neuron.loss.cross_entropy import cross_entropy
+from actnet.neuron.loss.huber_loss import huber_loss
+from actnet.neuron.loss.kl_div import kl_div
+from actnet.neuron.loss.l1_loss import l1_loss
+from actnet.neuron.loss.mse_loss import mse_loss
+from actnet.neuron.loss.nll_loss import nll_loss
+from actnet.neuron.loss.smooth_l1_loss import smooth_l1_loss
+from actnet.neuron.math.add import add
+from actnet.neuron.math.amax import amax
+from actnet.neuron.math.amin import amin
+from actnet.neuron.math.div import div
+from actnet.neuron.math.einsum import einsum
+from actnet.neuron.math.matmul import matmul
+from actnet.neuron.math.mean import mean
+from actnet.neuron.math.mul import mul
+from actnet.neuron.math.sub import sub
+from actnet.neuron.math.sum import sum
+from actnet.neuron.noise.dropout import dropout
+from actnet.neuron.normalization.batch_norm import batch_norm
+from actnet.neuron.normalization.group_norm import group_norm
+from actnet.neuron.normalization.layer_norm import layer_norm
+from actnet.neuron.normalization.rms_norm import rms_norm
+from actnet.neuron.pooling.avg_pool2d import avg_pool2d
+from actnet.neuron.pooling.max_pool2d import max_pool2d
 
-__all__ = ["__version__"]
+__all__ = [
+    "__version__",
+    "add",
+    "amax",
+    "amin",
+    "avg_pool2d",
+    "batch_norm",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cat",
+    "chunk",
+    "concat",
+    "conv1d",
+    "conv2d",
+    "cross_entropy",
+    "div",
+    "dropout",
+    "einsum",
+    "elu",
+    "embedding",
+    "flatten",
+    "gather",
+    "gelu",
+    "group_norm",
+    "huber_loss",
+    "index_select",
+    "kl_div",
+    "l1_loss",
+    "layer_norm",
+    "leaky_relu",
+    "linear",
+    "log_softmax",
+    "matmul",
+    "max_pool2d",
+    "mean",
+    "mse_loss",
+    "mul",
+    "narrow",
+    "nll_loss",
+    "permute",
+    "relu",
+    "reshape",
+    "rms_norm",
+    "scaled_dot_product_attention",
+    "sigmoid",
+    "silu",
+    "smooth_l1_loss",
+    "softmax",
+    "softplus",
+    "split",
+    "squeeze",
+    "stack",
+    "sub",
+    "sum",
+    "tanh",
+    "transpose",
+    "unsqueeze",
+    "where",
+]

@@ -347,9 +347,7 @@ def backward(
     roots = _check_roots(tensors, grad_tensors)
     retain = create_graph if retain_graph is None else retain_graph
     if inputs is not None:  # accumulate into these tensors only
-        targets: list[Tensor] = (
-            [inputs] if isinstance(inputs, Tensor) else list(inputs)
-        )
+        targets: list[Tensor] = [inputs] if isinstance(inputs, Tensor) else list(inputs)
         grads = _grad(roots, targets, retain, create_graph, allow_unused=True)
         with set_grad_enabled(create_graph):
             for t, g in zip(targets, grads, strict=True):

@@ -20,13 +20,14 @@ that need none: see `ctx.needs_input_grad`). `Function.apply` is the only entry.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
 import actnet.ndarray as xp
 from actnet.tensor._autograd import Edge, Node, edge_of
 from actnet.tensor._grad_mode import _state
-from actnet.tensor._ops import _Saved
+from actnet.tensor._ops import _Saved, _SavedOutput
 from actnet.tensor._tensor import Tensor, _make
 
 
@@ -38,7 +39,7 @@ class FunctionCtx:
         self._saved: tuple[Any, ...] | None = ()
         self._freed = False
         self._non_differentiable: set[int] = set()
-        self._node: Node | None = None
+        self._node: weakref.ref[Node] | None = None  # weak: node -> ctx is strong
 
     def save_for_backward(self, *tensors: Tensor | None) -> None:
         """Keep tensors for backward; an in-place change to one before backward is
@@ -57,8 +58,10 @@ class FunctionCtx:
                 "Trying to backward through the graph a second time (or to read "
                 "saved tensors after they were freed); specify retain_graph=True"
             )
-        assert self._saved is not None
-        return tuple(None if s is None else s.get(self._node) for s in self._saved)
+        assert self._saved is not None and self._node is not None
+        node = self._node()
+        assert node is not None  # backward runs on a live node
+        return tuple(None if s is None else s.get(node) for s in self._saved)
 
     def mark_non_differentiable(self, *tensors: Tensor) -> None:
         """These outputs get no gradient (indices, masks)."""
@@ -101,7 +104,7 @@ class Function:
         if not (previous and any(needs)):
             return result
         node = FunctionNode(cls, ctx, tuple(edge_of(a) for a in args), outputs)
-        ctx._node = node
+        ctx._node = weakref.ref(node)
         wrapped = []
         for nr, out in enumerate(outputs):
             if id(out) in ctx._non_differentiable or out.dtype.kind not in "fc":
@@ -113,6 +116,16 @@ class Function:
             out.grad_fn = node
             out._output_nr = nr
             wrapped.append(out)
+        if ctx._saved:
+            # An output saved for its own backward is kept weakly (its values and
+            # version), as the built-in operations do: a strong reference would make
+            # a cycle output -> node -> ctx -> output that only the GC could free.
+            ctx._saved = tuple(
+                _SavedOutput(s.tensor, s.tensor._output_nr)
+                if isinstance(s, _Saved) and s.tensor.grad_fn is node
+                else s
+                for s in ctx._saved
+            )
         return tuple(wrapped) if isinstance(result, tuple) else wrapped[0]
 
 

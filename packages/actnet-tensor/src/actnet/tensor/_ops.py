@@ -150,12 +150,13 @@ class _Saved:
 class _SavedOutput:
     """A saved output: its values and a weak reference to read its version."""
 
-    __slots__ = ("data", "ref", "version")
+    __slots__ = ("data", "output_nr", "ref", "version")
 
-    def __init__(self, output: Tensor) -> None:
+    def __init__(self, output: Tensor, output_nr: int = 0) -> None:
         self.data = output._data
         self.ref = weakref.ref(output)
         self.version = output._version
+        self.output_nr = output_nr
 
     def get(self, node: Node) -> Tensor:
         output = self.ref()
@@ -164,7 +165,7 @@ class _SavedOutput:
                 f"one of the tensors needed for gradient computation has been modified "
                 f"by an in-place operation: the output of {node.name()}"
             )
-        return _make(self.data, True, node, 0)
+        return _make(self.data, True, node, self.output_nr)
 
 
 class _SavingNode(Node):
@@ -683,6 +684,10 @@ def _axes(dim: int | Sequence[int] | None, ndim: int) -> tuple[int, ...] | None:
     if dim is None:
         return None
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if ndim == 0:  # PyTorch: a 0-d tensor reduces over dim 0 or -1, and nothing moves
+        for d in dims:
+            _dim(d, 1)
+        return ()
     return tuple(sorted({_dim(d, ndim) for d in dims}))
 
 
@@ -727,8 +732,10 @@ def sum(  # PyTorch's name
 ) -> Tensor:
     axes = _axes(dim, a.ndim)
     buf = buffer_of(a._data)
+    if buf.dtype.kind == "b":  # PyTorch counts: bools sum as int64
+        buf = buf.device.astype(buf, xp.int64)
     if dtype is None:
-        dtype = xp.int64 if buf.dtype.kind in "biu" else None  # PyTorch sums ints wide
+        dtype = xp.int64 if buf.dtype.kind in "iu" else None  # PyTorch sums ints wide
     else:
         dtype = _dtype(dtype)
     # the device directly: the array namespace's checks were done here already
@@ -835,6 +842,9 @@ def _extreme(a: Tensor, dim: int | None, keepdim: bool, largest: bool) -> Any:
             return _make(value)
         mask = a._data == value
         return _make(value, True, MaxBackward((edge_of(a),), mask))
+    if a.ndim == 0:  # PyTorch: dim 0 or -1 of a 0-d tensor is the tensor itself
+        _dim(dim, 1)
+        return _extreme(reshape(a, (1,)), 0, False, largest)
     d = _dim(dim, a.ndim)
     arg = xp.argmax if largest else xp.argmin
     indices = arg(a._data, axis=d, keepdims=keepdim)
@@ -855,11 +865,17 @@ def min(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
 
 
 def argmax(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    if a.ndim == 0 and dim is not None:
+        _dim(dim, 1)
+        return _make(xp.argmax(a._data))
     axis = None if dim is None else _dim(dim, a.ndim)
     return _make(xp.argmax(a._data, axis=axis, keepdims=keepdim))
 
 
 def argmin(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    if a.ndim == 0 and dim is not None:
+        _dim(dim, 1)
+        return _make(xp.argmin(a._data))
     axis = None if dim is None else _dim(dim, a.ndim)
     return _make(xp.argmin(a._data, axis=axis, keepdims=keepdim))
 

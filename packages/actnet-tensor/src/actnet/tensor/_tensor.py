@@ -333,7 +333,7 @@ class Tensor:
         body = repr(self._data).removeprefix("NDArray(").removesuffix(")")
         extra = ""
         if self.grad_fn is not None:
-            extra = f", grad_fn=<{type(self.grad_fn).__name__}>"
+            extra = f", grad_fn=<{self.grad_fn.name()}>"
         elif self._requires_grad:
             extra = ", requires_grad=True"
         return f"tensor({body}{extra})"

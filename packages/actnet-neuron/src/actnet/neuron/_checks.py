@@ -1,0 +1,35 @@
+"""Argument checks shared by the functions: they name the argument and what was
+expected (Chainer's check_type_forward, kept small)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from actnet.tensor import Tensor
+
+
+def check_tensor(
+    value: Any, op: str, argument: str = "input", kinds: str = "fc"
+) -> Tensor:
+    """`value`, after checking it is a Tensor whose dtype kind is one of `kinds`
+    ("f" floating, "c" complex, "i"/"u" integers, "b" bool)."""
+    if not isinstance(value, Tensor):
+        raise TypeError(
+            f"{op}: {argument} must be a Tensor, got {type(value).__name__}"
+        )
+    if value.dtype.kind not in kinds:
+        names = {"f": "floating", "c": "complex", "i": "signed integer",
+                 "u": "unsigned integer", "b": "bool"}  # fmt: skip
+        allowed = ", ".join(names[k] for k in kinds)
+        raise TypeError(
+            f"{op}: {argument} must have a {allowed} dtype, got {value.dtype}"
+        )
+    return value
+
+
+def check_reduction(reduction: str, op: str) -> str:
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(
+            f"{op}: reduction must be 'none', 'mean' or 'sum', got {reduction!r}"
+        )
+    return reduction

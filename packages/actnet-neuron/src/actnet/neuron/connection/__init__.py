@@ -1,0 +1,1 @@
+"""Connections: the learned maps of layers (linear, embedding)."""

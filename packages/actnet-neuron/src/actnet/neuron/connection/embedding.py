@@ -1,0 +1,106 @@
+"""embedding: rows of a weight table, looked up by index."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import actnet.ndarray as xp
+from actnet.neuron._checks import check_tensor
+from actnet.tensor import Function, Tensor, as_tensor
+
+_OP = "embedding"
+
+
+class Embedding(Function):
+    """out[..., :] = weight[input[...], :]. Backward keeps the indices only: the
+    gradient of a row is the sum of the gradients of its lookups (repeated
+    indices accumulate), none for padding_idx, each divided by the row's count
+    in the batch with scale_grad_by_freq."""
+
+    @staticmethod
+    def forward(
+        ctx: Any,
+        input: Tensor,  # torch's names
+        weight: Tensor,
+        padding_idx: int | None,
+        scale_grad_by_freq: bool,
+    ) -> Tensor:
+        w = weight._data
+        flat = xp.reshape(input._data, (-1,))
+        rows = xp.take(w, flat, axis=0)
+        if ctx.needs_input_grad[1]:
+            ctx.parts = (flat, w.shape, padding_idx, scale_grad_by_freq)
+        return as_tensor(xp.reshape(rows, (*input.shape, w.shape[1])))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        flat, shape, padding_idx, scale_grad_by_freq = ctx.parts
+        g = xp.reshape(grad._data, (-1, shape[1]))
+        if scale_grad_by_freq:
+            counts = xp.zeros(shape[0], dtype=g.dtype, device=g.device)
+            counts = counts.at[flat].add(1.0)
+            g = g / xp.expand_dims(xp.take(counts, flat), axis=1)
+        if padding_idx is not None:
+            pad = xp.expand_dims(flat == padding_idx, axis=1)
+            g = xp.where(pad, 0.0, g)
+        table = xp.zeros(shape, dtype=g.dtype, device=g.device)
+        return None, as_tensor(table.at[flat].add(g)), None, None
+
+
+def embedding(
+    input: Tensor,  # torch's names
+    weight: Tensor,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
+    """The rows of `weight` (num_embeddings, embedding_dim) at the integer indices
+    `input` (any shape): the result has shape (*input.shape, embedding_dim)
+    (torch.nn.functional.embedding).
+
+    The row `padding_idx` gets no gradient; with `scale_grad_by_freq` each row's
+    gradient is divided by its count in `input`. max_norm (renormalising weight
+    in place) and sparse gradients are not supported.
+
+    >>> embedding(tensor([[0, 2]]), tensor([[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]))
+    tensor([[[0., 1.],
+              [4., 5.]]])
+    """
+    check_tensor(input, _OP, "input", kinds="iu")
+    check_tensor(weight, _OP, "weight", kinds="fc")
+    if weight.ndim != 2:
+        raise ValueError(
+            f"{_OP}: weight must be 2-d (num_embeddings, embedding_dim), got shape "
+            f"{weight.shape}"
+        )
+    if max_norm is not None:
+        raise NotImplementedError(
+            f"{_OP}: max_norm is not supported (PyTorch renormalises the rows of "
+            "weight in place); renormalise weight before the call instead"
+        )
+    if sparse:
+        raise NotImplementedError(
+            f"{_OP}: sparse=True is not supported (there are no sparse gradients); "
+            "use sparse=False"
+        )
+    num = weight.shape[0]
+    if padding_idx is not None:
+        if type(padding_idx) is not int or not -num <= padding_idx < num:
+            raise ValueError(
+                f"{_OP}: padding_idx must be an int within num_embeddings "
+                f"[{-num}, {num}), got {padding_idx!r}"
+            )
+        padding_idx %= num
+    if input.numel():
+        low, high = int(xp.min(input._data)), int(xp.max(input._data))
+        if low < 0 or high >= num:
+            bad = low if low < 0 else high
+            raise IndexError(
+                f"{_OP}: index {bad} in input is out of range for {num} embeddings"
+            )
+    result: Tensor = Embedding.apply(
+        input, weight, padding_idx, bool(scale_grad_by_freq)
+    )
+    return result

@@ -1,0 +1,88 @@
+"""linear: input @ weight.T + bias, over any leading batch dims."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from actnet.neuron._checks import check_tensor
+from actnet.tensor import Function, Tensor, as_tensor
+
+_OP = "linear"
+
+
+class Linear(Function):
+    """y = x W^T + b for x (*, in), W (out, in), b (out,). Backward keeps x (for
+    W's gradient) and W (for x's), each only when asked, and is written with
+    tensor operations (differentiable)."""
+
+    @staticmethod
+    def forward(
+        ctx: Any,
+        input: Tensor,  # torch's names
+        weight: Tensor,
+        bias: Tensor | None,
+    ) -> Tensor:
+        y = input._data @ weight._data.mT  # the transposed view: BLAS reads it as is
+        if bias is not None:
+            y = y + bias._data
+        needs = ctx.needs_input_grad
+        if needs[0] or needs[1]:
+            ctx.save_for_backward(
+                input if needs[1] else None, weight if needs[0] else None
+            )
+        return as_tensor(y)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        x, w = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        out_features = grad.shape[-1] if grad.ndim else 1
+        grad_x = grad_w = grad_b = None
+        if needs[0]:
+            grad_x = grad @ w
+        if needs[1] or needs[2]:
+            g2 = grad.reshape(-1, out_features)  # the batch dims as one
+            if needs[1]:
+                grad_w = g2.T @ x.reshape(-1, x.shape[-1])
+            if needs[2]:
+                grad_b = g2.sum(0)
+        return grad_x, grad_w, grad_b
+
+
+def linear(
+    input: Tensor,  # torch's names
+    weight: Tensor,
+    bias: Tensor | None = None,
+) -> Tensor:
+    """input @ weight.T + bias for input (*, in_features), weight (out_features,
+    in_features) and bias (out_features,) (torch.nn.functional.linear).
+
+    >>> w = tensor([[1.0, 0.0], [0.5, 0.5]])
+    >>> linear(tensor([[1.0, 2.0]]), w, tensor([0.0, 1.0]))
+    tensor([[1. , 2.5]])
+    """
+    check_tensor(input, _OP, "input", kinds="fc")
+    check_tensor(weight, _OP, "weight", kinds="fc")
+    if weight.ndim != 2:
+        raise ValueError(
+            f"{_OP}: weight must be 2-d (out_features, in_features), got shape "
+            f"{weight.shape}"
+        )
+    if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+        raise ValueError(
+            f"{_OP}: input of shape {input.shape} does not fit weight of shape "
+            f"{weight.shape}: input's last dim must be in_features = {weight.shape[1]}"
+        )
+    if weight.dtype != input.dtype:
+        raise TypeError(
+            f"{_OP}: weight has dtype {weight.dtype}, input has {input.dtype}"
+        )
+    if bias is not None:
+        check_tensor(bias, _OP, "bias", kinds="fc")
+        if bias.shape != (weight.shape[0],) or bias.dtype != input.dtype:
+            raise ValueError(
+                f"{_OP}: bias must be a ({weight.shape[0]},) tensor of {input.dtype}, "
+                f"got {bias.shape} of {bias.dtype}"
+            )
+    result: Tensor = Linear.apply(input, weight, bias)
+    return result

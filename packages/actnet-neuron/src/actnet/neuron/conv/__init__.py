@@ -1,0 +1,1 @@
+"""Convolutions: im2col over a strided view, then one matrix product."""

@@ -1,0 +1,1 @@
+"""Noise: random regularisers (dropout), drawn from the counter-based generator."""

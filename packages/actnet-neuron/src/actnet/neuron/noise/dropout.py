@@ -1,0 +1,78 @@
+"""dropout: zero elements at random, scale the rest by 1 / (1 - p)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import actnet.ndarray as xp
+from actnet.device import Generator, default_generator
+from actnet.ndarray import from_buffer
+from actnet.neuron._checks import check_tensor
+from actnet.tensor import Function, Tensor, as_tensor, where
+
+_OP = "dropout"
+
+
+class Dropout(Function):
+    """x * keep / (1 - p) with keep ~ Bernoulli(1 - p), from the counter-based
+    generator. Backward keeps the mask (one byte an element), not the input, and
+    is written with tensor operations (differentiable)."""
+
+    @staticmethod
+    def forward(
+        ctx: Any,
+        input: Tensor,  # torch's names
+        p: float,
+        generator: Generator,
+    ) -> Tensor:
+        x = input._data
+        keep = from_buffer(
+            generator.bernoulli(1.0 - p, x.shape, xp.bool, device=x.device)
+        )
+        scale = 1.0 / (1.0 - p)
+        if ctx.needs_input_grad[0]:
+            ctx.keep = as_tensor(keep)
+            ctx.scale = scale
+        return as_tensor(xp.where(keep, x * scale, 0.0))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        return where(ctx.keep, grad * ctx.scale, 0.0), None, None
+
+
+def dropout(
+    input: Tensor,  # torch's names
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+    *,
+    generator: Generator | None = None,
+) -> Tensor:
+    """Each element zeroed with probability `p`, the others scaled by 1 / (1 - p)
+    (torch.nn.functional.dropout); `input` itself when not `training` or p == 0.
+    The mask comes from `generator` (actnet.device's counter-based default
+    generator when None), so a seeded generator repeats it on every device.
+
+    >>> dropout(ones(4), p=0.5, generator=Generator(0))
+    tensor([2., 0., 0., 0.])
+    """
+    check_tensor(input, _OP, kinds="f")
+    if not isinstance(p, int | float) or not 0.0 <= p <= 1.0:
+        raise ValueError(
+            f"{_OP}: dropout probability has to be between 0 and 1, but got {p!r}"
+        )
+    if inplace:
+        raise ValueError(f"{_OP}: inplace=True is not supported (tensors are "
+                         "copy-on-write)")  # fmt: skip
+    if generator is not None and not isinstance(generator, Generator):
+        raise TypeError(
+            f"{_OP}: generator must be an actnet.device.Generator, got "
+            f"{type(generator).__name__}"
+        )
+    if not training or p == 0:
+        return input
+    if p == 1:  # everything dropped: zeros, with a gradient of zeros
+        return input * 0.0
+    gen = default_generator if generator is None else generator
+    result: Tensor = Dropout.apply(input, float(p), gen)
+    return result
