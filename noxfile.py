@@ -336,7 +336,7 @@ def bench(session: nox.Session) -> None:
     """Benchmarks against their peers, with OpenBLAS left to pick its own kernels."""
     _install(
         session,
-        "tensor",
+        "nn",
         "threadpoolctl",
         "-r",
         str(TESTING / "requirements-crosscheck.txt"),
@@ -347,6 +347,7 @@ def bench(session: nox.Session) -> None:
         "bench_device.py",
         "bench_ndarray.py",
         "bench_tensor.py",
+        "bench_nn.py",
     ):
         session.run(
             "env",

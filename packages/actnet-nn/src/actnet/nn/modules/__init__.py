@@ -1,0 +1,76 @@
+"""The layers of actnet.nn, one file per family as in torch.nn.modules; each
+re-exported from actnet.nn."""
+
+from actnet.nn.modules.activation import (
+    ELU,
+    GELU,
+    LeakyReLU,
+    LogSoftmax,
+    MultiheadAttention,
+    ReLU,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Tanh,
+)
+from actnet.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d
+from actnet.nn.modules.conv import Conv1d, Conv2d
+from actnet.nn.modules.dropout import Dropout
+from actnet.nn.modules.flatten import Flatten, Unflatten
+from actnet.nn.modules.linear import Identity, Linear, NonDynamicallyQuantizableLinear
+from actnet.nn.modules.loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
+from actnet.nn.modules.normalization import GroupNorm, LayerNorm, RMSNorm
+from actnet.nn.modules.pooling import AvgPool2d, MaxPool2d
+from actnet.nn.modules.sparse import Embedding
+from actnet.nn.modules.transformer import TransformerBlock
+
+__all__ = [
+    "ELU",
+    "GELU",
+    "AvgPool2d",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Conv1d",
+    "Conv2d",
+    "CrossEntropyLoss",
+    "Dropout",
+    "Embedding",
+    "Flatten",
+    "GroupNorm",
+    "HuberLoss",
+    "Identity",
+    "KLDivLoss",
+    "L1Loss",
+    "LayerNorm",
+    "LeakyReLU",
+    "Linear",
+    "LogSoftmax",
+    "MSELoss",
+    "MaxPool2d",
+    "MultiheadAttention",
+    "NLLLoss",
+    "NonDynamicallyQuantizableLinear",
+    "RMSNorm",
+    "ReLU",
+    "SiLU",
+    "Sigmoid",
+    "SmoothL1Loss",
+    "Softmax",
+    "Softplus",
+    "Tanh",
+    "TransformerBlock",
+    "Unflatten",
+]

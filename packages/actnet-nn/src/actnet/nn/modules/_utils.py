@@ -1,0 +1,75 @@
+"""Constructor arguments of the layers, checked once: the messages name the layer
+and the argument (torch.nn.modules.utils' _single and _pair, with checks)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from actnet.nn._module import Parameter
+from actnet.tensor import empty
+
+
+def check_int(value: Any, layer: str, name: str, minimum: int | None = 0) -> int:
+    """value, after checking it is an int (not a bool) of at least `minimum`."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{layer}: {name} must be an int, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{layer}: {name} must be at least {minimum}, got {value}")
+    return value
+
+
+def check_number(value: Any, layer: str, name: str) -> float:
+    """value, after checking it is a real number (not a bool)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise TypeError(f"{layer}: {name} must be a number, got {value!r}")
+    return value
+
+
+def check_bool(value: Any, layer: str, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{layer}: {name} must be a bool, got {value!r}")
+    return value
+
+
+def ntuple(
+    value: Any, n: int, layer: str, name: str, minimum: int = 0
+) -> tuple[int, ...]:
+    """An int repeated n times, or a sequence of n ints, as a tuple of ints, each
+    at least `minimum` (PyTorch's _single and _pair, checked)."""
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        items = tuple(value)
+        if len(items) != n:
+            raise ValueError(
+                f"{layer}: {name} must be an int or {n} ints, got {value!r}"
+            )
+    else:
+        items = (value,) * n
+    for item in items:
+        if not isinstance(item, int) or isinstance(item, bool):
+            raise TypeError(
+                f"{layer}: {name} must be an int or {n} ints, got {value!r}"
+            )
+        if item < minimum:
+            raise ValueError(
+                f"{layer}: {name} must be at least {minimum}, got {value!r}"
+            )
+    return items
+
+
+def check_no_inplace(inplace: Any, layer: str) -> bool:
+    """inplace, which must be False: actnet's tensors are copy-on-write, so
+    overwriting the input is not offered (as in actnet.neuron)."""
+    check_bool(inplace, layer, "inplace")
+    if inplace:
+        raise ValueError(
+            f"{layer}: inplace=True is not supported (tensors are copy-on-write); "
+            "use inplace=False"
+        )
+    return False
+
+
+def new_parameter(shape: tuple[int, ...], device: Any, dtype: Any) -> Parameter:
+    """An uninitialised Parameter of the shape, on the device, with the dtype
+    (float32 when None); the layer's reset_parameters fills it."""
+    return Parameter(empty(shape, dtype=dtype, device=device))

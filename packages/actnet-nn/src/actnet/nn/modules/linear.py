@@ -1,0 +1,85 @@
+"""Identity and Linear (torch.nn.Identity, torch.nn.Linear)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import actnet.neuron as F
+from actnet.nn import init
+from actnet.nn._module import Module, Parameter
+from actnet.nn.modules._utils import check_bool, check_int, new_parameter
+from actnet.tensor import Tensor
+
+
+class Identity(Module):
+    """Returns its input; any constructor arguments are ignored, as in PyTorch
+    (a placeholder where an architecture has an optional layer).
+
+    >>> Identity(54, unused="argument")(at.ones(2))
+    tensor([1., 1.])
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+
+    def forward(self, input: Tensor) -> Tensor:
+        return input
+
+
+class Linear(Module):
+    """y = x W^T + b for x (*, in_features): weight (out_features, in_features),
+    bias (out_features,). PyTorch's initialisation: W ~ U(-1/sqrt(in_features),
+    1/sqrt(in_features)) (kaiming_uniform_ with a = sqrt(5)), b likewise.
+
+    >>> Linear(20, 30)(at.randn(128, 20)).shape
+    (128, 30)
+    """
+
+    in_features: int
+    out_features: int
+    weight: Parameter
+    bias: Parameter | None
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        name = type(self).__name__
+        self.in_features = check_int(in_features, name, "in_features")
+        self.out_features = check_int(out_features, name, "out_features")
+        check_bool(bias, name, "bias")
+        self.weight = new_parameter((out_features, in_features), device, dtype)
+        if bias:
+            self.bias = new_parameter((out_features,), device, dtype)
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        # a = sqrt(5) makes kaiming_uniform_'s bound 1 / sqrt(in_features)
+        # (pytorch/pytorch#57109).
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init.calculate_fan_in_and_fan_out(self.weight)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.linear(input, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """A Linear by PyTorch's name for MultiheadAttention's out_proj, so that the
+    attention layer's repr reads as PyTorch's."""

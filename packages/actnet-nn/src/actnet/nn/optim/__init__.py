@@ -1,0 +1,21 @@
+"""Optimizers and learning-rate schedulers (PyTorch's `torch.optim`).
+
+A training loop steps the optimizer after backward, then the scheduler:
+
+    import actnet.nn as nn
+    opt = nn.optim.AdamW(model.parameters(), lr=3e-4, weight_decay=0.1)
+    sched = nn.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=1000)
+    for x, y in batches:
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+        sched.step()
+"""
+
+from actnet.nn.optim import lr_scheduler
+from actnet.nn.optim.adam import Adam
+from actnet.nn.optim.adamw import AdamW
+from actnet.nn.optim.optimizer import Optimizer, required
+from actnet.nn.optim.sgd import SGD
+
+__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "lr_scheduler", "required"]

@@ -1,0 +1,13 @@
+"""Utilities over modules and their parameters (PyTorch's `torch.nn.utils`).
+
+Clip the gradients between backward and the optimizer's step:
+
+    import actnet.nn as nn
+    loss.backward()
+    nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
+    opt.step()
+"""
+
+from actnet.nn.utils.clip_grad import clip_grad_norm_, clip_grad_value_
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_"]
