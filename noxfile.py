@@ -276,6 +276,7 @@ def crosscheck(session: nox.Session) -> None:
         session,
         "util",
         *_test_requirements("ndarray"),
+        *_test_requirements("util"),
         "-r",
         str(TESTING / "requirements-crosscheck.txt"),
     )
@@ -326,8 +327,12 @@ def build(session: nox.Session) -> None:
 
 @nox.session
 def demo(session: nox.Session) -> None:
-    """The README's demo command, in a fresh environment."""
-    session.install("./packages/actnet-mem")
+    """The README's demo command, in a fresh environment (its output in a temporary
+    folder), and actnet-mem's allocator demo."""
+    session.install("-r", str(ROOT / "requirements-demo.txt"))
+    out = Path(session.create_tmp()) / "digits"
+    shutil.rmtree(out, ignore_errors=True)
+    session.run("actnet", "demo", "digits", "--out", str(out))
     session.run("python", "-m", "actnet.mem.demo")
 
 
@@ -336,10 +341,13 @@ def bench(session: nox.Session) -> None:
     """Benchmarks against their peers, with OpenBLAS left to pick its own kernels."""
     _install(
         session,
-        "nn",
+        "util",
         "threadpoolctl",
         "-r",
         str(TESTING / "requirements-crosscheck.txt"),
+        "-r",
+        str(TESTING / "requirements-bench.txt"),
+        *_test_requirements("util"),
     )
     unset = [arg for name in ENV_UNSET_FOR_BENCH for arg in ("-u", name)]
     for script in (
@@ -348,6 +356,7 @@ def bench(session: nox.Session) -> None:
         "bench_ndarray.py",
         "bench_tensor.py",
         "bench_nn.py",
+        "bench_util.py",
     ):
         session.run(
             "env",

@@ -1,0 +1,277 @@
+"""Samplers: the order in which a `DataLoader` visits a dataset.
+
+Random order comes from actnet's counter-based generator, and is a pure function
+of a seed and an epoch: the order of epoch ``e`` is drawn from
+``Generator(seed).fold_in(e)``. So the same seed gives the same order in every
+run, on every device and with any number of loader workers, and a loader can
+resume in the middle of an epoch. ``set_epoch(e)`` picks the epoch of the next
+``iter()``; without it each ``iter()`` moves on to the next epoch, so successive
+passes differ, as with PyTorch's samplers.
+
+>>> list(BatchSampler(SequentialSampler(range(5)), batch_size=2, drop_last=False))
+[[0, 1], [2, 3], [4]]
+>>> s = RandomSampler(range(4), seed=7)
+>>> sorted(s) == [0, 1, 2, 3]
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence, Sized
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+
+from actnet.device import Generator, default_generator
+
+__all__ = [
+    "BatchSampler",
+    "RandomSampler",
+    "Sampler",
+    "SequentialSampler",
+    "SubsetRandomSampler",
+]
+
+T_co = TypeVar("T_co", covariant=True)
+
+_MASK64 = 2**64 - 1
+
+
+class Sampler(Generic[T_co]):
+    """Base class: subclasses yield indices (or lists of them) from ``__iter__``,
+    and usually define ``__len__``."""
+
+    def __iter__(self) -> Iterator[T_co]:
+        raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
+
+
+def _check_epoch(epoch: object) -> int:
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+        raise ValueError(f"epoch must be a non-negative int, got {epoch!r}")
+    return epoch
+
+
+def _draw_seed(generator: Generator | None) -> int:
+    """A 64-bit seed drawn from `generator` (default: actnet.device's default
+    generator, so `actnet.device.manual_seed` makes it reproducible)."""
+    gen = default_generator if generator is None else generator
+    if not isinstance(gen, Generator):
+        raise TypeError(
+            "generator must be an actnet.device.Generator, "
+            f"got {type(generator).__name__}"
+        )
+    bits = gen.random_bits((2,))
+    lo, hi = (int(w) for w in bits.device.to_host(bits))
+    return lo | hi << 32
+
+
+def _check_seed(seed: object) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    if not 0 <= int(seed) <= _MASK64:
+        raise ValueError(f"seed must be in [0, 2**64), got {seed}")
+    return int(seed)
+
+
+class _EpochRandom:
+    """The seed and epoch of a random sampler, and the generator of an epoch."""
+
+    def __init__(self, generator: Generator | None, seed: int | None) -> None:
+        self._seed = _draw_seed(generator) if seed is None else _check_seed(seed)
+        self._epoch = 0  # the epoch of the next __iter__
+
+    @property
+    def seed(self) -> int:
+        """The seed every epoch's order derives from."""
+        return self._seed
+
+    @seed.setter
+    def seed(self, value: int) -> None:
+        self._seed = _check_seed(value)
+
+    @property
+    def epoch(self) -> int:
+        """The epoch the next ``iter()`` draws its order for."""
+        return self._epoch
+
+    def set_epoch(self, epoch: int) -> None:
+        """Make the next ``iter()`` give the order of `epoch`."""
+        self._epoch = _check_epoch(epoch)
+
+    def _next_generator(self) -> Generator:
+        """The generator of the current epoch; later iter()s move to the next."""
+        gen = Generator(self._seed).fold_in(self._epoch)
+        self._epoch += 1
+        return gen
+
+
+def _permutation(gen: Generator, n: int) -> list[int]:
+    perm = gen.permutation(n)
+    values: list[int] = perm.device.to_host(perm).tolist()
+    return values
+
+
+class SequentialSampler(Sampler[int]):
+    """0, 1, ..., len(data_source) - 1."""
+
+    def __init__(self, data_source: Sized) -> None:
+        self.data_source = data_source
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(len(self.data_source)))
+
+    def __len__(self) -> int:
+        return len(self.data_source)
+
+
+class RandomSampler(_EpochRandom, Sampler[int]):
+    """The indices of `data_source` in random order: each once per pass, or with
+    `replacement` `num_samples` independent draws.
+
+    The order of epoch ``e`` is a function of (`seed`, ``e``) alone. Without a
+    `seed`, one is drawn once, here, from `generator` (default: actnet.device's
+    default generator).
+
+    >>> s = RandomSampler(range(5), seed=3)
+    >>> first, second = list(s), list(s)     # epochs 0 and 1
+    >>> s.set_epoch(0); list(s) == first
+    True
+    """
+
+    def __init__(
+        self,
+        data_source: Sized,
+        replacement: bool = False,
+        num_samples: int | None = None,
+        generator: Generator | None = None,
+        *,
+        seed: int | None = None,
+    ) -> None:
+        if not isinstance(replacement, bool):
+            raise TypeError(
+                "replacement should be a boolean value, but got "
+                f"replacement={replacement}"
+            )
+        if num_samples is not None and (
+            isinstance(num_samples, bool)
+            or not isinstance(num_samples, int)
+            or num_samples <= 0
+        ):
+            raise ValueError(
+                "num_samples should be a positive integer value, but got "
+                f"num_samples={num_samples}"
+            )
+        self.data_source = data_source
+        self.replacement = replacement
+        self._num_samples = num_samples
+        super().__init__(generator, seed)
+
+    @property
+    def num_samples(self) -> int:
+        if self._num_samples is None:
+            return len(self.data_source)
+        return self._num_samples
+
+    def __iter__(self) -> Iterator[int]:
+        n = len(self.data_source)
+        gen = self._next_generator()
+        if self.replacement:
+            if n == 0:
+                raise ValueError("cannot sample with replacement from an empty dataset")
+            draws = gen.randint(0, n, (self.num_samples,))
+            values: list[int] = draws.device.to_host(draws).tolist()
+            return iter(values)
+        if n == 0:
+            return iter([])
+        # More samples than the dataset holds: whole permutations, then part of one.
+        order: list[int] = []
+        while len(order) < self.num_samples:
+            order += _permutation(gen, n)
+        return iter(order[: self.num_samples])
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+class SubsetRandomSampler(_EpochRandom, Sampler[int]):
+    """The given `indices` in random order (a new order each epoch)."""
+
+    def __init__(
+        self,
+        indices: Sequence[int],
+        generator: Generator | None = None,
+        *,
+        seed: int | None = None,
+    ) -> None:
+        self.indices = indices
+        super().__init__(generator, seed)
+
+    def __iter__(self) -> Iterator[int]:
+        perm = _permutation(self._next_generator(), len(self.indices))
+        return iter([self.indices[i] for i in perm])
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+class BatchSampler(Sampler[list[int]]):
+    """Groups the indices of `sampler` into lists of `batch_size`; the last one
+    is shorter, or dropped with `drop_last`.
+
+    >>> list(BatchSampler(range(7), 3, drop_last=True))
+    [[0, 1, 2], [3, 4, 5]]
+    """
+
+    def __init__(
+        self,
+        sampler: Sampler[int] | Iterable[int],
+        batch_size: int,
+        drop_last: bool,
+    ) -> None:
+        if (
+            isinstance(batch_size, bool)
+            or not isinstance(batch_size, int)
+            or batch_size <= 0
+        ):
+            raise ValueError(
+                "batch_size should be a positive integer value, but got "
+                f"batch_size={batch_size}"
+            )
+        if not isinstance(drop_last, bool):
+            raise ValueError(  # noqa: TRY004  # PyTorch's error
+                f"drop_last should be a boolean value, but got drop_last={drop_last}"
+            )
+        self.sampler = sampler
+        self.batch_size = batch_size
+        self.drop_last = drop_last
+
+    def set_epoch(self, epoch: int) -> None:
+        """Passed on to the sampler, where it has ``set_epoch``."""
+        set_epoch = getattr(self.sampler, "set_epoch", None)
+        if set_epoch is not None:
+            set_epoch(_check_epoch(epoch))
+
+    def __iter__(self) -> Iterator[list[int]]:
+        batch: list[int] = []
+        size = self.batch_size
+        for index in self.sampler:
+            batch.append(index)
+            if len(batch) == size:
+                yield batch
+                batch = []
+        if batch and not self.drop_last:
+            yield batch
+
+    def __len__(self) -> int:
+        n = len(self.sampler)  # type: ignore[arg-type]  # a sampler with __len__
+        if self.drop_last:
+            return n // self.batch_size
+        return (n + self.batch_size - 1) // self.batch_size
+
+
+def _seeded_sampler(sampler: Any) -> _EpochRandom | None:
+    """The seeded random sampler inside `sampler` (itself, or the sampler of a
+    BatchSampler), or None."""
+    if isinstance(sampler, BatchSampler):
+        sampler = sampler.sampler
+    return sampler if isinstance(sampler, _EpochRandom) else None
