@@ -88,6 +88,44 @@ def test_buffers_live_in_the_arena_at_their_block() -> None:
     assert b._arr.__array_interface__["data"][0] == address + block.offset
 
 
+def test_reused_blocks_are_seen_with_the_new_shape_and_dtype() -> None:
+    """Arrays over a block are kept for reuse (Device._view): a block handed out
+    again must show the new buffer's shape, dtype and values, never the old ones."""
+    d, _ = fresh()
+    x = d.from_host(np.arange(12, dtype=np.float32))
+    for shape, dtype in [
+        ((12,), np.float32),
+        ((3, 4), np.float32),
+        ((12,), np.int32),
+        ((12,), np.float32),
+        ((6,), np.float64),
+    ]:
+        host = np.arange(12, dtype=np.float32).reshape(-1)[: int(np.prod(shape))]
+        b = d.from_host((host * 2).astype(dtype).reshape(shape))
+        y = d.add(b, b)
+        assert y.shape == shape and y.dtype == dtype
+        np.testing.assert_array_equal(
+            d.to_host(y), (host * 4).astype(dtype).reshape(shape)
+        )
+        del b, y
+    first = d.add(x, 1.0)
+    second = d.add(x, 2.0)  # live together: two blocks, two arrays
+    assert first._hold.offset != second._hold.offset
+    np.testing.assert_array_equal(d.to_host(first) + 1, d.to_host(second))
+
+
+def test_released_segments_leave_no_kept_arrays() -> None:
+    d, backend = fresh()
+    bufs = [d.add(d.alloc((1000,), np.float32), 0.0) for _ in range(1000)]
+    assert d._views
+    del bufs
+    d.empty_cache()
+    assert backend.released == len(backend.segments)
+    assert not d._views  # nothing keeps a released arena alive
+    z = d.add(d.from_host(np.ones(5, np.float32)), 1.0)
+    np.testing.assert_array_equal(d.to_host(z), np.full(5, 2, np.float32))
+
+
 def test_a_buffer_is_freed_when_its_last_reference_goes() -> None:
     d, _ = fresh()
     a = d.alloc((100,), np.float32)

@@ -29,7 +29,7 @@ from actnet.device._opset import (
     REDUCE,
     UNARY,
 )
-from actnet.mem import Allocator
+from actnet.mem import Allocator, Block
 
 Scalar = bool | int | float | complex
 Operand = Buffer | Scalar
@@ -87,7 +87,9 @@ def _unary_operator(op: str, doc: str) -> UnaryOperator:
             shape = arr.shape
             meta = [dtype, shape, None]
             block = self._malloc(math.prod(shape) * dtype.itemsize, meta)
-            xo = self._array_at(shape, dtype, self._segments[block[0]], block[1])
+            xo = self._views.get((block[0], block[1]))  # self._view, inlined
+            if xo is None or xo.shape != shape or xo.dtype != dtype:
+                xo = self._view(shape, dtype, block)
             out = new_buffer(Buffer)
             out._arr = xo
             out._hold = block
@@ -153,7 +155,9 @@ def _binary_operator(op: str, doc: str) -> BinaryOperator:
         if out is None:  # self._empty, inlined on this hot path
             meta = [result, shape, None]
             block = self._malloc(math.prod(shape) * result.itemsize, meta)
-            xo = self._array_at(shape, result, self._segments[block[0]], block[1])
+            xo = self._views.get((block[0], block[1]))  # self._view, inlined
+            if xo is None or xo.shape != shape or xo.dtype != result:
+                xo = self._view(shape, result, block)
             out = new_buffer(Buffer)
             out._arr = xo
             out._hold = block
@@ -205,6 +209,7 @@ class Device:
         self._malloc = self._allocator.malloc
         self._free = self._allocator.free
         self._array_at = backend.array_at
+        self._views: dict[tuple[Any, int], Any] = {}  # (segment, offset) -> array
         ufuncs = backend.ufuncs
         # Per operator: its dtype table cut down to what this device holds (so one
         # lookup checks both), whether it runs quietly, and the kernel.
@@ -234,7 +239,30 @@ class Device:
         return key
 
     def _release_segment(self, key: int) -> None:
+        views = self._views
+        for k in [k for k in views if k[0] == key]:
+            del views[k]
         self._backend.free_segment(self._segments.pop(key))
+
+    def _view(self, shape: tuple[int, ...], dtype: np.dtype[Any], block: Block) -> Any:
+        """The backend array of `shape` and `dtype` at `block`'s memory.
+
+        Making one costs more than the operator that fills it on small arrays, and
+        the allocator hands the same blocks out again and again (it reuses a freed
+        block of the same size first), so the arrays are kept per (segment, offset)
+        and reused when the shape and dtype match: the same memory seen the same
+        way. A block is never handed out twice at once, so no two live buffers
+        share an array.
+        """
+        key = (block[0], block[1])
+        arr = self._views.get(key)
+        if arr is None or arr.shape != shape or arr.dtype != dtype:
+            arr = self._array_at(shape, dtype, self._segments[block[0]], block[1])
+            views = self._views
+            if len(views) >= _MAX_VIEWS:
+                views.clear()
+            views[key] = arr
+        return arr
 
     def _empty(self, shape: tuple[int, ...], dtype: np.dtype[Any]) -> Buffer:
         """A new owner buffer (uninitialised) of `shape` and `dtype`."""
@@ -243,7 +271,7 @@ class Device:
         meta = [dtype, shape, None]
         block = self._malloc(math.prod(shape) * dtype.itemsize, meta)
         buf: Buffer = new_buffer(Buffer)
-        buf._arr = self._array_at(shape, dtype, self._segments[block[0]], block[1])
+        buf._arr = self._view(shape, dtype, block)
         buf._hold = block
         buf._device = self
         buf._meta = meta
@@ -1338,6 +1366,7 @@ def _axes(axis: Axis, ndim: int) -> tuple[int, ...]:
     return tuple(sorted(result))
 
 
+_MAX_VIEWS: Final = 1 << 14  # arrays kept by Device._view (a few MB at most)
 _ALL_AXES: Final = [tuple(range(n)) for n in range(65)]
 _QUIET_REDUCTIONS: Final = frozenset(name for name in REDUCE if OPS[name].quiet)
 

@@ -67,8 +67,8 @@ class NumPyBackend(Backend):
         reducer = self._REDUCERS.get(name)
         if reducer is None:
             super().reduce(name, x, axis, keepdims, out, correction)
-        elif name in ("sum", "prod"):
-            reducer(x, axis, out.dtype, out, keepdims)
+        elif name in ("sum", "prod") and out.dtype != x.dtype:
+            reducer(x, axis, out.dtype, out, keepdims)  # accumulate in out's dtype
         else:
             reducer(x, axis, None, out, keepdims)
 
