@@ -80,6 +80,14 @@ def test_reshape(data: st.DataObject) -> None:
         assert is_view_of(got, x), "reshape of contiguous data must be a view"
 
 
+def test_reshape_names_a_negative_extent_before_a_second_minus_one() -> None:
+    # hypothesis found (-1, -1, -2): both mistakes, the negative extent is named
+    with pytest.raises(ValueError, match="negative extent"):
+        xp.reshape(xp.asarray(False), (-1, -1, -2))
+    with pytest.raises(ValueError, match="more than one -1"):
+        xp.reshape(xp.asarray(False), (-1, -1))
+
+
 def test_reshape_copy_argument() -> None:
     a = sample("float32", (3, 4))
     x = xp.asarray(a)

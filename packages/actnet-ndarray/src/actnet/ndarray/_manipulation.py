@@ -198,11 +198,11 @@ def _resolved_shape(
     shape: tuple[int, ...], size: int, source: tuple[int, ...]
 ) -> tuple[int, ...]:
     """`shape` with its -1 (if any) inferred, checked to hold `size` elements."""
+    if any(n < -1 for n in shape):  # checked first: the more basic mistake
+        raise ValueError(f"reshape: shape {shape} has a negative extent")
     unknown = [i for i, n in enumerate(shape) if n == -1]
     if len(unknown) > 1:
         raise ValueError(f"reshape: shape {shape} has more than one -1")
-    if any(n < -1 for n in shape):
-        raise ValueError(f"reshape: shape {shape} has a negative extent")
     known = math.prod(n for n in shape if n != -1)
     if unknown:
         if known == 0 or size % known:
