@@ -426,6 +426,42 @@ def test_where_matches_numpy_with_broadcasting_and_scalars() -> None:
     assert_identical(owner, want)
 
 
+@settings(max_examples=60)
+@given(
+    dtype=st.sampled_from(
+        [
+            "bool",
+            "int8",
+            "uint16",
+            "int32",
+            "int64",
+            "float16",
+            "float32",
+            "float64",
+            "complex64",
+            "complex128",
+            "bfloat16",
+        ]
+    ),
+    shape=hnp.array_shapes(min_dims=0, max_dims=3, max_side=5),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_where_selects_the_exact_bits_of_every_dtype(
+    dtype: str, shape: tuple[int, ...], seed: int
+) -> None:
+    """where copies elements bit for bit: NaN payloads, signed zeros, infinities
+    (the NumPy backend selects on the elements' bits)."""
+    r = np.random.default_rng(seed)
+    dt = BFLOAT16 if dtype == "bfloat16" else np.dtype(dtype)
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dt.itemsize
+    a = np.frombuffer(r.bytes(nbytes), dt).reshape(shape)  # any bit patterns
+    b = np.frombuffer(r.bytes(nbytes), dt).reshape(shape)
+    cond = r.random(shape) < 0.5
+    got = get(CPU.where(put(cond), put(a), put(b)))
+    want = np.where(cond, a, b)
+    assert got.tobytes() == want.tobytes()
+
+
 def test_where_refusals() -> None:
     cond, a = put(np.array([True, False])), put(np.zeros(2))
     with pytest.raises(TypeError, match="cond must be bool"):

@@ -34,3 +34,14 @@ def test_relu_refuses_bad_input() -> None:
         F.relu(np.ones(3))  # type: ignore[arg-type]  # wrong type on purpose
     with pytest.raises(ValueError, match="inplace"):
         F.relu(at.ones(2), inplace=True)
+
+
+def test_relu_keeps_nan_and_passes_its_gradient() -> None:
+    # PyTorch's relu propagates NaN (max, not a mask) and its backward blocks the
+    # gradient only where the input is <= 0 (so a NaN input passes it).
+    x = at.tensor([np.nan, -1.0, 0.0, 2.0], requires_grad=True)
+    y = F.relu(x)
+    np.testing.assert_array_equal(y.detach().numpy(), [np.nan, 0.0, 0.0, 2.0])
+    y.sum().backward()
+    assert x.grad is not None
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 0.0, 0.0, 1.0])

@@ -10,20 +10,20 @@ from actnet.tensor import Function, Tensor, as_tensor, where
 
 
 class ReLU(Function):
-    """max(x, 0). Backward keeps the mask of positive inputs (one byte an element),
-    not the input."""
+    """max(x, 0). Backward keeps the mask of inputs <= 0 (one byte an element),
+    not the input: PyTorch's threshold_backward, which passes the gradient where the
+    input is NaN too."""
 
     @staticmethod
     def forward(ctx: Any, x: Tensor) -> Tensor:
         data = x.data
-        positive = data > 0
         if ctx.needs_input_grad[0]:
-            ctx.positive = as_tensor(positive)
-        return as_tensor(xp.where(positive, data, xp.zeros_like(data)))
+            ctx.blocked = as_tensor(data <= 0)
+        return as_tensor(xp.maximum(data, 0))  # NaN stays NaN, as in PyTorch
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return where(ctx.positive, grad, 0.0)
+        return where(ctx.blocked, 0.0, grad)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # torch's names
