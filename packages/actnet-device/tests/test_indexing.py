@@ -460,6 +460,11 @@ def test_where_selects_the_exact_bits_of_every_dtype(
     got = get(CPU.where(put(cond), put(a), put(b)))
     want = np.where(cond, a, b)
     assert got.tobytes() == want.tobytes()
+    if dt.kind in "fc" or dt == BFLOAT16:  # scalar zeros: +0 has a path of its own
+        for zero in (0.0, -0.0):
+            got = get(CPU.where(put(cond), put(a), zero))
+            want = np.where(cond, a, np.array(zero, dt))
+            assert got.tobytes() == want.tobytes()
 
 
 def test_where_refusals() -> None:

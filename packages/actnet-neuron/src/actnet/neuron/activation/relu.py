@@ -10,20 +10,20 @@ from actnet.tensor import Function, Tensor, as_tensor, where
 
 
 class ReLU(Function):
-    """max(x, 0). Backward keeps the mask of inputs <= 0 (one byte an element),
-    not the input: PyTorch's threshold_backward, which passes the gradient where the
-    input is NaN too."""
+    """max(x, 0). Backward keeps the mask of the outputs that pass the gradient (one
+    byte an element), not the input: y != 0, which is PyTorch's threshold_backward
+    (the gradient is blocked where the input is <= 0; a NaN input passes it)."""
 
     @staticmethod
     def forward(ctx: Any, x: Tensor) -> Tensor:
-        data = x.data
+        y = xp.maximum(x.data, 0)  # NaN stays NaN, as in PyTorch
         if ctx.needs_input_grad[0]:
-            ctx.blocked = as_tensor(data <= 0)
-        return as_tensor(xp.maximum(data, 0))  # NaN stays NaN, as in PyTorch
+            ctx.passes = as_tensor(y != 0)
+        return as_tensor(y)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return where(ctx.blocked, 0.0, grad)
+        return where(ctx.passes, grad, 0.0)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # torch's names

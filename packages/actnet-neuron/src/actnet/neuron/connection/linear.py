@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from actnet.ndarray import buffer_of
 from actnet.neuron._checks import check_tensor
 from actnet.tensor import Function, Tensor, as_tensor
 
@@ -24,7 +25,8 @@ class Linear(Function):
     ) -> Tensor:
         y = input._data @ weight._data.mT  # the transposed view: BLAS reads it as is
         if bias is not None:
-            y = y + bias._data
+            out = buffer_of(y)  # fresh, nobody else's: add the bias in place
+            out.device.add(out, buffer_of(bias._data), out=out)
         needs = ctx.needs_input_grad
         if needs[0] or needs[1]:
             ctx.save_for_backward(
