@@ -51,6 +51,16 @@ CASES = [
         differentiable=(0, 1, 2),
     ),
     Case(
+        "output transposed (a non-contiguous gradient arrives), batch dims",
+        lambda rng: [
+            rng.standard_normal((2, 3, 4)),
+            rng.standard_normal((5, 4)),
+            rng.standard_normal(5),
+        ],
+        lambda F, x, w, b: F.linear(x, w, b).mT,
+        lambda x, w, b: np.swapaxes(x @ w.T + b, -1, -2),
+    ),
+    Case(
         "only the weight differentiable",
         lambda rng: [rng.standard_normal((2, 2, 3)), rng.standard_normal((4, 3))],
         lambda F, x, w: F.linear(x, w),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
-from actnet.ndarray import buffer_of
+from actnet.device import Buffer
+from actnet.ndarray import buffer_of, from_buffer
 from actnet.neuron._checks import check_tensor
-from actnet.tensor import Function, Tensor, as_tensor
+from actnet.tensor import Function, Tensor, as_tensor, is_grad_enabled
 
 _OP = "linear"
 
@@ -38,6 +39,8 @@ class Linear(Function):
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
         x, w = ctx.saved_tensors
         needs = ctx.needs_input_grad
+        if not is_grad_enabled():  # no graph to build: the device directly
+            return _plain_backward(grad, x, w, needs)
         out_features = grad.shape[-1] if grad.ndim else 1
         grad_x = grad_w = grad_b = None
         if needs[0]:
@@ -49,6 +52,40 @@ class Linear(Function):
             if needs[2]:
                 grad_b = g2.sum(0)
         return grad_x, grad_w, grad_b
+
+
+_GRADIENT: Final = ("gradient", "linear backward")
+
+
+def _plain_backward(
+    grad: Tensor, x: Tensor | None, w: Tensor | None, needs: tuple[bool, ...]
+) -> tuple[Tensor | None, ...]:
+    """Linear.backward without graph recording (the usual backward), on device
+    buffers: the same products and sum, without the Tensor layer's dispatch."""
+    g = buffer_of(grad._data)
+    dev = g.device
+    grad_x = grad_w = grad_b = None
+    if needs[0]:
+        assert w is not None
+        grad_x = _result(dev.matmul(g, buffer_of(w._data)))
+    if needs[1] or needs[2]:
+        if not g.is_contiguous:  # the batch dims as one: a view needs contiguity
+            g = dev.copy(g)
+        g2 = g.reshape(-1, g.shape[-1] if g.ndim else 1)
+        if needs[1]:
+            assert x is not None
+            xs = buffer_of(x._data)
+            if not xs.is_contiguous:
+                xs = dev.copy(xs)
+            grad_w = _result(dev.matmul(g2.T, xs.reshape(-1, xs.shape[-1])))
+        if needs[2]:
+            grad_b = _result(dev.sum(g2, (0,)))
+    return grad_x, grad_w, grad_b
+
+
+def _result(buf: Buffer) -> Tensor:
+    buf.info = _GRADIENT
+    return as_tensor(from_buffer(buf))
 
 
 def linear(
