@@ -244,3 +244,21 @@ def test_reductions_of_a_0d_tensor_over_dim_0_or_minus_1(dim: int) -> None:
     assert x.argmax(dim).item() == 0 and x.max(dim).indices.item() == 0
     with pytest.raises(IndexError, match="dimension out of range"):
         x.sum(1)
+
+
+def test_add_and_mul_gradients_through_promotion_scalars_and_non_leaves() -> None:
+    # the operators' fast paths (same dtype, leaves) and their general ones
+    a = at.tensor([1.0, 2.0], requires_grad=True)  # float32
+    b = at.tensor([3.0, 4.0], dtype="float64", requires_grad=True)
+    c = a * 2.0  # a scalar operand, and a non-leaf below
+    y = ((c + b) * (c * b) + c * c).sum()
+    assert y.dtype == at.float64
+    y.backward()
+    an, bn = np.array([1.0, 2.0]), np.array([3.0, 4.0])
+    # y = sum((2a + b) * 2ab + 4a^2)
+    da = 2 * (2 * an * bn) + (2 * an + bn) * 2 * bn + 8 * an
+    db = 2 * an * bn + (2 * an + bn) * 2 * an
+    assert a.grad is not None and b.grad is not None
+    assert a.grad.dtype == at.float32 and b.grad.dtype == at.float64
+    np.testing.assert_allclose(a.grad.numpy(), da, rtol=1e-6)
+    np.testing.assert_allclose(b.grad.numpy(), db, rtol=1e-12)

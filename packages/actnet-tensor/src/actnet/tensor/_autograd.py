@@ -91,7 +91,12 @@ _GRADIENT_INFO = ("gradient", "backward")
 
 def accumulate(t: Tensor, grad: Tensor) -> None:
     """t.grad += grad: in place (copy-on-write) when no graph is being built, as part
-    of the new graph under create_graph."""
+    of the new graph under create_graph. A gradient that type promotion widened
+    (a float32 leaf added to a float64 tensor) is cast to the leaf's dtype, as
+    PyTorch's engine does."""
+    have, want = grad._data._buf._arr.dtype, t._data._buf._arr.dtype
+    if have is not want and have != want:
+        grad = grad.to(dtype=want)
     if t._grad is None:
         if not _state.enabled:
             buf = buffer_of(grad._data)

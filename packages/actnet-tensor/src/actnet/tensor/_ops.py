@@ -238,21 +238,37 @@ _SUB_INFO: Final = ("activation", "sub")
 
 def add(a: Tensor, b: Tensor | Scalar) -> Tensor:
     if isinstance(b, Tensor):
-        other: Any = b._data
-        b_grad = b._requires_grad
-    else:
-        other, b_grad = b, False
-    try:  # the array layer promotes within a kind; across kinds it raises
-        data = a._data + other
-    except TypeError:
-        da, db = _operands(a, b, "add")
-        data = da + db
+        x, y = a._data._buf, b._data._buf
+        xa, ya = x._arr, y._arr
+        if xa.dtype is ya.dtype:  # the device directly: nothing to promote
+            data = from_buffer(x._device.add(x, y))
+        else:
+            data = _promoting_add(a, b)
+        data._buf._meta[2] = _ADD_INFO
+        if _state.enabled and (a._requires_grad or b._requires_grad):
+            # edge_of(a), edge_of(b), inlined for the usual cases
+            node = a.grad_fn
+            ea = (node, a._output_nr) if node is not None else edge_of(a)
+            node = b.grad_fn
+            eb = (node, b._output_nr) if node is not None else edge_of(b)
+            return _result_with(data, AddBackward((ea, eb), xa.shape, ya.shape, 1))
+        return _make(data)
+    data = _promoting_add(a, b)
     data._buf._meta[2] = _ADD_INFO
-    if _state.enabled and (a._requires_grad or b_grad):
-        b_shape = other.shape if isinstance(b, Tensor) else ()
-        node = AddBackward((edge_of(a), edge_of(b)), a._data.shape, b_shape, 1)
+    if _state.enabled and a._requires_grad:
+        node = AddBackward((edge_of(a), None), a._data.shape, (), 1)
         return _result_with(data, node)
     return _make(data)
+
+
+def _promoting_add(a: Tensor, b: Tensor | Scalar) -> NDArray:
+    other = b._data if isinstance(b, Tensor) else b
+    try:  # the array layer promotes within a kind; across kinds it raises
+        result: NDArray = a._data + other
+    except TypeError:
+        da, db = _operands(a, b, "add")
+        result = da + db
+    return result
 
 
 def _result_with(data: NDArray, node: Node) -> Tensor:
@@ -333,20 +349,35 @@ _SUM_INFO: Final = ("activation", "sum")
 
 def mul(a: Tensor, b: Tensor | Scalar) -> Tensor:
     if isinstance(b, Tensor):
-        other: Any = b._data
-        b_grad = b._requires_grad
-    else:
-        other, b_grad = b, False
+        x, y = a._data._buf, b._data._buf
+        if x._arr.dtype is y._arr.dtype:  # the device directly: nothing to promote
+            data = from_buffer(x._device.multiply(x, y))
+        else:
+            data = _promoting_mul(a, b)
+        data._buf._meta[2] = _MUL_INFO
+        if _state.enabled and (a._requires_grad or b._requires_grad):
+            # edge_of(a), edge_of(b), inlined for the usual cases
+            node = a.grad_fn
+            ea = (node, a._output_nr) if node is not None else edge_of(a)
+            node = b.grad_fn
+            eb = (node, b._output_nr) if node is not None else edge_of(b)
+            return _result_with(data, MulBackward((ea, eb), a, b))
+        return _make(data)
+    data = _promoting_mul(a, b)
+    data._buf._meta[2] = _MUL_INFO
+    if _state.enabled and a._requires_grad:
+        return _result_with(data, MulBackward((edge_of(a),), a, b))
+    return _make(data)
+
+
+def _promoting_mul(a: Tensor, b: Tensor | Scalar) -> NDArray:
+    other = b._data if isinstance(b, Tensor) else b
     try:  # the array layer promotes within a kind; across kinds it raises
-        data = a._data * other
+        result: NDArray = a._data * other
     except TypeError:
         da, db = _operands(a, b, "mul")
-        data = da * db
-    data._buf._meta[2] = _MUL_INFO
-    if _state.enabled and (a._requires_grad or b_grad):
-        edges = (edge_of(a), edge_of(b)) if isinstance(b, Tensor) else (edge_of(a),)
-        return _result_with(data, MulBackward(edges, a, b))
-    return _make(data)
+        result = da * db
+    return result
 
 
 class DivBackward(_SavingNode):
@@ -697,6 +728,8 @@ def _restore_dims(
     """g (a reduction's gradient) with the reduced axes back, broadcast to shape."""
     if axes is None:
         if not keepdim:  # a 0-d gradient broadcasts to any shape as it is
+            if not _state.enabled:  # no graph to record: the view directly
+                return _make(from_buffer(buffer_of(g._data).broadcast_to(shape)))
             return expand(g, shape)
         axes = tuple(range(len(shape)))
     if not keepdim:
