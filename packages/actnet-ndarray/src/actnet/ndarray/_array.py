@@ -50,11 +50,13 @@ class NDArray:
     # ------------------------------------------------------------ attributes
     @property
     def dtype(self) -> dt.DType:
-        return cast(dt.DType, self._buf._arr.dtype)
+        dtype: dt.DType = self._buf._arr.dtype  # annotated, not cast(): no call
+        return dtype
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return cast(tuple[int, ...], self._buf._arr.shape)
+        shape: tuple[int, ...] = self._buf._arr.shape
+        return shape
 
     @property
     def ndim(self) -> int:

@@ -94,11 +94,13 @@ class Tensor:
 
     @property
     def shape(self) -> tuple[builtins.int, ...]:
-        return self._data.shape
+        shape: tuple[builtins.int, ...] = self._data._buf._arr.shape  # 2 calls less
+        return shape
 
     @property
     def dtype(self) -> np.dtype[Any]:
-        return self._data.dtype
+        dtype: np.dtype[Any] = self._data._buf._arr.dtype  # 2 calls less
+        return dtype
 
     @property
     def device(self) -> Device:
