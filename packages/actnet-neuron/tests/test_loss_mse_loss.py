@@ -101,3 +101,20 @@ def test_mse_loss_refuses_bad_arguments() -> None:
         F.mse_loss(at.ones(2, 3), at.ones(2, 3), weight=at.ones(3))
     with pytest.raises(ValueError, match="mse_loss: reduction"):
         F.mse_loss(at.ones(2), at.ones(2), reduction="batchmean")
+
+
+def test_legacy_reduction_maps_the_old_arguments_and_warns_at_the_caller() -> None:
+    assert F.legacy_reduction("op", "sum") == "sum"  # nothing legacy: as given
+    for size_average, reduce, want in [
+        (None, False, "none"),
+        (False, None, "sum"),
+        (True, True, "mean"),
+        (False, False, "none"),
+    ]:
+        with pytest.warns(UserWarning, match=f"reduction='{want}'") as record:
+            got = F.legacy_reduction("op", "mean", size_average, reduce, stacklevel=1)
+        assert got == want
+        assert record[0].filename == __file__
+    with pytest.warns(UserWarning, match="size_average and reduce") as record:
+        F.mse_loss(at.ones(2), at.zeros(2), size_average=False)
+    assert record[0].filename == __file__

@@ -230,3 +230,14 @@ def test_bad_arguments(make: Callable[[], Any], error: type[Exception]) -> None:
 def test_shape_mismatch_is_an_error() -> None:
     with pytest.raises((ValueError, RuntimeError)):
         nn.CrossEntropyLoss()(at.randn(3, 4), at.tensor([0, 1]))
+
+
+def test_legacy_arguments_warn_at_the_code_that_builds_the_layer() -> None:
+    for make in (
+        lambda: nn.L1Loss(reduce=False),  # one __init__ in the chain
+        lambda: nn.SmoothL1Loss(reduce=False),  # two
+        lambda: nn.CrossEntropyLoss(size_average=True),  # three
+    ):
+        with pytest.warns(UserWarning, match="size_average and reduce") as record:
+            make()
+        assert record[0].filename == __file__

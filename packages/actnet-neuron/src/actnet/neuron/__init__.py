@@ -41,6 +41,7 @@ from actnet.neuron.connection.embedding import embedding
 from actnet.neuron.connection.linear import linear
 from actnet.neuron.conv.conv1d import conv1d
 from actnet.neuron.conv.conv2d import conv2d
+from actnet.neuron.loss._common import legacy_reduction
 from actnet.neuron.loss.binary_cross_entropy import binary_cross_entropy
 from actnet.neuron.loss.binary_cross_entropy_with_logits import (
     binary_cross_entropy_with_logits,
@@ -100,6 +101,7 @@ __all__ = [
     "l1_loss",
     "layer_norm",
     "leaky_relu",
+    "legacy_reduction",
     "linear",
     "log_softmax",
     "matmul",

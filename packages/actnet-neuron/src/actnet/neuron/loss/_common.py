@@ -13,24 +13,40 @@ from actnet.neuron._checks import check_reduction, check_tensor
 from actnet.tensor import Tensor
 
 
+def legacy_reduction(
+    op: str,
+    reduction: str,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    *,
+    stacklevel: int = 2,
+) -> str:
+    """`reduction`, unless the deprecated `size_average` or `reduce` is given: then
+    the reduction they mean, with PyTorch's warning (its
+    _Reduction.legacy_get_string). Not checked: the caller knows which reductions
+    it takes. `stacklevel` is warnings.warn's, counted from the caller."""
+    if size_average is None and reduce is None:
+        return reduction
+    mean = True if size_average is None else size_average
+    keep = True if reduce is None else reduce
+    reduction = ("mean" if mean else "sum") if keep else "none"
+    warnings.warn(
+        f"{op}: size_average and reduce are deprecated, please use "
+        f"reduction='{reduction}' instead",
+        UserWarning,
+        stacklevel=stacklevel + 1,
+    )
+    return reduction
+
+
 def reduction_of(
     op: str,
     reduction: str,
     size_average: bool | None = None,
     reduce: bool | None = None,
 ) -> str:
-    """`reduction`, checked; the deprecated `size_average` and `reduce` win when
-    given (PyTorch's _Reduction.legacy_get_string, warning as it does)."""
-    if size_average is not None or reduce is not None:
-        mean = True if size_average is None else size_average
-        keep = True if reduce is None else reduce
-        reduction = ("mean" if mean else "sum") if keep else "none"
-        warnings.warn(
-            f"{op}: size_average and reduce are deprecated, please use "
-            f"reduction='{reduction}' instead",
-            UserWarning,
-            stacklevel=3,
-        )
+    """`reduction` ('none', 'mean' or 'sum'), checked, after `legacy_reduction`."""
+    reduction = legacy_reduction(op, reduction, size_average, reduce, stacklevel=3)
     return check_reduction(reduction, op)
 
 

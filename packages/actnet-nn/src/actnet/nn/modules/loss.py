@@ -4,9 +4,8 @@ as in PyTorch, so they move with the module and appear in its state dict."""
 
 from __future__ import annotations
 
-import warnings
-
 import actnet.neuron as F
+from actnet.neuron import legacy_reduction
 from actnet.nn._module import Module
 from actnet.nn.modules._utils import check_bool, check_int, check_number
 from actnet.tensor import Tensor
@@ -20,19 +19,13 @@ def _legacy_reduction(
     reduction: str,
     layer: str,
     allowed: tuple[str, ...],
+    stacklevel: int,
 ) -> str:
     """reduction, checked; the deprecated size_average and reduce win when given
-    (PyTorch's _Reduction.legacy_get_string, with its warning)."""
-    if size_average is not None or reduce is not None:
-        mean = True if size_average is None else size_average
-        keep = True if reduce is None else reduce
-        reduction = ("mean" if mean else "sum") if keep else "none"
-        warnings.warn(
-            f"{layer}: size_average and reduce args will be deprecated, please use "
-            f"reduction='{reduction}' instead.",
-            UserWarning,
-            stacklevel=4,
-        )
+    (with PyTorch's warning, `stacklevel` frames up from the caller)."""
+    reduction = legacy_reduction(
+        layer, reduction, size_average, reduce, stacklevel=stacklevel + 1
+    )
     if reduction not in allowed:
         raise ValueError(
             f"{layer}: reduction must be one of {', '.join(map(repr, allowed))}, "
@@ -60,8 +53,17 @@ class _Loss(Module):
         reduction: str = "mean",
     ) -> None:
         super().__init__()
+        # The warning points at the code that built the layer: above every
+        # __init__ of the class chain down to this one.
+        chain = [c for c in type(self).__mro__ if issubclass(c, _Loss)]
+        inits = sum("__init__" in vars(c) for c in chain)
         self.reduction = _legacy_reduction(
-            size_average, reduce, reduction, type(self).__name__, self._reductions
+            size_average,
+            reduce,
+            reduction,
+            type(self).__name__,
+            self._reductions,
+            stacklevel=inits + 1,
         )
 
 
