@@ -352,10 +352,11 @@ def _axis(axis: SupportsIndex, ndim: int) -> int:
 
 def _shape_argument(args: tuple[Any, ...], what: str) -> tuple[int, ...]:
     """`f(2, 3)` and `f((2, 3))` alike: ints only (not bools)."""
-    items = (
-        tuple(args[0]) if len(args) == 1 and isinstance(args[0], tuple | list) else args
-    )
+    items = args[0] if len(args) == 1 and isinstance(args[0], tuple | list) else args
+    plain = type(items) is tuple
     for item in items:
-        if isinstance(item, bool) or not isinstance(item, int | np.integer):
-            raise TypeError(f"{what} takes ints, got {args!r}")
-    return tuple(int(i) for i in items)
+        if type(item) is not int:
+            if isinstance(item, bool) or not isinstance(item, int | np.integer):
+                raise TypeError(f"{what} takes ints, got {args!r}")
+            plain = False
+    return items if plain else tuple(int(i) for i in items)  # type: ignore[return-value]  # plain: a tuple of ints

@@ -96,7 +96,14 @@ def _unary_operator(op: str, doc: str) -> UnaryOperator:
             out._device = self
             out._meta = meta
         else:
-            xo = self._output(op, out, arr.shape, dtype)._arr
+            xo = out._arr if type(out) is Buffer else None
+            if (
+                xo is None
+                or out._device is not self
+                or xo.shape != arr.shape
+                or xo.dtype is not dtype
+            ):  # the checks of _output, whose common case this is
+                xo = self._output(op, out, arr.shape, dtype)._arr
         if quiet:
             token = self._backend.begin_quiet()
             try:
@@ -164,7 +171,14 @@ def _binary_operator(op: str, doc: str) -> BinaryOperator:
             out._device = self
             out._meta = meta
         else:
-            xo = self._output(op, out, shape, result)._arr
+            xo = out._arr if type(out) is Buffer else None
+            if (
+                xo is None
+                or out._device is not self
+                or xo.shape != shape
+                or xo.dtype is not result
+            ):  # the checks of _output, whose common case this is
+                xo = self._output(op, out, shape, result)._arr
         if quiet:
             token = self._backend.begin_quiet()
             try:
@@ -270,8 +284,11 @@ class Device:
             self._unsupported(dtype)
         meta = [dtype, shape, None]
         block = self._malloc(math.prod(shape) * dtype.itemsize, meta)
+        arr = self._views.get((block[0], block[1]))  # self._view, inlined
+        if arr is None or arr.shape != shape or arr.dtype != dtype:
+            arr = self._view(shape, dtype, block)
         buf: Buffer = new_buffer(Buffer)
-        buf._arr = self._view(shape, dtype, block)
+        buf._arr = arr
         buf._hold = block
         buf._device = self
         buf._meta = meta
@@ -680,7 +697,11 @@ class Device:
         else:
             axes = _axes(axis, len(in_shape))
             shape = _reduced_shape(in_shape, axes, keepdims)
-        if (op == "max" or op == "min") and any(in_shape[a] == 0 for a in axes):
+        if (
+            (op == "max" or op == "min")
+            and 0 in in_shape
+            and any(in_shape[a] == 0 for a in axes)
+        ):
             raise ValueError(f"{op} of an empty extent has no identity")
         out = (
             self._empty(shape, result)

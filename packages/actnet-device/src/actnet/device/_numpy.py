@@ -79,11 +79,12 @@ class NumPyBackend(Backend):
     def strided_view(
         self, arr: Any, shape: tuple[int, ...], strides: tuple[int, ...]
     ) -> Any:
-        if arr.flags.c_contiguous:  # its memory is a buffer: no Python wrapper needed
+        try:  # arr's memory as the buffer: no Python wrapper needed
             view = np.ndarray(shape, arr.dtype, arr, 0, strides)
-            view.flags.writeable = False
-            return view
-        return super().strided_view(arr, shape, strides)
+        except ValueError:  # not contiguous: NumPy refuses it as a buffer
+            return super().strided_view(arr, shape, strides)
+        view.setflags(write=False)
+        return view
 
     def where(self, cond: Any, a: Any, b: Any, out: Any) -> None:
         """Bit selection: out = b ^ ((a ^ b) * cond) on the elements' bits, three

@@ -118,15 +118,16 @@ def _add_into(t: Tensor, grad: Tensor) -> None:
     # current._data, `data`, getrefcount's argument: 3 when nothing else holds it;
     # t._grad, `current`, the argument: 3 when the gradient tensor is not shared.
     if _getrefcount(data) == 3 and _getrefcount(current) == 3:
-        buf = buffer_of(data)
-        other = buffer_of(grad._data)
+        buf = data._buf
+        other = grad._data._buf
+        mine, theirs = buf._arr, other._arr
         if (
             _getrefcount(buf) == 3
             and buf.base is None
-            and other.shape == buf.shape
-            and other.dtype == buf.dtype
+            and theirs.shape == mine.shape
+            and theirs.dtype == mine.dtype
         ):
-            buf.device.add(buf, other, out=buf)
+            buf._device.add(buf, other, out=buf)
             current._version += 1
             return
     del data
@@ -225,7 +226,9 @@ def _run(
         edge = edge_of(root)
         assert edge is not None
         first, first_nr = edge
-        first_slots = start.setdefault(first, [None] * first.num_outputs)
+        first_slots = start.get(first)
+        if first_slots is None:
+            first_slots = start[first] = [None] * first.num_outputs
         first_slots[first_nr] = _sum(first_slots[first_nr], root_grad)
     # Count the edges into every node reachable from the roots (iteratively: a
     # graph may be a chain of 10**4 nodes).
@@ -233,64 +236,125 @@ def _run(
     stack = list(start)
     while stack:
         for edge in stack.pop().next_edges:
-            if edge is None:
-                continue
-            child = edge[0]
-            if child in dependencies:
-                dependencies[child] += 1
-            else:
-                dependencies[child] = 1
-                stack.append(child)
-    needed = _needed(dependencies, capture) if capture is not None else None
-    captured: list[Tensor | None] = [None] * (len(capture) if capture else 0)
-    pending = start
-    ready = [n for n in start if dependencies[n] == 0]
+            if edge is not None:
+                child = edge[0]
+                count = dependencies.get(child)
+                if count is None:
+                    dependencies[child] = 1
+                    stack.append(child)
+                else:
+                    dependencies[child] = count + 1
+    ready = [n for n in start if not dependencies[n]]
     previous = _state.enabled
     _state.enabled = create_graph
     try:
-        while ready:
-            node = ready.pop()
-            arrived = pending.pop(node, None)
-            grads: list[Tensor | None] = (
-                arrived if arrived is not None else [None] * node.num_outputs
-            )
+        if capture is None:
+            _walk(ready, start, dependencies, retain_graph)
+            return []
+        return _walk_capturing(ready, start, dependencies, retain_graph, capture)
+    finally:
+        _state.enabled = previous
+
+
+def _walk(
+    ready: list[Node],
+    pending: dict[Node, list[Tensor | None]],
+    dependencies: dict[Node, int],
+    retain_graph: bool,
+) -> None:
+    """The engine's loop for backward(): run each node once all its gradients
+    have arrived (a node that none reached only passes the count on)."""
+    while ready:
+        node = ready.pop()
+        grads = pending.pop(node, None)
+        input_grads: Sequence[Tensor | None] = ()
+        if grads is not None:  # a slot is made only when a gradient arrives
             hooks = node._output_hooks
             if hooks:
                 grads = _run_hooks(hooks, grads)
-            if capture is not None:
-                for nr, g in enumerate(grads):
-                    index = capture.get((node, nr))
-                    if index is not None:
-                        captured[index] = _sum(captured[index], g)
-            run = (grads[0] is not None or any(g is not None for g in grads)) and (
-                needed is None or node in needed
-            )
-            if run and capture is not None and type(node) is AccumulateGrad:
-                run = False  # grad() returns gradients; it does not accumulate them
-            if run:
-                if node._freed:
-                    raise RuntimeError(_RETAIN_MESSAGE)
-                input_grads = node.backward(grads)
+            if node._freed:
+                raise RuntimeError(_RETAIN_MESSAGE)
+            input_grads = node.backward(grads)
+        if not retain_graph and node.release():
+            node._freed = True
+        edges = node.next_edges
+        if not edges:
+            continue
+        if len(input_grads) != len(edges):
+            input_grads = _padded(input_grads, len(edges))
+        for edge, g in zip(edges, input_grads):  # noqa: B905  # equal lengths
+            if edge is None:
+                continue
+            child, nr = edge
+            if g is not None:
+                slots = pending.get(child)
+                if slots is None:
+                    slots = pending[child] = [None] * child.num_outputs
+                total = slots[nr]
+                slots[nr] = g if total is None else total + g
+            count = dependencies[child] - 1
+            if count:
+                dependencies[child] = count
             else:
-                input_grads = ()
-            if not retain_graph and node.release():
-                node._freed = True
-            n_grads = len(input_grads)
-            for i, edge in enumerate(node.next_edges):
-                if edge is None:
-                    continue
-                g = input_grads[i] if i < n_grads else None
-                child, nr = edge
-                if g is not None:
-                    slots = pending.get(child)
-                    if slots is None:
-                        slots = pending[child] = [None] * child.num_outputs
-                    slots[nr] = _sum(slots[nr], g)
-                dependencies[child] -= 1
-                if dependencies[child] == 0:
-                    ready.append(child)
-    finally:
-        _state.enabled = previous
+                ready.append(child)
+
+
+def _padded(grads: Sequence[Tensor | None], n: int) -> list[Tensor | None]:
+    """A node's gradients, one per next edge (a node may return fewer)."""
+    return [*grads[:n], *([None] * (n - len(grads)))]
+
+
+def _walk_capturing(
+    ready: list[Node],
+    pending: dict[Node, list[Tensor | None]],
+    dependencies: dict[Node, int],
+    retain_graph: bool,
+    capture: dict[tuple[Node, int], int],
+) -> list[Tensor | None]:
+    """The engine's loop for grad(): the gradients reaching the `capture` slots
+    are returned; only the nodes that lead to one run, and nothing accumulates."""
+    needed = _needed(dependencies, capture)
+    captured: list[Tensor | None] = [None] * len(capture)
+    while ready:
+        node = ready.pop()
+        arrived = pending.pop(node, None)
+        grads: list[Tensor | None] = (
+            arrived if arrived is not None else [None] * node.num_outputs
+        )
+        hooks = node._output_hooks
+        if hooks:
+            grads = _run_hooks(hooks, grads)
+        for nr, g in enumerate(grads):
+            index = capture.get((node, nr))
+            if index is not None:
+                captured[index] = _sum(captured[index], g)
+        run = (
+            any(g is not None for g in grads)
+            and node in needed
+            and type(node) is not AccumulateGrad
+        )
+        if run:
+            if node._freed:
+                raise RuntimeError(_RETAIN_MESSAGE)
+            input_grads = node.backward(grads)
+        else:
+            input_grads = ()
+        if not retain_graph and node.release():
+            node._freed = True
+        n_grads = len(input_grads)
+        for i, edge in enumerate(node.next_edges):
+            if edge is None:
+                continue
+            g = input_grads[i] if i < n_grads else None
+            child, nr = edge
+            if g is not None:
+                slots = pending.get(child)
+                if slots is None:
+                    slots = pending[child] = [None] * child.num_outputs
+                slots[nr] = _sum(slots[nr], g)
+            dependencies[child] -= 1
+            if dependencies[child] == 0:
+                ready.append(child)
     return captured
 
 
@@ -349,8 +413,18 @@ def backward(
         tensors = [tensors]
     if isinstance(grad_tensors, Tensor):
         grad_tensors = [grad_tensors]
-    roots = _check_roots(tensors, grad_tensors)
     retain = create_graph if retain_graph is None else retain_graph
+    if (
+        grad_tensors is None
+        and inputs is None
+        and len(tensors) == 1
+        and type(root := tensors[0]) is Tensor
+        and root._requires_grad
+        and root._data._buf._arr.size == 1
+    ):  # loss.backward(): _check_roots' answer without its loop
+        _run([(root, _ones_like(root))], retain_graph=retain, create_graph=create_graph)
+        return
+    roots = _check_roots(tensors, grad_tensors)
     if inputs is not None:  # accumulate into these tensors only
         targets: list[Tensor] = [inputs] if isinstance(inputs, Tensor) else list(inputs)
         grads = _grad(roots, targets, retain, create_graph, allow_unused=True)

@@ -322,13 +322,21 @@ class MulBackward(_SavingNode):
     __slots__ = ("a_shape", "b_shape")
 
     def __init__(self, edges: tuple[Edge, ...], a: Tensor, b: Tensor | Scalar) -> None:
-        super().__init__(edges)
+        # Node.__init__, inlined: this is every multiplication's path.
+        self.next_edges = edges
+        self._output_hooks = None
+        self._freed = False
         # Each input's gradient needs the other input.
-        self.saved = (
-            _Saved(b) if isinstance(b, Tensor) and edges[0] else b,
-            _Saved(a) if len(edges) > 1 and edges[1] else None,
-        )
-        self.a_shape, self.b_shape = a.shape, _shape(b)
+        if isinstance(b, Tensor):
+            self.saved = (
+                _Saved(b) if edges[0] else None,
+                _Saved(a) if edges[1] else None,
+            )
+            self.b_shape = b._data._buf._arr.shape
+        else:
+            self.saved = (b, None)
+            self.b_shape = ()
+        self.a_shape = a._data._buf._arr.shape
 
     def backward(self, grads: list[Tensor | None]) -> Sequence[Tensor | None]:
         g = grads[0]
@@ -748,7 +756,10 @@ class SumBackward(Node):
         axes: tuple[int, ...] | None,
         keepdim: bool,
     ) -> None:
-        super().__init__(edges)
+        # Node.__init__, inlined: every loss ends in a sum or a mean.
+        self.next_edges = edges
+        self._output_hooks = None
+        self._freed = False
         self.shape, self.axes, self.keepdim = shape, axes, keepdim
 
     def backward(self, grads: list[Tensor | None]) -> Sequence[Tensor | None]:
@@ -763,8 +774,18 @@ def sum(  # PyTorch's name
     keepdim: bool = False,
     dtype: Any = None,
 ) -> Tensor:
+    buf = a._data._buf
+    if dim is None and dtype is None and buf._arr.dtype.kind in "fc":
+        # the usual total of floats: the device directly, nothing to check here
+        data = from_buffer(buf._device.sum(buf, None, keepdim))
+        data._buf._meta[2] = _SUM_INFO
+        if _state.enabled and a._requires_grad:
+            node = a.grad_fn
+            edge = (node, a._output_nr) if node is not None else edge_of(a)
+            shape = buf._arr.shape
+            return _result_with(data, SumBackward((edge,), shape, None, keepdim))
+        return _make(data)
     axes = _axes(dim, a.ndim)
-    buf = buffer_of(a._data)
     if buf.dtype.kind == "b":  # PyTorch counts: bools sum as int64
         buf = buf.device.astype(buf, xp.int64)
     if dtype is None:
