@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal, NoReturn, Protocol
@@ -867,6 +868,50 @@ class Device:
         self._check_no_overlap("matmul", out, a, b)
         self._backend.matmul(xa, xb, out._arr)
         return out
+
+    def add_scaled(
+        self, a: Buffer, b: Buffer, alpha: float, out: Buffer | None = None
+    ) -> Buffer:
+        """a + alpha * b (`torch.add(a, b, alpha=alpha)`, BLAS's axpy): a and b of
+        one floating dtype and one shape, alpha a real Python number taken in that
+        dtype. `out` may be a itself (an optimizer's in-place update) or b itself,
+        but no other view of their memory.
+
+        A backend may fuse the multiply-add and round once (the NumPy backend calls
+        the BLAS that NumPy links, on its threads, for contiguous float32 and
+        float64 written into a), or round the product before the sum: the results
+        then differ by at most one rounding of the product."""
+        xa = self._own(a, "add_scaled", "a")
+        xb = self._own(b, "add_scaled", "b")
+        if xa.dtype != xb.dtype:
+            raise TypeError(
+                f"add_scaled: a and b have dtypes {xa.dtype} and {xb.dtype}"
+            )
+        if xa.shape != xb.shape:
+            raise ValueError(
+                f"add_scaled: a has shape {xa.shape} and b {xb.shape}; they must "
+                "be equal"
+            )
+        if isinstance(alpha, bool | np.bool_) or not isinstance(alpha, numbers.Real):
+            raise TypeError(
+                f"add_scaled: alpha must be a real Python number, got "
+                f"{type(alpha).__name__}"
+            )
+        result = self._result_dtype("add_scaled", OPS["add_scaled"].dtypes, xa.dtype)
+        out = self._output("add_scaled", out, xa.shape, result)
+        into_a = self._same_view(out, a)
+        if not into_a and not self._same_view(out, b):
+            self._check_no_overlap("add_scaled", out, a, b)
+        self._backend.add_scaled(xa, xb, float(alpha), out._arr, into_a)
+        return out
+
+    def _same_view(self, x: Buffer, y: Buffer) -> bool:
+        """Whether x and y show the same elements of the same memory alike."""
+        if x._owner() is not y._owner():
+            return False
+        address = self._backend.address
+        xa, ya = x._arr, y._arr
+        return bool(address(xa) == address(ya) and xa.strides == ya.strides)
 
     # ---------------------------------------------------------------- indexing
     def _index_array(self, op: str, index: Buffer, argument: str) -> Any:

@@ -102,6 +102,11 @@ def _erf_taylor(terms: int) -> tuple[float, ...]:
 _ERF_TAYLOR: Final = _erf_taylor(20)
 
 
+# The largest scratch array add_scaled's product takes at a time (256 KiB of
+# float32: it stays in the cache between the multiply and the add).
+SCALED_CHUNK: Final = 1 << 16
+
+
 class Kernels:
     """The operator set against `self.xp`; subclasses set `xp` and may override."""
 
@@ -274,6 +279,32 @@ class Kernels:
     # ------------------------------------------------------------------ products
     def matmul(self, a: Array, b: Array, out: Array) -> None:
         self.xp.matmul(a, b, out=out)
+
+    def add_scaled(
+        self, a: Array, b: Array, alpha: float, out: Array, into_a: bool
+    ) -> None:
+        """out = a + alpha * b, alpha in the arrays' dtype, the product rounded
+        before the sum. out is a itself when `into_a` (an in-place update), else b
+        itself or memory of neither. Into a, the product needs a scratch array:
+        at most SCALED_CHUNK elements at a time when a and b are contiguous, b's
+        size otherwise."""
+        xp = self.xp
+        scale = out.dtype.type(alpha)
+        if not into_a:
+            xp.multiply(b, scale, out=out)
+            xp.add(a, out, out=out)
+            return
+        if not (a.flags.c_contiguous and b.flags.c_contiguous):
+            xp.add(a, xp.multiply(b, scale), out=a)
+            return
+        flat_a, flat_b = a.reshape(-1), b.reshape(-1)
+        n = flat_a.size
+        scratch = xp.empty(min(n, SCALED_CHUNK), out.dtype)
+        for start in range(0, n, SCALED_CHUNK):
+            part = flat_a[start : start + SCALED_CHUNK]
+            product = scratch[: part.size]
+            xp.multiply(flat_b[start : start + SCALED_CHUNK], scale, out=product)
+            xp.add(part, product, out=part)
 
     # ------------------------------------------------------------------ indexing
     def take(self, x: Array, indices: Array, axis: int, out: Array) -> None:

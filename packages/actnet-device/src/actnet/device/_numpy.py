@@ -7,6 +7,7 @@ from typing import Any, Final
 import numpy as np
 
 from actnet.device._backend import Backend
+from actnet.device._blas import find_axpy
 
 try:  # NumPy >= 2.0 keeps its floating-point error state in a context variable.
     from numpy._core._ufunc_config import (  # type: ignore[attr-defined]  # private
@@ -21,6 +22,10 @@ except ImportError:  # pragma: no cover - a NumPy that moved its internals
 
 # The unsigned integer of each item size: where() selects elements by their bits.
 _BITS: Final = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+# add_scaled into a calls BLAS's axpy from this many elements on (below, the
+# ufuncs' two passes cost less than the foreign call).
+_AXPY_MIN: Final = 1 << 14
 
 
 class NumPyBackend(Backend):
@@ -75,6 +80,17 @@ class NumPyBackend(Backend):
             reducer(x, axis, out.dtype, out, keepdims)  # accumulate in out's dtype
         else:
             reducer(x, axis, None, out, keepdims)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._axpy = find_axpy()
+
+    def add_scaled(self, a: Any, b: Any, alpha: float, out: Any, into_a: bool) -> None:
+        axpy = self._axpy.get(out.dtype) if into_a and a.size >= _AXPY_MIN else None
+        if axpy is not None and a.flags.c_contiguous and b.flags.c_contiguous:
+            axpy(a.size, alpha, b.ctypes.data, a.ctypes.data)
+            return
+        super().add_scaled(a, b, alpha, out, into_a)
 
     def strided_view(
         self, arr: Any, shape: tuple[int, ...], strides: tuple[int, ...]

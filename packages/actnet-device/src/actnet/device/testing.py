@@ -360,6 +360,12 @@ def _elementwise_stream(dev: Device, rng: np.random.Generator) -> Stream:
         s.read(s.run("multiply", 2, a))
         c = s.load(rng.random(shape) < 0.5)
         s.read(s.run("where", c, a, s.load(_data(rng, (1, 4), dtype))))
+        if dtype.kind == "f":
+            s.read(s.run("add_scaled", a, s.load(_data(rng, shape, dtype)), -0.75))
+            # an optimizer's update into a, large enough for a fused BLAS path
+            big = s.load(_data(rng, (130, 129), dtype))
+            s.read(s.run("add_scaled", big, s.load(_data(rng, (130, 129), dtype)),
+                         0.01, out=big))  # fmt: skip
         for target in _held(dev, [dt.int8, dt.uint8, dt.int64, dt.float16, dt.bfloat16,
                                   dt.float32, dt.float64, dt.bool_]):  # fmt: skip
             if dtype.kind == "f" and target.kind in "iub":

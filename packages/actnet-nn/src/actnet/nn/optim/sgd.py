@@ -31,7 +31,9 @@ class SGD(Optimizer):
         param = param - lr * g
 
     The state of a parameter is its "momentum_buffer" (when momentum != 0).
-    Parameters and state are updated in place.
+    Parameters and state are updated in place; `-lr * g` and `(1 - dampening) *
+    g` are added with the device's `add_scaled` (one fused pass where the device
+    has one), as PyTorch's `add_(alpha=)` adds them.
 
     >>> opt = SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True)
     >>> opt.zero_grad(); loss_fn(model(x), y).backward(); opt.step()
@@ -96,6 +98,13 @@ class SGD(Optimizer):
         nesterov = bool(group["nesterov"])
         maximize = bool(group["maximize"])
         work = [(p, p.grad) for p in group["params"] if p.grad is not None]
+        if not (maximize or weight_decay != 0 or nesterov):
+            # buf = momentum * buf + (1 - dampening) * g; param += -lr * buf (or g):
+            # whole buffers, no scratch; add_scaled is one fused pass where the
+            # device has one (BLAS's axpy), as PyTorch's add_(alpha=) is
+            for p, grad in work:
+                self._plain_update(p, grad, lr, momentum, dampening)
+            return
         extra = maximize or weight_decay != 0 or nesterov or dampening != 0
         scratch = Scratch(2 if extra else 1)
         for p, _ in work:
@@ -148,5 +157,26 @@ class SGD(Optimizer):
                         g = s1
                     else:
                         g = buf
-                device.multiply(g, -lr, out=s2)
-                device.add(param, s2, out=param)
+                device.add_scaled(param, g, -lr, out=param)
+
+    def _plain_update(
+        self, p: Tensor, grad: Tensor, lr: float, momentum: float, dampening: float
+    ) -> None:
+        """SGD without maximize, weight decay or Nesterov, on whole buffers."""
+        # Every buffer is made writable before any view of it exists.
+        param, g = writable(p), buffer_of(grad.data)
+        device = param.device
+        if momentum != 0:
+            state = self.state[p]
+            buf_t: Tensor | None = state.get("momentum_buffer")
+            if buf_t is None:  # the first step: it starts as the gradient
+                buf = device.copy(g)
+                buf_t = at.as_tensor(from_buffer(buf))
+                label(buf_t, "SGD.momentum_buffer")
+                state["momentum_buffer"] = buf_t
+            else:
+                buf = writable(buf_t)
+                device.multiply(buf, momentum, out=buf)
+                device.add_scaled(buf, g, 1 - dampening, out=buf)
+            g = buf
+        device.add_scaled(param, g, -lr, out=param)
