@@ -98,10 +98,15 @@ class AllocatorMachine(RuleBasedStateMachine):
     def reserved(self) -> int:
         return sum(self.segments.values())
 
-    def gaps(self) -> list[Gap]:
+    def gaps(self, waiting: bool = False) -> list[Gap]:
+        """The free chunks; with `waiting`, deferred blocks count as occupied."""
         by_segment: dict[int, list[tuple[int, int]]] = {s: [] for s in self.segments}
         for seg, off, size, _ in self.live.values():
             by_segment[seg].append((off, size))
+        if waiting:
+            for size, places in self.recent.items():
+                for seg, off in places:
+                    by_segment[seg].append((off, size))
         gaps = []
         for seg, blocks in by_segment.items():
             cursor = 0
@@ -155,8 +160,14 @@ class AllocatorMachine(RuleBasedStateMachine):
             self.live[block] = (block.segment, block.offset, block.size, info)
             self.peak = max(self.peak, self.used())
             return
-        self.recent.clear()  # a miss merges every deferred block first
-        fitting = [g for g in self.gaps() if g.size >= rounded]
+        # A miss merges the deferred blocks of its size or larger; the smaller ones
+        # keep waiting (occupied for the best fit) unless nothing else fits.
+        for size in [s for s in self.recent if s >= rounded]:
+            del self.recent[size]
+        fitting = [g for g in self.gaps(waiting=True) if g.size >= rounded]
+        if not fitting and self.recent:
+            self.recent.clear()
+            fitting = [g for g in self.gaps() if g.size >= rounded]
         grow_calls_before = len(self.grow_calls)
         release_calls_before = len(self.release_calls)
         expected_release: list[int] = []

@@ -16,12 +16,15 @@ coalesced with both free neighbours.
 Coalescing is deferred, as glibc's tcache and fastbins defer it: `free` puts the
 block on a list of recently freed blocks of its size, and a `malloc` of exactly
 that size takes it back (a perfect fit, and the common case of a training loop,
-which asks for the same sizes every step). Any other `malloc` first merges every
-deferred block with its free neighbours, then takes the best fit; so does every
-read of the free-space structure (`largest_free_block`, `stats`, `segments`,
-`free_all_blocks`). A new segment is never taken while deferred blocks exist, and
-every statistic is exact at every moment. A malloc+free pair costs about a third
-of what eager coalescing costs in CPython.
+which asks for the same sizes every step). Any other `malloc` first merges the
+deferred blocks of its size or larger with their free neighbours and takes the
+best fit; the smaller ones keep waiting for their own sizes (merging them too made
+one miss in a step cascade: every later request of that step missed), unless no
+free chunk holds the request, when they are merged as well. Every read of the
+free-space structure (`largest_free_block`, `stats`, `segments`,
+`free_all_blocks`) merges them all. A new segment is never taken while deferred
+blocks exist, and every statistic is exact at every moment. A malloc+free pair
+costs about a third of what eager coalescing costs in CPython.
 
 Internally each segment gets a base address in one virtual address space, with
 a gap of one alignment unit between segments, so free chunks are keyed by plain
@@ -135,6 +138,12 @@ class Block(tuple[Hashable, int, int, Any, _Segment]):
             f"Block(segment={self[0]!r}, offset={self[1]}, size={self[2]}, "
             f"info={self[3]!r})"
         )
+
+
+# A miss leaves the deferred blocks of smaller sizes waiting only while at most
+# this many sizes wait (a training step asks for a few tens of sizes; a workload
+# of many distinct sizes would otherwise pay a scan of them on every miss).
+_SIZES_KEPT: Final = 32
 
 
 @dataclass(frozen=True)
@@ -290,8 +299,8 @@ class Allocator:
                 old = recent.pop()  # a recently freed block of exactly this size
                 block = _new_tuple(Block, (old[0], old[1], size, info, old[4]))
             else:
-                if self._recent:
-                    self._merge_recent()
+                if self._recent:  # its size and larger; all when many sizes wait
+                    self._merge_recent(size if len(self._recent) <= _SIZES_KEPT else 0)
                 block = self._best_fit(size, nbytes, info)
             self._live.add(block)
             used = self._used + size
@@ -431,10 +440,14 @@ class Allocator:
 
     # ------------------------------------------------------------------ internals
     def _best_fit(self, size: int, requested: int, info: Any) -> Block:
-        """Take the smallest free chunk that holds `size` (growing if none does) and
-        split off the rest. Deferred blocks must have been merged."""
+        """Take the smallest free chunk that holds `size` and split off the rest;
+        when none does, merge the deferred blocks still waiting and look again,
+        then grow."""
         sizes = self._sizes
         i = bisect_left(sizes, size)
+        if i == len(sizes) and self._recent:  # the smaller deferred blocks too
+            self._merge_recent()
+            i = bisect_left(sizes, size)
         if i == len(sizes):
             self._add_segment_or_raise(size, requested)
             i = bisect_left(sizes, size)
@@ -450,13 +463,16 @@ class Allocator:
             self._insert_free(address + size, chunk_size - size, seg)
         return tuple.__new__(Block, (seg.id, address - seg.base, size, info, seg))
 
-    def _merge_recent(self) -> None:
-        """Coalesce every deferred block with its free neighbours."""
-        for blocks in self._recent.values():
-            for block in blocks:
-                seg = block[4]
-                self._coalesce(seg.base + block[1], block[2], seg)
-        self._recent.clear()
+    def _merge_recent(self, least: int = 0) -> None:
+        """Coalesce the deferred blocks of `least` bytes or more (all by default)
+        with their free neighbours."""
+        recent = self._recent
+        for size, blocks in list(recent.items()):
+            if size >= least or not blocks:  # emptied lists go too
+                del recent[size]
+                for block in blocks:
+                    seg = block[4]
+                    self._coalesce(seg.base + block[1], block[2], seg)
 
     def _coalesce(self, address: int, size: int, seg: _Segment) -> None:
         """Free [address, address + size), merged with the free chunks on both sides."""
