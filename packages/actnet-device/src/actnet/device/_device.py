@@ -898,10 +898,13 @@ class Device:
                 f"{type(alpha).__name__}"
             )
         result = self._result_dtype("add_scaled", OPS["add_scaled"].dtypes, xa.dtype)
-        out = self._output("add_scaled", out, xa.shape, result)
-        into_a = self._same_view(out, a)
-        if not into_a and not self._same_view(out, b):
-            self._check_no_overlap("add_scaled", out, a, b)
+        if out is a or out is b:  # the usual in-place update: nothing to compare
+            into_a = out is a
+        else:
+            out = self._output("add_scaled", out, xa.shape, result)
+            into_a = self._same_view(out, a)
+            if not into_a and not self._same_view(out, b):
+                self._check_no_overlap("add_scaled", out, a, b)
         self._backend.add_scaled(xa, xb, float(alpha), out._arr, into_a)
         return out
 
