@@ -14,6 +14,9 @@ Rows (issue: the training loop):
   Pass <= 1.03x torch; goal <= 0.97x.
 - JAX rows: one `jax.jit` of the whole step (params and optimizer state donated),
   as in the peers' bench_*_jax.py; skipped with a note when jax is not importable.
+- digits, NumPy row: the peer's hand-written NumPy step (`run_numpy` of
+  ../shared/peers/bench_mlp_digits.py, imported from there): what NumPy's own
+  kernels cost on this machine, with no framework around them.
 
 Each round runs actnet then torch; the ratio is the median of the per-round
 ratios. Run with `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python
@@ -22,10 +25,12 @@ benchmarks/bench_util.py` (see /work/shared/peers/README.md).
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import benchutil as bu  # before any numeric library: it sets the thread counts
@@ -286,6 +291,25 @@ def jax_rows(data: Data) -> dict[str, dict[str, float]]:
     return {"digits": digits, "large": {"median_step_s": statistics.median(times)}}
 
 
+PEERS = Path(__file__).resolve().parent.parent.parent / "shared" / "peers"
+
+
+def digits_numpy_peer() -> dict[str, float] | None:
+    """The peer's hand-written NumPy digits step, run from its own file (None
+    when ../shared/peers is not beside the checkout)."""
+    path = PEERS / "bench_mlp_digits.py"
+    spec = importlib.util.spec_from_file_location("peer_mlp_digits", path)
+    if spec is None or spec.loader is None or not path.is_file():
+        return None
+    peer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(peer)
+    x_train, y_train, x_test, y_test = peer.data()
+    result: dict[str, float] = peer.run_numpy(
+        x_train, y_train, x_test, y_test, peer.batch_orders(len(x_train))
+    )
+    return result
+
+
 # -------------------------------------------------------------------- main
 def _rounds(
     ours: Callable[[], dict[str, float]], peer: Callable[[], dict[str, float]]
@@ -336,6 +360,19 @@ def main() -> None:
             "test_accuracy": theirs[-1]["test_accuracy"],
         },
     }
+    numpy_runs = [digits_numpy_peer() for _ in range(ROUNDS)]
+    if numpy_runs[0] is None:
+        print(f"note: the NumPy peer row is skipped: {PEERS} is not there")
+    else:
+        numpy_step = statistics.median(r["median_step_s"] for r in numpy_runs if r)
+        rows["digits"]["numpy (peer, by hand)"] = {
+            "median_step_us": numpy_step * 1e6,
+            "wall_20_epochs_s": statistics.median(
+                r["wall_20_epochs_s"] for r in numpy_runs if r
+            ),
+            "test_accuracy": numpy_runs[-1]["test_acc"] if numpy_runs[-1] else None,
+            "step_ratio_vs_torch": numpy_step / torch_step,
+        }
     mine_l, theirs_l, ratio_l = _rounds(large_actnet, large_torch)
     torch_large = _median(theirs_l, "median_step_s")
     rows["large_mlp"] = {
@@ -371,12 +408,12 @@ def main() -> None:
 
 def _print(rows: dict[str, Any]) -> None:
     print(f"\ndigits MLP, batch {BATCH_SIZE}, {EPOCHS} epochs")
-    print(f"{'':18s} {'step':>10s} {'ratio':>7s} {'wall 20 ep':>11s} {'test acc':>9s}")
+    print(f"{'':22s} {'step':>10s} {'ratio':>7s} {'wall 20 ep':>11s} {'test acc':>9s}")
     for name, r in rows["digits"].items():
         ratio = r.get("step_ratio_vs_torch")
         acc = r.get("test_accuracy")
         print(
-            f"{name:18s} {r['median_step_us']:8.1f}us "
+            f"{name:22s} {r['median_step_us']:8.1f}us "
             f"{'' if ratio is None else f'{ratio:6.2f}x':>7s} "
             f"{r['wall_20_epochs_s']:9.2f} s "
             f"{'' if acc is None else f'{acc:8.2%}':>9s}"
@@ -386,7 +423,7 @@ def _print(rows: dict[str, Any]) -> None:
     for name, r in rows["large_mlp"].items():
         ratio = r.get("step_ratio_vs_torch")
         print(
-            f"{name:18s} {r['median_step_ms']:8.1f}ms "
+            f"{name:22s} {r['median_step_ms']:8.1f}ms "
             f"{'' if ratio is None else f'{ratio:6.2f}x':>7s}"
         )
     print("pass: trainer step <= 1.03x torch; goal <= 0.97x")
