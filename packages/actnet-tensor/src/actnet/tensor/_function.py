@@ -38,7 +38,7 @@ class FunctionCtx:
         self.needs_input_grad = needs_input_grad
         self._saved: tuple[Any, ...] | None = ()
         self._freed = False
-        self._non_differentiable: set[int] = set()
+        self._non_differentiable: set[int] | None = None  # made when marked
         self._node: weakref.ref[Node] | None = None  # weak: node -> ctx is strong
 
     def save_for_backward(self, *tensors: Tensor | None) -> None:
@@ -65,6 +65,8 @@ class FunctionCtx:
 
     def mark_non_differentiable(self, *tensors: Tensor) -> None:
         """These outputs get no gradient (indices, masks)."""
+        if self._non_differentiable is None:
+            self._non_differentiable = set()
         self._non_differentiable.update(id(t) for t in tensors)
 
 
@@ -86,7 +88,7 @@ class Function:
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         if cls.forward is Function.forward or cls.backward is Function.backward:
             raise TypeError(f"{cls.__name__} must define both forward and backward")
-        needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+        needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
         ctx = FunctionCtx(needs)
         previous = _state.enabled
         _state.enabled = False
@@ -101,16 +103,17 @@ class Function:
                     f"{cls.__name__}.forward must return Tensors, "
                     f"got {type(out).__name__}"
                 )
-        if not (previous and any(needs)):
+        if not (previous and True in needs):
             return result
-        node = FunctionNode(cls, ctx, tuple(edge_of(a) for a in args), outputs)
+        node = FunctionNode(cls, ctx, tuple([edge_of(a) for a in args]), outputs)
         ctx._node = weakref.ref(node)
+        marked = ctx._non_differentiable
         wrapped = []
         for nr, out in enumerate(outputs):
-            if id(out) in ctx._non_differentiable or out.dtype.kind not in "fc":
+            if (marked and id(out) in marked) or out.dtype.kind not in "fc":
                 wrapped.append(out)
                 continue
-            if any(out is a for a in args) or out.grad_fn is not None:
+            if out.grad_fn is not None or _is_argument(out, args):
                 out = _make(out._data)  # an input returned as is: a new output tensor
             out._requires_grad = True
             out.grad_fn = node
@@ -129,6 +132,13 @@ class Function:
         return tuple(wrapped) if isinstance(result, tuple) else wrapped[0]
 
 
+def _is_argument(out: Tensor, args: tuple[Any, ...]) -> bool:
+    for a in args:  # noqa: SIM110  # not any(...): a generator costs more here
+        if out is a:
+            return True
+    return False
+
+
 class FunctionNode(Node):
     """The node of one Function.apply: calls the Function's backward."""
 
@@ -145,16 +155,24 @@ class FunctionNode(Node):
         self.function = function
         self.ctx = ctx
         self.num_outputs = len(outputs)
-        self.metas = [(o.shape, o.dtype, o.device) for o in outputs]
+        # What a missing gradient's zeros need; a one-output node always gets its
+        # gradient (the engine runs a node only when one arrived).
+        self.metas = (
+            [(o.shape, o.dtype, o.device) for o in outputs] if len(outputs) > 1 else []
+        )
 
     def name(self) -> str:
         return f"{self.function.__name__}Backward"
 
     def backward(self, grads: list[Tensor | None]) -> Sequence[Tensor | None]:
-        filled = [
-            g if g is not None else _make(xp.zeros(shape, dtype=dtype, device=device))
-            for g, (shape, dtype, device) in zip(grads, self.metas, strict=True)
-        ]
+        filled = grads
+        if self.metas:
+            filled = [
+                g
+                if g is not None
+                else _make(xp.zeros(shape, dtype=dtype, device=device))
+                for g, (shape, dtype, device) in zip(grads, self.metas, strict=True)
+            ]
         result = self.function.backward(self.ctx, *filled)
         grads_in = result if isinstance(result, tuple) else (result,)
         expected = len(self.next_edges)
@@ -163,10 +181,13 @@ class FunctionNode(Node):
                 f"function {self.name()} returned an incorrect number of gradients "
                 f"(expected {expected}, got {len(grads_in)})"
             )
+        needs = self.ctx.needs_input_grad
         for i, (g, edge) in enumerate(zip(grads_in, self.next_edges, strict=True)):
-            if g is not None and not isinstance(g, Tensor):
+            if g is None or (type(g) is Tensor and edge is not None):
+                continue  # the usual cases, checked no further
+            if not isinstance(g, Tensor):
                 raise TypeError(f"{self.name()}: gradient {i} is a {type(g).__name__}")
-            if edge is None and g is not None and self.ctx.needs_input_grad[i]:
+            if edge is None and needs[i]:
                 raise RuntimeError(
                     f"{self.name()}: gradient {i} for an input without grad"
                 )
