@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from actnet.nn._module import Parameter
+from actnet.nn import init
+from actnet.nn._module import Module, Parameter
 from actnet.tensor import empty
 
 
@@ -73,3 +74,32 @@ def new_parameter(shape: tuple[int, ...], device: Any, dtype: Any) -> Parameter:
     """An uninitialised Parameter of the shape, on the device, with the dtype
     (float32 when None); the layer's reset_parameters fills it."""
     return Parameter(empty(shape, dtype=dtype, device=device))
+
+
+def affine_parameters(
+    module: Module,
+    shape: tuple[int, ...],
+    affine: bool,
+    bias: bool,
+    device: Any,
+    dtype: Any,
+) -> None:
+    """A normalization layer's `weight` and `bias` of `shape` (None when not
+    affine, `bias` None when not bias), registered in PyTorch's order."""
+    if affine:
+        module.weight = new_parameter(shape, device, dtype)
+        if bias:
+            module.bias = new_parameter(shape, device, dtype)
+        else:
+            module.register_parameter("bias", None)
+    else:
+        module.register_parameter("weight", None)
+        module.register_parameter("bias", None)
+
+
+def reset_affine(module: Module) -> None:
+    """A normalization layer's identity transform: weight ones, bias zeros."""
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import actnet.neuron as F
-from actnet.nn import init
 from actnet.nn._module import Module, Parameter
 from actnet.nn.modules._utils import (
+    affine_parameters,
     check_bool,
     check_int,
     check_number,
-    new_parameter,
+    reset_affine,
 )
 from actnet.tensor import Tensor, int64, no_grad, ones, tensor, zeros
 
@@ -63,15 +63,7 @@ class _BatchNorm(Module):
             track_running_stats, name, "track_running_stats"
         )
         check_bool(bias, name, "bias")
-        if affine:
-            self.weight = new_parameter((num_features,), device, dtype)
-            if bias:
-                self.bias = new_parameter((num_features,), device, dtype)
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        affine_parameters(self, (num_features,), affine, bias, device, dtype)
         if track_running_stats:
             self.register_buffer(
                 "running_mean", zeros(num_features, dtype=dtype, device=device)
@@ -100,10 +92,7 @@ class _BatchNorm(Module):
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        reset_affine(self)
 
     def _check_input_dim(self, input: Tensor) -> None:
         raise NotImplementedError

@@ -9,10 +9,12 @@ import actnet.neuron as F
 from actnet.nn import init
 from actnet.nn._module import Module, Parameter
 from actnet.nn.modules._utils import (
+    affine_parameters,
     check_bool,
     check_int,
     check_number,
     new_parameter,
+    reset_affine,
 )
 from actnet.tensor import Tensor
 
@@ -60,22 +62,13 @@ class LayerNorm(Module):
             elementwise_affine, name, "elementwise_affine"
         )
         check_bool(bias, name, "bias")
-        if elementwise_affine:
-            self.weight = new_parameter(self.normalized_shape, device, dtype)
-            if bias:
-                self.bias = new_parameter(self.normalized_shape, device, dtype)
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        affine_parameters(
+            self, self.normalized_shape, elementwise_affine, bias, device, dtype
+        )
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.layer_norm(
@@ -177,22 +170,11 @@ class GroupNorm(Module):
         self.eps = check_number(eps, name, "eps")
         self.affine = check_bool(affine, name, "affine")
         check_bool(bias, name, "bias")
-        if affine:
-            self.weight = new_parameter((num_channels,), device, dtype)
-            if bias:
-                self.bias = new_parameter((num_channels,), device, dtype)
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        affine_parameters(self, (num_channels,), affine, bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
