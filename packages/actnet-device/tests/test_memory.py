@@ -85,7 +85,7 @@ def test_buffers_live_in_the_arena_at_their_block() -> None:
     block = b._hold
     arena = d._segments[block.segment]
     address = np.frombuffer(arena, np.uint8).__array_interface__["data"][0]
-    assert b._arr.__array_interface__["data"][0] == address + block.offset
+    assert b.native.__array_interface__["data"][0] == address + block.offset
 
 
 def test_reused_blocks_are_seen_with_the_new_shape_and_dtype() -> None:

@@ -153,9 +153,9 @@ def compare(ours: Any, theirs: Any, expected: Any, what: str) -> None:
 
 def owner(x: xp.NDArray) -> Any:
     """The buffer that owns x's memory."""
-    buf = x._buf
+    buf = x.buffer
     return buf if buf.base is None else buf.base
 
 
 def is_view_of(result: xp.NDArray, x: xp.NDArray) -> bool:
-    return result._buf.base is owner(x)
+    return result.buffer.base is owner(x)

@@ -83,7 +83,7 @@ def test_asarray_copy_semantics() -> None:
     x = xp.asarray([1.0, 2.0])
     assert xp.asarray(x) is x
     y = xp.asarray(x, copy=True)
-    assert y is not x and y._buf.base is None and y._buf is not x._buf
+    assert y is not x and y.buffer.base is None and y.buffer is not x.buffer
     with pytest.raises(ValueError, match="copy=False"):
         xp.asarray(np.zeros(2), copy=False)
     with pytest.raises(ValueError, match="copy=False"):
@@ -169,7 +169,7 @@ def test_views_share_memory_and_nothing_public_mutates() -> None:
     x = xp.asarray(np.arange(6.0).reshape(2, 3))
     t = x.mT
     s = x[:, 1]
-    assert t._buf.base is x._buf and s._buf.base is x._buf
+    assert t.buffer.base is x.buffer and s.buffer.base is x.buffer
     before = [host(a).copy() for a in (x, t, s)]
     _ = x + 1, x.at[0].set(5.0), -x, abs(x), x @ x.mT
     for a, b in zip((x, t, s), before, strict=True):
@@ -305,7 +305,7 @@ def test_basic_indexing_matches_numpy_and_is_a_view(data: st.DataObject) -> None
     x = xp.asarray(a)
     got = x[key]
     np.testing.assert_array_equal(host(got), a[key])
-    assert got._buf.base is x._buf
+    assert got.buffer.base is x.buffer
 
 
 def test_integer_array_and_boolean_mask_indexing() -> None:

@@ -43,7 +43,7 @@ def test_astype_copy_and_device() -> None:
     x = xp.asarray([1.0, 2.0])
     assert xp.astype(x, xp.float32, copy=False) is x
     same = xp.astype(x, xp.float32)
-    assert same is not x and same._buf.base is None and same._buf is not x._buf
+    assert same is not x and same.buffer.base is None and same.buffer is not x.buffer
     moved = xp.astype(x, xp.float32, device="cpu:1")
     assert moved.device.name == "cpu:1"
     assert xp.astype(x, xp.float64, copy=False, device="cpu:1").device.name == "cpu:1"

@@ -76,7 +76,7 @@ def test_reshape(data: st.DataObject) -> None:
             xp.reshape(x, shape)
         return
     got = check("reshape", np.reshape, a, shape, xp_args=(x, shape))
-    if got is not None and x._buf.is_contiguous:
+    if got is not None and x.buffer.is_contiguous:
         assert is_view_of(got, x), "reshape of contiguous data must be a view"
 
 
@@ -402,7 +402,7 @@ def test_results_keep_the_inputs_memory_alive() -> None:
     view = xp.flip(xp.moveaxis(x, 0, 1), axis=0)
     base = owner(x)
     del x
-    assert view._buf.base is base
+    assert view.buffer.base is base
     np.testing.assert_array_equal(host(view), np.arange(12).reshape(3, 4).T[::-1])
 
 

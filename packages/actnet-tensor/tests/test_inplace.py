@@ -18,10 +18,10 @@ def arr(t: Any) -> np.ndarray[Any, Any]:
 def test_in_place_writes_into_an_unshared_buffer() -> None:
     t = at.tensor(np.arange(4.0))
     buf = buffer_of(t.data)
-    address = buf._arr.__array_interface__["data"][0]
+    address = buf.native.__array_interface__["data"][0]
     del buf
     t.add_(1.0).mul_(2.0)
-    assert buffer_of(t.data)._arr.__array_interface__["data"][0] == address
+    assert buffer_of(t.data).native.__array_interface__["data"][0] == address
     np.testing.assert_array_equal(arr(t), (np.arange(4.0) + 1) * 2)
     assert t._version == 2
 

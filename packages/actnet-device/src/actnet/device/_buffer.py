@@ -52,14 +52,17 @@ class Buffer:
     `info` is whatever the layer above attaches (what the buffer is, which op made
     it); `Device.memory_snapshot()` reports it for every live block.
 
-    Buffers come only from a `Device`.
+    Buffers come only from a `Device`. Two attributes are for the layers above
+    and are read-only by contract: `device`, the Device that owns the memory, and
+    `native`, the backend's own array over it (a NumPy or CuPy array; exports such
+    as DLPack start from it).
     """
 
-    __slots__ = ("__weakref__", "_arr", "_device", "_hold", "_meta")
+    __slots__ = ("__weakref__", "_hold", "_meta", "device", "native")
 
-    _arr: Any  # the backend's array (numpy or cupy) over the arena's memory
+    native: Any  # the backend's array (numpy or cupy) over the arena's memory
     _hold: Block | Buffer  # an owner's block, or a view's owner (one slot for both)
-    _device: Device
+    device: Device
     _meta: list[Any]  # [dtype, shape, info], shared with the block's info
 
     def __new__(cls, *args: object, **kwargs: object) -> Buffer:
@@ -72,34 +75,34 @@ class Buffer:
         hold = self._hold
         if type(hold) is not Buffer:  # an owner: give its block back
             if _collecting:
-                _deferred.append((self._device, hold))
+                _deferred.append((self.device, hold))
                 return
-            self._device._free(hold)
+            self.device._free(hold)
             if _deferred:
                 free_deferred()
 
     # ---------------------------------------------------------------- properties
     @property
     def shape(self) -> tuple[int, ...]:
-        shape: tuple[int, ...] = self._arr.shape
+        shape: tuple[int, ...] = self.native.shape
         return shape
 
     @property
     def dtype(self) -> np.dtype[Any]:
-        dtype: np.dtype[Any] = self._arr.dtype
+        dtype: np.dtype[Any] = self.native.dtype
         return dtype
 
     @property
     def ndim(self) -> int:
-        return len(self._arr.shape)
+        return len(self.native.shape)
 
     @property
     def size(self) -> int:
-        return math.prod(self._arr.shape)
+        return math.prod(self.native.shape)
 
     @property
     def itemsize(self) -> int:
-        return int(self._arr.dtype.itemsize)
+        return int(self.native.dtype.itemsize)
 
     @property
     def nbytes(self) -> int:
@@ -110,19 +113,15 @@ class Buffer:
     def strides(self) -> tuple[int, ...]:
         """Strides in elements."""
         itemsize = self.itemsize
-        return tuple(s // itemsize for s in self._arr.strides)
+        return tuple(s // itemsize for s in self.native.strides)
 
     @property
     def offset(self) -> int:
         """Offset of the first element from the start of the block, in elements."""
         owner = self._owner()
-        backend = self._device._backend
-        delta = backend.address(self._arr) - backend.address(owner._arr)
+        backend = self.device._backend
+        delta = backend.address(self.native) - backend.address(owner.native)
         return delta // self.itemsize
-
-    @property
-    def device(self) -> Device:
-        return self._device
 
     @property
     def base(self) -> Buffer | None:
@@ -137,7 +136,7 @@ class Buffer:
     @property
     def is_contiguous(self) -> bool:
         """C-contiguous: reshapes of it are views."""
-        return bool(self._arr.flags.c_contiguous)
+        return bool(self.native.flags.c_contiguous)
 
     @property
     def info(self) -> Any:
@@ -150,9 +149,9 @@ class Buffer:
     # --------------------------------------------------------------------- views
     def _view(self, arr: Any) -> Buffer:
         view = new_buffer(Buffer)
-        view._arr = arr
+        view.native = arr
         view._hold = self._owner()
-        view._device = self._device
+        view.device = self.device
         view._meta = self._meta
         return view
 
@@ -160,7 +159,7 @@ class Buffer:
         """A view with another shape (one -1 is inferred). Refused with ValueError
         when the strides cannot express it: copy first."""
         target = _shape_argument(shape, "reshape")
-        arr = self._device._backend.reshape_view(self._arr, target)
+        arr = self.device._backend.reshape_view(self.native, target)
         if arr is None:
             raise ValueError(
                 f"cannot reshape a buffer of shape {self.shape} and strides "
@@ -175,17 +174,17 @@ class Buffer:
             range(self.ndim)
         ):
             raise ValueError(f"axes {order} are not a permutation of {self.ndim} axes")
-        return self._view(self._arr.transpose(order))
+        return self._view(self.native.transpose(order))
 
     permute = transpose
 
     @property
     def T(self) -> Buffer:  # NumPy's and PyTorch's name
-        return self._view(self._arr.transpose())
+        return self._view(self.native.transpose())
 
     def swapaxes(self, axis1: int, axis2: int) -> Buffer:
         a, b = _axis(axis1, self.ndim), _axis(axis2, self.ndim)
-        return self._view(self._arr.swapaxes(a, b))
+        return self._view(self.native.swapaxes(a, b))
 
     def __getitem__(self, key: Any) -> Buffer:
         """Basic indexing (ints, slices, None, Ellipsis) as a view. Integer-array
@@ -207,14 +206,14 @@ class Buffer:
         if not ellipsis:  # with one int per axis, NumPy gives a scalar, not a view
             key = (*items, Ellipsis)
         try:
-            return self._view(self._arr[key])
+            return self._view(self.native[key])
         except IndexError as exc:
             raise IndexError(f"{exc} (buffer shape {self.shape})") from None
 
     def broadcast_to(self, *shape: SupportsIndex | tuple[SupportsIndex, ...]) -> Buffer:
         """A read-only view repeating size-1 axes (strides 0)."""
         target = _shape_argument(shape, "broadcast_to")
-        arr = self._arr
+        arr = self.native
         source = arr.shape
         lead = len(target) - len(source)
         strides: list[int] = [0] * lead if lead >= 0 else []
@@ -228,7 +227,7 @@ class Buffer:
                     break
         if len(strides) != len(target):
             raise ValueError(f"cannot broadcast shape {source} to {target}")
-        backend = self._device._backend
+        backend = self.device._backend
         view = backend.strided_view(arr, target, tuple(strides))
         return self._view(view)
 
@@ -240,7 +239,7 @@ class Buffer:
         a = _axis(axis, ndim)
         index: list[Any] = [slice(None)] * self.ndim
         index.insert(a, None)
-        return self._view(self._arr[tuple(index)])
+        return self._view(self.native[tuple(index)])
 
     def squeeze(self, axis: int | tuple[int, ...] | None = None) -> Buffer:
         """A view without the given size-1 axes (all of them when none given)."""
@@ -255,7 +254,7 @@ class Buffer:
                 if self.shape[a] != 1:
                     raise ValueError(f"cannot squeeze axis {a} of size {self.shape[a]}")
         index = tuple(0 if i in axes else slice(None) for i in range(self.ndim))
-        return self._view(self._arr[(*index, Ellipsis)])  # Ellipsis: a 0-d view
+        return self._view(self.native[(*index, Ellipsis)])  # Ellipsis: a 0-d view
 
     def flip(self, axis: int | tuple[int, ...] | None = None) -> Buffer:
         """A view with the elements in reverse order along the axes (all when None)."""
@@ -267,20 +266,20 @@ class Buffer:
         index = [slice(None)] * self.ndim
         for a in axes:
             index[_axis(a, self.ndim)] = slice(None, None, -1)
-        return self._view(self._arr[tuple(index)])
+        return self._view(self.native[tuple(index)])
 
     def diagonal(self, offset: int = 0, axis1: int = -2, axis2: int = -1) -> Buffer:
         """A view of the diagonal over two axes, moved to the last axis."""
         a1, a2 = _axis(axis1, self.ndim), _axis(axis2, self.ndim)
         if a1 == a2:
             raise ValueError("axis1 and axis2 must differ")
-        backend = self._device._backend
-        diag = backend.xp.diagonal(self._arr, offset, a1, a2)
-        if not diag.size or not getattr(self._arr.flags, "writeable", True):
+        backend = self.device._backend
+        diag = backend.xp.diagonal(self.native, offset, a1, a2)
+        if not diag.size or not getattr(self.native.flags, "writeable", True):
             return self._view(diag)  # nothing to write, or a read-only broadcast
         # NumPy's diagonal is read-only: the same view, writable, from its geometry.
         itemsize = self.itemsize
-        start = backend.address(diag) - backend.address(self._owner()._arr)
+        start = backend.address(diag) - backend.address(self._owner().native)
         strides = tuple(s // itemsize for s in diag.strides)
         return self.as_strided(diag.shape, strides, start // itemsize)
 
@@ -298,7 +297,7 @@ class Buffer:
         block = owner._hold
         assert type(block) is not Buffer
         itemsize = self.itemsize
-        capacity = owner._arr.nbytes // itemsize
+        capacity = owner.native.nbytes // itemsize
         if math.prod(shape):
             low = offset + sum(
                 s * (n - 1) for n, s in zip(shape, strides, strict=True) if s < 0
@@ -311,10 +310,10 @@ class Buffer:
                     f"as_strided view (shape {shape}, strides {strides}, offset "
                     f"{offset}) reaches outside the buffer's {capacity} elements"
                 )
-        arr = self._device._backend.array_at(
+        arr = self.device._backend.array_at(
             shape,
             self.dtype,
-            self._device._segments[block.segment],
+            self.device._segments[block.segment],
             block.offset + offset * itemsize,
             tuple(s * itemsize for s in strides),
         )
@@ -324,13 +323,13 @@ class Buffer:
         kind = "view" if type(self._hold) is Buffer else "Buffer"
         return (
             f"<{kind} shape={self.shape} dtype={self.dtype} "
-            f"device={self._device.name!r}>"
+            f"device={self.device.name!r}>"
         )
 
     def __len__(self) -> int:
-        if not self._arr.shape:
+        if not self.native.shape:
             raise TypeError("len() of a 0-d buffer")
-        return int(self._arr.shape[0])
+        return int(self.native.shape[0])
 
     def __bool__(self) -> NoReturn:
         raise TypeError("a Buffer has no truth value; read it with Device.to_host")

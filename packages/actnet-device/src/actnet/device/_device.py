@@ -78,9 +78,9 @@ def _unary_operator(op: str, doc: str) -> UnaryOperator:
 
     def operator(self: Device, x: Buffer, out: Buffer | None = None) -> Buffer:
         table, quiet, func = self._unary_ops[op]
-        if type(x) is not Buffer or x._device is not self:
+        if type(x) is not Buffer or x.device is not self:
             self._own(x, op)
-        arr = x._arr
+        arr = x.native
         dtype = table.get(arr.dtype)
         if dtype is None:
             dtype = self._result_dtype(op, table, arr.dtype)
@@ -92,19 +92,19 @@ def _unary_operator(op: str, doc: str) -> UnaryOperator:
             if xo is None or xo.shape != shape or xo.dtype != dtype:
                 xo = self._view(shape, dtype, block)
             out = new_buffer(Buffer)
-            out._arr = xo
+            out.native = xo
             out._hold = block
-            out._device = self
+            out.device = self
             out._meta = meta
         else:
-            xo = out._arr if type(out) is Buffer else None
+            xo = out.native if type(out) is Buffer else None
             if (
                 xo is None
-                or out._device is not self
+                or out.device is not self
                 or xo.shape != arr.shape
                 or xo.dtype is not dtype
             ):  # the checks of _output, whose common case this is
-                xo = self._output(op, out, arr.shape, dtype)._arr
+                xo = self._output(op, out, arr.shape, dtype).native
         if quiet:
             token = self._backend.begin_quiet()
             try:
@@ -129,14 +129,14 @@ def _binary_operator(op: str, doc: str) -> BinaryOperator:
     ) -> Buffer:
         table, quiet, func = self._binary_ops[op]
         if type(a) is Buffer:
-            if a._device is not self:
+            if a.device is not self:
                 self._two_devices(op, a, b)
-            xa = a._arr
+            xa = a.native
             dtype = xa.dtype
             if type(b) is Buffer:
-                if b._device is not self:
+                if b.device is not self:
                     self._two_devices(op, a, b)
-                xb = b._arr
+                xb = b.native
                 if xb.dtype is not dtype and xb.dtype != dtype:
                     raise TypeError(
                         f"{op}: operands have dtypes {dtype} and {xb.dtype}; "
@@ -149,9 +149,9 @@ def _binary_operator(op: str, doc: str) -> BinaryOperator:
                 xb = self._scalar(op, b, dtype)
                 shape = xa.shape
         elif type(b) is Buffer:
-            if b._device is not self:
+            if b.device is not self:
                 self._own(b, op, "b")
-            xb = b._arr
+            xb = b.native
             dtype = xb.dtype
             xa = self._scalar(op, a, dtype)
             shape = xb.shape
@@ -167,19 +167,19 @@ def _binary_operator(op: str, doc: str) -> BinaryOperator:
             if xo is None or xo.shape != shape or xo.dtype != result:
                 xo = self._view(shape, result, block)
             out = new_buffer(Buffer)
-            out._arr = xo
+            out.native = xo
             out._hold = block
-            out._device = self
+            out.device = self
             out._meta = meta
         else:
-            xo = out._arr if type(out) is Buffer else None
+            xo = out.native if type(out) is Buffer else None
             if (
                 xo is None
-                or out._device is not self
+                or out.device is not self
                 or xo.shape != shape
                 or xo.dtype is not result
             ):  # the checks of _output, whose common case this is
-                xo = self._output(op, out, shape, result)._arr
+                xo = self._output(op, out, shape, result).native
         if quiet:
             token = self._backend.begin_quiet()
             try:
@@ -289,9 +289,9 @@ class Device:
         if arr is None or arr.shape != shape or arr.dtype != dtype:
             arr = self._view(shape, dtype, block)
         buf: Buffer = new_buffer(Buffer)
-        buf._arr = arr
+        buf.native = arr
         buf._hold = block
-        buf._device = self
+        buf.device = self
         buf._meta = meta
         return buf
 
@@ -338,13 +338,13 @@ class Device:
         dtype = dt.as_dtype(host.dtype, "array dtype")
         buf = self._empty(host.shape, dtype)
         buf._meta[2] = info
-        self._backend.from_host(host, buf._arr)
+        self._backend.from_host(host, buf.native)
         return buf
 
     def to_host(self, buffer: Buffer) -> np.ndarray[Any, Any]:
         """A new host NumPy array with the buffer's values."""
         self._own(buffer, "to_host")
-        return self._backend.to_host(buffer._arr)
+        return self._backend.to_host(buffer.native)
 
     def copy_to(self, buffer: Buffer, device: Device) -> Buffer:
         """A copy of `buffer` on `device` (which may be this one)."""
@@ -353,7 +353,7 @@ class Device:
             raise TypeError(f"copy_to takes a Device, got {type(device).__name__}")
         if device._backend.xp is self._xp:
             out = device._empty(buffer.shape, buffer.dtype)
-            self._xp.copyto(out._arr, buffer._arr)
+            self._xp.copyto(out.native, buffer.native)
         else:
             out = device.from_host(self.to_host(buffer))
         out._meta[2] = buffer.info
@@ -412,12 +412,12 @@ class Device:
             raise TypeError(
                 f"{op}: {argument} must be a Buffer, got {type(buffer).__name__}"
             )
-        if buffer._device is not self:
+        if buffer.device is not self:
             raise ValueError(
-                f"{op}: {argument} is on {buffer._device.name}, but the operator "
+                f"{op}: {argument} is on {buffer.device.name}, but the operator "
                 f"runs on {self.name}; move it with copy_to"
             )
-        return buffer._arr
+        return buffer.native
 
     def _output(
         self, op: str, out: Buffer | None, shape: tuple[int, ...], dtype: np.dtype[Any]
@@ -425,11 +425,11 @@ class Device:
         if out is None:
             return self._empty(shape, dtype)
         self._own(out, op, "out")
-        if out._arr.shape != shape:
+        if out.native.shape != shape:
             raise ValueError(
                 f"{op}: out has shape {out.shape}, the result has shape {shape}"
             )
-        if out._arr.dtype != dtype:
+        if out.native.dtype != dtype:
             raise TypeError(
                 f"{op}: out has dtype {out.dtype}, the result has dtype {dtype}"
             )
@@ -487,7 +487,7 @@ class Device:
 
     # ------------------------------------------------------------- elementwise
     def _two_devices(self, op: str, a: Any, b: Any) -> NoReturn:
-        names = [x._device.name for x in (a, b) if type(x) is Buffer]
+        names = [x.device.name for x in (a, b) if type(x) is Buffer]
         if len(names) == 1 or names[0] == names[1]:  # a scalar, or one other device
             raise ValueError(
                 f"{op}: operands are on {names[0]}, "
@@ -606,7 +606,7 @@ class Device:
             shape = _broadcast("where", shape, np.shape(arr))
         out = self._output("where", out, shape, dtype)
         self._check_no_overlap("where", out, cond, a, b)
-        self._backend.where(xc, arrays[0], arrays[1], out._arr)
+        self._backend.where(xc, arrays[0], arrays[1], out.native)
         return out
 
     def astype(self, x: Buffer, dtype: Any, out: Buffer | None = None) -> Buffer:
@@ -619,7 +619,7 @@ class Device:
                 f"astype: cannot cast complex {arr.dtype} to {target}; take real()"
             )
         out = self._output("astype", out, arr.shape, target)
-        self._call(True, self._backend.astype, arr, out._arr)
+        self._call(True, self._backend.astype, arr, out.native)
         return out
 
     def copy(self, x: Buffer, out: Buffer | None = None) -> Buffer:
@@ -634,7 +634,7 @@ class Device:
                     f"copy: out has dtype {out.dtype}, x has {arr.dtype}; astype"
                 )
             _broadcast("copy", arr.shape, out.shape, into=True)
-        self._backend.copy(arr, out._arr)
+        self._backend.copy(arr, out.native)
         return out
 
     def full(
@@ -643,7 +643,7 @@ class Device:
         """A buffer of `shape` filled with `value` (or `out` filled with it)."""
         target = dt.as_dtype(dtype)
         out = self._output("full", out, _check_shape(shape), target)
-        self._backend.full(self._scalar("full", value, target), out._arr)
+        self._backend.full(self._scalar("full", value, target), out.native)
         return out
 
     def arange(
@@ -666,7 +666,7 @@ class Device:
         target = dt.as_dtype(dtype)
         n = max(0, math.ceil((stop - start) / step))
         out = self._output("arange", out, (n,), target)
-        self._backend.arange(start, step, out._arr)
+        self._backend.arange(start, step, out.native)
         return out
 
     # ---------------------------------------------------------------- reductions
@@ -680,9 +680,9 @@ class Device:
         dtype: Any = None,
         correction: float = 0.0,
     ) -> Buffer:
-        if type(x) is not Buffer or x._device is not self:
+        if type(x) is not Buffer or x.device is not self:
             self._own(x, op)
-        arr = x._arr
+        arr = x.native
         table = REDUCE[op]
         result = table.get(arr.dtype)
         if result is None or result not in self._dtypes:
@@ -712,11 +712,11 @@ class Device:
         if op in _QUIET_REDUCTIONS:
             token = self._backend.begin_quiet()
             try:
-                self._backend.reduce(op, arr, axes, keepdims, out._arr, correction)
+                self._backend.reduce(op, arr, axes, keepdims, out.native, correction)
             finally:
                 self._backend.end_quiet(token)
         else:
-            self._backend.reduce(op, arr, axes, keepdims, out._arr, correction)
+            self._backend.reduce(op, arr, axes, keepdims, out.native, correction)
         return out
 
     def sum(
@@ -803,9 +803,9 @@ class Device:
             axis = a
         out = self._output(op, out, shape, result)
         if axis is None and keepdims:
-            self._backend.arg_reduce(op, arr, None, False, out._arr.reshape(()))
+            self._backend.arg_reduce(op, arr, None, False, out.native.reshape(()))
         else:
-            self._backend.arg_reduce(op, arr, axis, keepdims, out._arr)
+            self._backend.arg_reduce(op, arr, axis, keepdims, out.native)
         return out
 
     def argmax(
@@ -838,7 +838,7 @@ class Device:
         shape[a] += 1 if include_initial else 0
         out = self._output(op, out, tuple(shape), result)
         self._call(
-            True, self._backend.cumulative, op, arr, a, include_initial, out._arr
+            True, self._backend.cumulative, op, arr, a, include_initial, out.native
         )
         return out
 
@@ -866,7 +866,7 @@ class Device:
         shape = _matmul_shape(xa.shape, xb.shape)
         out = self._output("matmul", out, shape, result)
         self._check_no_overlap("matmul", out, a, b)
-        self._backend.matmul(xa, xb, out._arr)
+        self._backend.matmul(xa, xb, out.native)
         return out
 
     def add_scaled(
@@ -905,7 +905,7 @@ class Device:
             into_a = self._same_view(out, a)
             if not into_a and not self._same_view(out, b):
                 self._check_no_overlap("add_scaled", out, a, b)
-        self._backend.add_scaled(xa, xb, float(alpha), out._arr, into_a)
+        self._backend.add_scaled(xa, xb, float(alpha), out.native, into_a)
         return out
 
     def _same_view(self, x: Buffer, y: Buffer) -> bool:
@@ -913,7 +913,7 @@ class Device:
         if x._owner() is not y._owner():
             return False
         address = self._backend.address
-        xa, ya = x._arr, y._arr
+        xa, ya = x.native, y.native
         return bool(address(xa) == address(ya) and xa.strides == ya.strides)
 
     # ---------------------------------------------------------------- indexing
@@ -945,7 +945,7 @@ class Device:
         _check_bounds("take", self, indices, arr.shape[a])
         shape = (*arr.shape[:a], idx.shape[0], *arr.shape[a + 1 :])
         out = self._output("take", out, shape, arr.dtype)
-        self._backend.take(arr, idx, a, out._arr)
+        self._backend.take(arr, idx, a, out.native)
         return out
 
     def gather(
@@ -962,7 +962,7 @@ class Device:
         _check_other_axes("gather", arr.shape, idx.shape, a)
         _check_bounds("gather", self, index, arr.shape[a])
         out = self._output("gather", out, idx.shape, arr.dtype)
-        self._backend.gather(arr, idx, a, out._arr)
+        self._backend.gather(arr, idx, a, out.native)
         return out
 
     def _scatter(
@@ -992,7 +992,7 @@ class Device:
             values = self._scalar(op, src, arr.dtype)
         out = self._output(op, out, arr.shape, arr.dtype)
         self._check_no_overlap(op, out, index, src)
-        self._backend.scatter(arr, idx, values, a, op == "scatter_add", out._arr)
+        self._backend.scatter(arr, idx, values, a, op == "scatter_add", out.native)
         return out
 
     def scatter(
@@ -1052,7 +1052,7 @@ class Device:
             raise IndexError(f"index: {exc} (shape {arr.shape})") from None
         self._check_key_bounds("index", k, arr.shape)
         out = self._output("index", out, probe.shape, arr.dtype)
-        self._backend.index(arr, k, out._arr)
+        self._backend.index(arr, k, out.native)
         return out
 
     def index_update(
@@ -1090,7 +1090,7 @@ class Device:
         self._check_no_overlap(
             "index_update", out, values, *[i for i in k if type(i) is not int]
         )
-        self._call(True, self._backend.index_update, arr, k, v, mode, out._arr)
+        self._call(True, self._backend.index_update, arr, k, v, mode, out.native)
         return out
 
     def _check_key_bounds(
@@ -1147,7 +1147,7 @@ class Device:
         shape[a] = sum(arr.shape[a] for arr in arrays)
         out = self._output("concatenate", out, tuple(shape), first.dtype)
         self._check_no_overlap("concatenate", out, *buffers)
-        self._backend.concatenate(arrays, a, out._arr)
+        self._backend.concatenate(arrays, a, out.native)
         return out
 
     # ------------------------------------------------------- sorting and sets
@@ -1161,7 +1161,7 @@ class Device:
         a = _axis(axis, arr.ndim)
         out = self._output(op, out, arr.shape, result)
         self._check_no_overlap(op, out, x)
-        self._backend.sort(arr, a, descending, op == "argsort", out._arr)
+        self._backend.sort(arr, a, descending, op == "argsort", out.native)
         return out
 
     def sort(
@@ -1211,13 +1211,13 @@ class Device:
             "searchsorted", OPS["searchsorted"].dtypes, xs.dtype
         )
         out = self._output("searchsorted", out, xv.shape, result)
-        self._backend.searchsorted(xs, xv, side, out._arr)
+        self._backend.searchsorted(xs, xv, side, out.native)
         return out
 
     def _keep(self, arr: Any) -> Buffer:
         """A backend temporary copied into a new buffer of this device's arena."""
         buf = self._empty(tuple(arr.shape), dt.as_dtype(arr.dtype))
-        self._xp.copyto(buf._arr, arr)
+        self._xp.copyto(buf.native, arr)
         return buf
 
     def nonzero(self, x: Buffer) -> tuple[Buffer, ...]:
@@ -1345,7 +1345,7 @@ class Device:
         if type(n) is not int or n < 0:
             raise ValueError(f"random_bits: n must be a non-negative int, got {n!r}")
         out = self._empty((n,), dt.uint32)
-        self._backend.random_bits(key, counter, out._arr)
+        self._backend.random_bits(key, counter, out.native)
         return out
 
     # ----------------------------------------------------------------- run(...)
@@ -1492,7 +1492,7 @@ def _consumed(item: Any) -> int:
 
 
 def _check_bounds(op: str, device: Device, index: Buffer, n: int) -> None:
-    arr = index._arr
+    arr = index.native
     if arr.size == 0:
         return
     xp = device._xp

@@ -35,11 +35,14 @@ class NDArray:
     memory (reshape of contiguous data, transpose, slicing, broadcasting): since
     nothing mutates an array, sharing is always safe. Functional updates in JAX's
     style: `x.at[idx].set(v)` returns a new array.
+
+    `buffer` is the device Buffer under the array, read-only by contract: for the
+    layers above that manage memory themselves (actnet.tensor's copy-on-write).
     """
 
-    __slots__ = ("__weakref__", "_buf")
+    __slots__ = ("__weakref__", "buffer")
 
-    _buf: Buffer
+    buffer: Buffer
 
     def __new__(cls, *args: object, **kwargs: object) -> NDArray:
         raise TypeError(
@@ -50,39 +53,39 @@ class NDArray:
     # ------------------------------------------------------------ attributes
     @property
     def dtype(self) -> dt.DType:
-        dtype: dt.DType = self._buf._arr.dtype  # annotated, not cast(): no call
+        dtype: dt.DType = self.buffer.native.dtype  # annotated, not cast(): no call
         return dtype
 
     @property
     def shape(self) -> tuple[int, ...]:
-        shape: tuple[int, ...] = self._buf._arr.shape
+        shape: tuple[int, ...] = self.buffer.native.shape
         return shape
 
     @property
     def ndim(self) -> int:
-        return len(self._buf._arr.shape)
+        return len(self.buffer.native.shape)
 
     @property
     def size(self) -> int:
-        return int(self._buf._arr.size)
+        return int(self.buffer.native.size)
 
     @property
     def device(self) -> Device:
-        return self._buf._device
+        return self.buffer.device
 
     @property
     def T(self) -> NDArray:  # the standard's name
         """The transpose of a 2-d array (use permute_dims or mT otherwise)."""
         if self.ndim != 2:
             raise ValueError(f"x.T is for 2-d arrays; this one has {self.ndim} axes")
-        return _wrap(self._buf.T)
+        return _wrap(self.buffer.T)
 
     @property
     def mT(self) -> NDArray:  # the standard's name
         """The transpose of the last two axes."""
         if self.ndim < 2:
             raise ValueError(f"x.mT needs at least 2 axes, got {self.ndim}")
-        return _wrap(self._buf.swapaxes(-1, -2))
+        return _wrap(self.buffer.swapaxes(-1, -2))
 
     @property
     def at(self) -> _At:
@@ -103,9 +106,9 @@ class NDArray:
         if stream is not None:
             raise ValueError("to_device: streams are not supported")
         target = get_device(device)
-        if target is self._buf._device:
+        if target is self.buffer.device:
             return self
-        return _wrap(self._buf._device.copy_to(self._buf, target))
+        return _wrap(self.buffer.device.copy_to(self.buffer, target))
 
     # ------------------------------------------------------------- immutability
     def __setitem__(self, key: Any, value: Any) -> NoReturn:
@@ -128,7 +131,7 @@ class NDArray:
             raise TypeError(
                 f"only a 0-d array converts to {what}; this has shape {self.shape}"
             )
-        return self._buf._device.to_host(self._buf)[()].item()
+        return self.buffer.device.to_host(self.buffer)[()].item()
 
     def __bool__(self) -> builtins.bool:
         return builtins.bool(self._scalar_value("bool"))
@@ -162,7 +165,7 @@ class NDArray:
         """A host NumPy copy (the data lives in a device arena: never a view)."""
         if copy is False:
             raise ValueError("an NDArray cannot be seen by NumPy without a copy")
-        host = self._buf._device.to_host(self._buf)
+        host = self.buffer.device.to_host(self.buffer)
         return host if dtype is None else host.astype(dtype)
 
     def __len__(self) -> int:
@@ -176,33 +179,33 @@ class NDArray:
         return (self[i] for i in range(self.shape[0]))
 
     def __repr__(self) -> str:
-        host = self._buf._device.to_host(self._buf)
+        host = self.buffer.device.to_host(self.buffer)
         body = np.array2string(host, separator=", ", prefix="NDArray(")
         extra = (
             []
             if host.dtype in (dt.float32, dt.int64, dt.bool_)
             else [f"dtype={host.dtype}"]
         )
-        if self._buf._device.name != "cpu:0":
-            extra.append(f"device={self._buf._device.name!r}")
+        if self.buffer.device.name != "cpu:0":
+            extra.append(f"device={self.buffer.device.name!r}")
         return "NDArray(" + ", ".join([body, *extra]) + ")"
 
     def __str__(self) -> str:
-        return str(self._buf._device.to_host(self._buf))
+        return str(self.buffer.device.to_host(self.buffer))
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (
             _restore,
-            (self._buf._device.to_host(self._buf), self._buf._device.name),
+            (self.buffer.device.to_host(self.buffer), self.buffer.device.name),
         )
 
     # -------------------------------------------------------------- DLPack
     def __dlpack_device__(self) -> tuple[int, int]:
-        kind = self._buf._device.kind
+        kind = self.buffer.device.kind
         if kind == "cuda":
             return (
                 int(DLDeviceType.kDLCUDA),
-                int(self._buf._device.name.split(":")[1]),
+                int(self.buffer.device.name.split(":")[1]),
             )
         return (int(DLDeviceType.kDLCPU), 0)
 
@@ -267,7 +270,7 @@ class NDArray:
         if type(other) is not NDArray:
             return NotImplemented
         a, b = _promote_pair(self, other)
-        return _wrap(a._device.matmul(a, b))
+        return _wrap(a.device.matmul(a, b))
 
     def __rmatmul__(self, other: NDArray) -> NDArray:
         return NotImplemented
@@ -325,16 +328,16 @@ class NDArray:
         return _binary(BINARY_OPS["not_equal"], self, other)
 
     def __neg__(self) -> NDArray:
-        return _wrap(self._buf._device.negative(self._buf))
+        return _wrap(self.buffer.device.negative(self.buffer))
 
     def __pos__(self) -> NDArray:
-        return _wrap(self._buf._device.positive(self._buf))
+        return _wrap(self.buffer.device.positive(self.buffer))
 
     def __abs__(self) -> NDArray:
-        return _wrap(self._buf._device.abs(self._buf))
+        return _wrap(self.buffer.device.abs(self.buffer))
 
     def __invert__(self) -> NDArray:
-        return _wrap(self._buf._device.bitwise_invert(self._buf))
+        return _wrap(self.buffer.device.bitwise_invert(self.buffer))
 
 
 SUPPORTED_VERSIONS: Final = ("2023.12", "2024.12")
@@ -354,7 +357,7 @@ _MUL: Final = BINARY_OPS["multiply"]
 
 def _wrap(buf: Buffer) -> NDArray:
     array = _new(NDArray)
-    array._buf = buf
+    array.buffer = buf
     return array
 
 
@@ -364,7 +367,7 @@ def buffer_of(x: NDArray) -> Buffer:
     whoever can prove no one else holds the array (see actnet.tensor)."""
     if type(x) is not NDArray:
         raise TypeError(f"buffer_of takes an NDArray, got {type(x).__name__}")
-    return x._buf
+    return x.buffer
 
 
 def from_buffer(buf: Buffer) -> NDArray:
@@ -391,41 +394,41 @@ def _binary(
 ) -> NDArray:
     """a op b (or b op a), promoting two arrays by the table; a Python scalar is
     weak: it takes the array's dtype, if it is of a kind that may."""
-    x = a._buf
+    x = a.buffer
     tb = type(b)
     if tb is NDArray:
-        y = b._buf
-        xd = x._arr.dtype
-        yd = y._arr.dtype
+        y = b.buffer
+        xd = x.native.dtype
+        yd = y.native.dtype
         if xd is not yd and xd != yd:
             target = dt.result_type_of(xd, yd)
             if xd != target:
-                x = x._device.astype(x, target)
+                x = x.device.astype(x, target)
             if yd != target:
-                y = y._device.astype(y, target)
+                y = y.device.astype(y, target)
     elif tb is int or tb is float or tb is builtins.bool or tb is complex:
         y = b
-        kind = x._arr.dtype.kind
+        kind = x.native.dtype.kind
         if tb is not builtins.bool and kind == "b":
             raise TypeError(f"a Python {tb.__name__} cannot combine with a bool array")
         if tb is complex and kind == "f":  # 2024.12: the complex of that precision
-            x = x._device.astype(x, _COMPLEX_OF[x._arr.dtype])
+            x = x.device.astype(x, _COMPLEX_OF[x.native.dtype])
     else:
         return NotImplemented  # type: ignore[no-any-return]
     result = _new(NDArray)  # _wrap, inlined: this is every operator's path
-    result._buf = op(x._device, y, x) if reflected else op(x._device, x, y)
+    result.buffer = op(x.device, y, x) if reflected else op(x.device, x, y)
     return result
 
 
 def _promote_pair(a: NDArray, b: NDArray) -> tuple[Buffer, Buffer]:
-    x, y = a._buf, b._buf
-    xd, yd = x._arr.dtype, y._arr.dtype
+    x, y = a.buffer, b.buffer
+    xd, yd = x.native.dtype, y.native.dtype
     if xd != yd:
         target = dt.result_type_of(xd, yd)
         if xd != target:
-            x = x._device.astype(x, target)
+            x = x.device.astype(x, target)
         if yd != target:
-            y = y._device.astype(y, target)
+            y = y.device.astype(y, target)
     return x, y
 
 
@@ -455,12 +458,12 @@ def _index(x: NDArray, key: Any) -> NDArray:
         if any(type(i) is builtins.bool for i in items):
             pass  # Python bools are masks: fall through to advanced indexing
         else:
-            return _wrap(x._buf[items])
+            return _wrap(x.buffer[items])
     converted = []
-    dev = x._buf._device
+    dev = x.buffer.device
     for item in items:
         if type(item) is NDArray:
-            if item._buf._device is not dev:
+            if item.buffer.device is not dev:
                 raise ValueError(
                     f"index array is on {item.device.name}, the array on {dev.name}"
                 )
@@ -468,12 +471,12 @@ def _index(x: NDArray, key: Any) -> NDArray:
                 raise IndexError(
                     f"index arrays must be integer or bool, got {item.dtype}"
                 )
-            converted.append(item._buf)
+            converted.append(item.buffer)
         elif type(item) is builtins.bool:
             converted.append(dev.full((), item, dt.bool_))
         else:
             converted.append(item)
-    return _wrap(dev.index(x._buf, tuple(converted)))
+    return _wrap(dev.index(x.buffer, tuple(converted)))
 
 
 @final
@@ -521,7 +524,7 @@ class _IndexUpdate:
         mode: Literal["set", "add", "multiply", "min", "max"],
     ) -> NDArray:
         x = self._array
-        dev = x._buf._device
+        dev = x.buffer.device
         items = _normalize_key(self._key)
         key = []
         for item in items:
@@ -530,7 +533,7 @@ class _IndexUpdate:
                     raise IndexError(
                         f"index arrays must be integer or bool, got {item.dtype}"
                     )
-                key.append(item._buf)
+                key.append(item.buffer)
             elif type(item) is builtins.bool:
                 key.append(dev.full((), item, dt.bool_))
             else:
@@ -543,13 +546,13 @@ class _IndexUpdate:
                     f"array of dtype {x.dtype} without a cast; astype them first"
                 )
             v = (
-                values._buf
+                values.buffer
                 if values.dtype == x.dtype
-                else dev.astype(values._buf, x.dtype)
+                else dev.astype(values.buffer, x.dtype)
             )
         else:
             v = values
-        return _wrap(dev.index_update(x._buf, tuple(key), v, mode))
+        return _wrap(dev.index_update(x.buffer, tuple(key), v, mode))
 
 
 # ------------------------------------------------------------------- DLPack
@@ -563,9 +566,9 @@ def _export(
 ) -> Any:
     if dl_device is not None and tuple(dl_device) != x.__dlpack_device__():
         raise BufferError(f"cannot export to DLPack device {dl_device}")
-    if x._buf._device.kind != "cpu":  # CuPy exports its own array (writable)
-        return x._buf._arr.__dlpack__(stream=stream)
-    view = np.asarray(_ReadOnly(x._buf))
+    if x.buffer.device.kind != "cpu":  # CuPy exports its own array (writable)
+        return x.buffer.native.__dlpack__(stream=stream)
+    view = np.asarray(_ReadOnly(x.buffer))
     return view.__dlpack__(max_version=max_version, copy=copy)
 
 
@@ -577,6 +580,6 @@ class _ReadOnly:
 
     def __init__(self, buffer: Buffer) -> None:
         self._buffer = buffer
-        interface = dict(buffer._arr.__array_interface__)
+        interface = dict(buffer.native.__array_interface__)
         interface["data"] = (interface["data"][0], True)
         self.__array_interface__ = interface

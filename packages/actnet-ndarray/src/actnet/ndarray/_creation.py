@@ -114,9 +114,9 @@ def asarray(
         if target is not None and target != result.dtype:
             if copy is False:
                 raise ValueError("asarray: copy=False, but the dtype differs")
-            return _wrap(result._buf._device.astype(result._buf, target))
+            return _wrap(result.buffer.device.astype(result.buffer, target))
         if copy and result is obj:
-            return _wrap(obj._buf._device.copy(obj._buf))
+            return _wrap(obj.buffer.device.copy(obj.buffer))
         return result
     if copy is False:
         raise ValueError(
@@ -369,7 +369,7 @@ def _triangle(x: NDArray, k: int, lower: builtins.bool) -> NDArray:
     diff = dev.subtract(cols_i, rows_i)
     keep = dev.less_equal(diff, k) if lower else dev.greater_equal(diff, k)
     zero: Scalar = False if x.dtype == dt.bool_ else 0
-    return _wrap(dev.where(keep, x._buf, zero))
+    return _wrap(dev.where(keep, x.buffer, zero))
 
 
 def tril(x: NDArray, /, *, k: int = 0) -> NDArray:
@@ -406,5 +406,5 @@ def meshgrid(*arrays: NDArray, indexing: str = "xy") -> list[NDArray]:
             axis = 1 - i
         view = [1] * len(arrays)
         view[axis] = a.shape[0]
-        grids.append(_wrap(a._buf.reshape(tuple(view)).broadcast_to(tuple(shape))))
+        grids.append(_wrap(a.buffer.reshape(tuple(view)).broadcast_to(tuple(shape))))
     return grids

@@ -43,12 +43,12 @@ def astype(
             "abs() first"
         )
     source = x if device is None else x.to_device(get_device(device))
-    buf = source._buf
+    buf = source.buffer
     if target == x.dtype:
         if source is x and copy:
-            return _wrap(buf._device.copy(buf))
+            return _wrap(buf.device.copy(buf))
         return source
-    return _wrap(buf._device.astype(buf, target))
+    return _wrap(buf.device.astype(buf, target))
 
 
 def weak_scalar_dtype(dtype: dt.DType, value: complex, op: str) -> dt.DType:

@@ -106,236 +106,236 @@ def _pair(op: Any, x1: NDArray | Scalar, x2: NDArray | Scalar, name: str) -> NDA
 
 def abs(x: NDArray, /) -> NDArray:
     """abs(x), elementwise."""
-    buf = _array(x, "abs")._buf
-    return _wrap(buf._device.abs(buf))
+    buf = _array(x, "abs").buffer
+    return _wrap(buf.device.abs(buf))
 
 
 def acos(x: NDArray, /) -> NDArray:
     """acos(x), elementwise."""
-    buf = _array(x, "acos")._buf
-    return _wrap(buf._device.acos(buf))
+    buf = _array(x, "acos").buffer
+    return _wrap(buf.device.acos(buf))
 
 
 def acosh(x: NDArray, /) -> NDArray:
     """acosh(x), elementwise."""
-    buf = _array(x, "acosh")._buf
-    return _wrap(buf._device.acosh(buf))
+    buf = _array(x, "acosh").buffer
+    return _wrap(buf.device.acosh(buf))
 
 
 def asin(x: NDArray, /) -> NDArray:
     """asin(x), elementwise."""
-    buf = _array(x, "asin")._buf
-    return _wrap(buf._device.asin(buf))
+    buf = _array(x, "asin").buffer
+    return _wrap(buf.device.asin(buf))
 
 
 def asinh(x: NDArray, /) -> NDArray:
     """asinh(x), elementwise."""
-    buf = _array(x, "asinh")._buf
-    return _wrap(buf._device.asinh(buf))
+    buf = _array(x, "asinh").buffer
+    return _wrap(buf.device.asinh(buf))
 
 
 def atan(x: NDArray, /) -> NDArray:
     """atan(x), elementwise."""
-    buf = _array(x, "atan")._buf
-    return _wrap(buf._device.atan(buf))
+    buf = _array(x, "atan").buffer
+    return _wrap(buf.device.atan(buf))
 
 
 def atanh(x: NDArray, /) -> NDArray:
     """atanh(x), elementwise."""
-    buf = _array(x, "atanh")._buf
-    return _wrap(buf._device.atanh(buf))
+    buf = _array(x, "atanh").buffer
+    return _wrap(buf.device.atanh(buf))
 
 
 def bitwise_invert(x: NDArray, /) -> NDArray:
     """bitwise_invert(x), elementwise."""
-    buf = _array(x, "bitwise_invert")._buf
-    return _wrap(buf._device.bitwise_invert(buf))
+    buf = _array(x, "bitwise_invert").buffer
+    return _wrap(buf.device.bitwise_invert(buf))
 
 
 def ceil(x: NDArray, /) -> NDArray:
     """ceil(x), elementwise."""
-    buf = _array(x, "ceil")._buf
-    return _wrap(buf._device.ceil(buf))
+    buf = _array(x, "ceil").buffer
+    return _wrap(buf.device.ceil(buf))
 
 
 def conj(x: NDArray, /) -> NDArray:
     """conj(x), elementwise."""
-    buf = _array(x, "conj")._buf
-    return _wrap(buf._device.conj(buf))
+    buf = _array(x, "conj").buffer
+    return _wrap(buf.device.conj(buf))
 
 
 def cos(x: NDArray, /) -> NDArray:
     """cos(x), elementwise."""
-    buf = _array(x, "cos")._buf
-    return _wrap(buf._device.cos(buf))
+    buf = _array(x, "cos").buffer
+    return _wrap(buf.device.cos(buf))
 
 
 def cosh(x: NDArray, /) -> NDArray:
     """cosh(x), elementwise."""
-    buf = _array(x, "cosh")._buf
-    return _wrap(buf._device.cosh(buf))
+    buf = _array(x, "cosh").buffer
+    return _wrap(buf.device.cosh(buf))
 
 
 def erf(x: NDArray, /) -> NDArray:
     """The error function, to double precision (an extension of the standard)."""
-    buf = _array(x, "erf")._buf
-    return _wrap(buf._device.erf(buf))
+    buf = _array(x, "erf").buffer
+    return _wrap(buf.device.erf(buf))
 
 
 def exp(x: NDArray, /) -> NDArray:
     """exp(x), elementwise."""
-    buf = _array(x, "exp")._buf
-    return _wrap(buf._device.exp(buf))
+    buf = _array(x, "exp").buffer
+    return _wrap(buf.device.exp(buf))
 
 
 def expm1(x: NDArray, /) -> NDArray:
     """expm1(x), elementwise."""
-    buf = _array(x, "expm1")._buf
-    return _wrap(buf._device.expm1(buf))
+    buf = _array(x, "expm1").buffer
+    return _wrap(buf.device.expm1(buf))
 
 
 def floor(x: NDArray, /) -> NDArray:
     """floor(x), elementwise."""
-    buf = _array(x, "floor")._buf
-    return _wrap(buf._device.floor(buf))
+    buf = _array(x, "floor").buffer
+    return _wrap(buf.device.floor(buf))
 
 
 def imag(x: NDArray, /) -> NDArray:
     """imag(x), elementwise."""
-    buf = _array(x, "imag")._buf
-    return _wrap(buf._device.imag(buf))
+    buf = _array(x, "imag").buffer
+    return _wrap(buf.device.imag(buf))
 
 
 def isfinite(x: NDArray, /) -> NDArray:
     """isfinite(x), elementwise."""
-    buf = _array(x, "isfinite")._buf
-    return _wrap(buf._device.isfinite(buf))
+    buf = _array(x, "isfinite").buffer
+    return _wrap(buf.device.isfinite(buf))
 
 
 def isinf(x: NDArray, /) -> NDArray:
     """isinf(x), elementwise."""
-    buf = _array(x, "isinf")._buf
-    return _wrap(buf._device.isinf(buf))
+    buf = _array(x, "isinf").buffer
+    return _wrap(buf.device.isinf(buf))
 
 
 def isnan(x: NDArray, /) -> NDArray:
     """isnan(x), elementwise."""
-    buf = _array(x, "isnan")._buf
-    return _wrap(buf._device.isnan(buf))
+    buf = _array(x, "isnan").buffer
+    return _wrap(buf.device.isnan(buf))
 
 
 def log(x: NDArray, /) -> NDArray:
     """log(x), elementwise."""
-    buf = _array(x, "log")._buf
-    return _wrap(buf._device.log(buf))
+    buf = _array(x, "log").buffer
+    return _wrap(buf.device.log(buf))
 
 
 def log10(x: NDArray, /) -> NDArray:
     """log10(x), elementwise."""
-    buf = _array(x, "log10")._buf
-    return _wrap(buf._device.log10(buf))
+    buf = _array(x, "log10").buffer
+    return _wrap(buf.device.log10(buf))
 
 
 def log1p(x: NDArray, /) -> NDArray:
     """log1p(x), elementwise."""
-    buf = _array(x, "log1p")._buf
-    return _wrap(buf._device.log1p(buf))
+    buf = _array(x, "log1p").buffer
+    return _wrap(buf.device.log1p(buf))
 
 
 def log2(x: NDArray, /) -> NDArray:
     """log2(x), elementwise."""
-    buf = _array(x, "log2")._buf
-    return _wrap(buf._device.log2(buf))
+    buf = _array(x, "log2").buffer
+    return _wrap(buf.device.log2(buf))
 
 
 def logical_not(x: NDArray, /) -> NDArray:
     """logical_not(x), elementwise."""
-    buf = _array(x, "logical_not")._buf
-    return _wrap(buf._device.logical_not(buf))
+    buf = _array(x, "logical_not").buffer
+    return _wrap(buf.device.logical_not(buf))
 
 
 def negative(x: NDArray, /) -> NDArray:
     """negative(x), elementwise."""
-    buf = _array(x, "negative")._buf
-    return _wrap(buf._device.negative(buf))
+    buf = _array(x, "negative").buffer
+    return _wrap(buf.device.negative(buf))
 
 
 def positive(x: NDArray, /) -> NDArray:
     """positive(x), elementwise."""
-    buf = _array(x, "positive")._buf
-    return _wrap(buf._device.positive(buf))
+    buf = _array(x, "positive").buffer
+    return _wrap(buf.device.positive(buf))
 
 
 def real(x: NDArray, /) -> NDArray:
     """real(x), elementwise."""
-    buf = _array(x, "real")._buf
-    return _wrap(buf._device.real(buf))
+    buf = _array(x, "real").buffer
+    return _wrap(buf.device.real(buf))
 
 
 def reciprocal(x: NDArray, /) -> NDArray:
     """reciprocal(x), elementwise."""
-    buf = _array(x, "reciprocal")._buf
-    return _wrap(buf._device.reciprocal(buf))
+    buf = _array(x, "reciprocal").buffer
+    return _wrap(buf.device.reciprocal(buf))
 
 
 def round(x: NDArray, /) -> NDArray:
     """round(x), elementwise."""
-    buf = _array(x, "round")._buf
-    return _wrap(buf._device.round(buf))
+    buf = _array(x, "round").buffer
+    return _wrap(buf.device.round(buf))
 
 
 def sign(x: NDArray, /) -> NDArray:
     """sign(x), elementwise."""
-    buf = _array(x, "sign")._buf
-    return _wrap(buf._device.sign(buf))
+    buf = _array(x, "sign").buffer
+    return _wrap(buf.device.sign(buf))
 
 
 def signbit(x: NDArray, /) -> NDArray:
     """signbit(x), elementwise."""
-    buf = _array(x, "signbit")._buf
-    return _wrap(buf._device.signbit(buf))
+    buf = _array(x, "signbit").buffer
+    return _wrap(buf.device.signbit(buf))
 
 
 def sin(x: NDArray, /) -> NDArray:
     """sin(x), elementwise."""
-    buf = _array(x, "sin")._buf
-    return _wrap(buf._device.sin(buf))
+    buf = _array(x, "sin").buffer
+    return _wrap(buf.device.sin(buf))
 
 
 def sinh(x: NDArray, /) -> NDArray:
     """sinh(x), elementwise."""
-    buf = _array(x, "sinh")._buf
-    return _wrap(buf._device.sinh(buf))
+    buf = _array(x, "sinh").buffer
+    return _wrap(buf.device.sinh(buf))
 
 
 def sqrt(x: NDArray, /) -> NDArray:
     """sqrt(x), elementwise."""
-    buf = _array(x, "sqrt")._buf
-    return _wrap(buf._device.sqrt(buf))
+    buf = _array(x, "sqrt").buffer
+    return _wrap(buf.device.sqrt(buf))
 
 
 def square(x: NDArray, /) -> NDArray:
     """square(x), elementwise."""
-    buf = _array(x, "square")._buf
-    return _wrap(buf._device.square(buf))
+    buf = _array(x, "square").buffer
+    return _wrap(buf.device.square(buf))
 
 
 def tan(x: NDArray, /) -> NDArray:
     """tan(x), elementwise."""
-    buf = _array(x, "tan")._buf
-    return _wrap(buf._device.tan(buf))
+    buf = _array(x, "tan").buffer
+    return _wrap(buf.device.tan(buf))
 
 
 def tanh(x: NDArray, /) -> NDArray:
     """tanh(x), elementwise."""
-    buf = _array(x, "tanh")._buf
-    return _wrap(buf._device.tanh(buf))
+    buf = _array(x, "tanh").buffer
+    return _wrap(buf.device.tanh(buf))
 
 
 def trunc(x: NDArray, /) -> NDArray:
     """trunc(x), elementwise."""
-    buf = _array(x, "trunc")._buf
-    return _wrap(buf._device.trunc(buf))
+    buf = _array(x, "trunc").buffer
+    return _wrap(buf.device.trunc(buf))
 
 
 def add(x1: NDArray | Scalar, x2: NDArray | Scalar, /) -> NDArray:

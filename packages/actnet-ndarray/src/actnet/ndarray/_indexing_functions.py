@@ -45,7 +45,7 @@ def take(x: NDArray, indices: NDArray, /, *, axis: int | None = None) -> NDArray
             raise ValueError(f"take: axis is required for an array with {x.ndim} axes")
         axis = 0
     a = normalize_axis(axis, x.ndim, "take")
-    return _wrap(x.device.take(x._buf, indices._buf, a))
+    return _wrap(x.device.take(x.buffer, indices.buffer, a))
 
 
 def take_along_axis(x: NDArray, indices: NDArray, /, *, axis: int = -1) -> NDArray:
@@ -64,6 +64,6 @@ def take_along_axis(x: NDArray, indices: NDArray, /, *, axis: int = -1) -> NDArr
         [x.shape[:a] + x.shape[a + 1 :], indices.shape[:a] + indices.shape[a + 1 :]],
         "take_along_axis",
     )
-    source = x._buf.broadcast_to((*others[:a], x.shape[a], *others[a:]))
-    index = indices._buf.broadcast_to((*others[:a], indices.shape[a], *others[a:]))
+    source = x.buffer.broadcast_to((*others[:a], x.shape[a], *others[a:]))
+    index = indices.buffer.broadcast_to((*others[:a], indices.shape[a], *others[a:]))
     return _wrap(x.device.gather(source, index, a))

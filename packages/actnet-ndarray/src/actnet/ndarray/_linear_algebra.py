@@ -40,7 +40,7 @@ def numeric_pair(x1: Any, x2: Any, op: str) -> tuple[Buffer, Buffer]:
 
 def contiguous(buf: Buffer) -> Buffer:
     """`buf`, or a C-contiguous copy of it (so that any reshape is a view)."""
-    return buf if buf.is_contiguous else buf._device.copy(buf)
+    return buf if buf.is_contiguous else buf.device.copy(buf)
 
 
 def matmul(x1: NDArray, x2: NDArray, /) -> NDArray:
@@ -55,7 +55,7 @@ def matmul(x1: NDArray, x2: NDArray, /) -> NDArray:
             f"matmul: operands need at least one axis, got shapes {x1.shape} and "
             f"{x2.shape} (multiply scalars with *)"
         )
-    return _wrap(a._device.matmul(a, b))
+    return _wrap(a.device.matmul(a, b))
 
 
 def matrix_transpose(x: NDArray, /) -> NDArray:
@@ -68,7 +68,7 @@ def matrix_transpose(x: NDArray, /) -> NDArray:
         raise ValueError(
             f"matrix_transpose: x needs at least 2 axes, got shape {x.shape}"
         )
-    return _wrap(x._buf.swapaxes(-1, -2))
+    return _wrap(x.buffer.swapaxes(-1, -2))
 
 
 def _tensordot_axes(
@@ -135,7 +135,7 @@ def tensordot(
     # (free1, contracted) @ (contracted, free2) as one matrix product.
     left = contiguous(a.transpose((*free1, *axes1))).reshape(math.prod(shape1), inner)
     right = contiguous(b.transpose((*axes2, *free2))).reshape(inner, math.prod(shape2))
-    product = a._device.matmul(left, right)
+    product = a.device.matmul(left, right)
     return _wrap(product.reshape((*shape1, *shape2)))
 
 
@@ -179,7 +179,7 @@ def vecdot(x1: NDArray, x2: NDArray, /, *, axis: int = -1) -> NDArray:
     a, b = numeric_pair(x1, x2, "vecdot")
     position = vector_axis(axis, a.ndim, b.ndim, "vecdot")
     u, v = vectors_last(a, b, position, "vecdot")
-    dev = a._device
+    dev = a.device
     if u.dtype.kind == "c":
         u = dev.conj(u)
     # (..., 1, n) @ (..., n, 1): the products are summed by the matrix product.

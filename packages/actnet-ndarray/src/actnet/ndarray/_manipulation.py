@@ -54,7 +54,7 @@ def _reshaped(buf: Buffer, shape: tuple[int, ...]) -> Buffer:
     try:
         return buf.reshape(shape)
     except ValueError:
-        return buf._device.copy(buf).reshape(shape)
+        return buf.device.copy(buf).reshape(shape)
 
 
 def _flat(buf: Buffer) -> Buffer:
@@ -83,7 +83,8 @@ def _promoted(arrays: list[NDArray], op: str) -> list[Buffer]:
     for a in arrays[1:]:
         target = dt.result_type_of(target, a.dtype)
     return [
-        a._buf if a.dtype == target else a.device.astype(a._buf, target) for a in arrays
+        a.buffer if a.dtype == target else a.device.astype(a.buffer, target)
+        for a in arrays
     ]
 
 
@@ -97,7 +98,7 @@ def broadcast_arrays(*arrays: NDArray) -> list[NDArray]:
         return []
     common_device(checked, "broadcast_arrays", "arrays")
     shape = broadcast_shapes([a.shape for a in checked], "broadcast_arrays")
-    return [_wrap(a._buf.broadcast_to(shape)) for a in checked]
+    return [_wrap(a.buffer.broadcast_to(shape)) for a in checked]
 
 
 def broadcast_to(x: NDArray, /, shape: tuple[int, ...]) -> NDArray:
@@ -116,7 +117,7 @@ def broadcast_to(x: NDArray, /, shape: tuple[int, ...]) -> NDArray:
         raise ValueError(
             f"broadcast_to: shape {x.shape} does not broadcast to {target}"
         )
-    return _wrap(x._buf.broadcast_to(target))
+    return _wrap(x.buffer.broadcast_to(target))
 
 
 # ------------------------------------------------------------------- joining
@@ -166,7 +167,7 @@ def unstack(x: NDArray, /, *, axis: int = 0) -> tuple[NDArray, ...]:
     array_arg(x, "unstack")
     a = normalize_axis(axis, x.ndim, "unstack")
     lead = (slice(None),) * a
-    return tuple(_wrap(x._buf[(*lead, i)]) for i in range(x.shape[a]))
+    return tuple(_wrap(x.buffer[(*lead, i)]) for i in range(x.shape[a]))
 
 
 # ------------------------------------------------------------ shapes and axes
@@ -180,9 +181,9 @@ def reshape(
     """
     array_arg(x, "reshape")
     target = _resolved_shape(shape_arg(shape, "reshape"), x.size, x.shape)
-    buf = x._buf
+    buf = x.buffer
     if copy:
-        return _wrap(buf._device.copy(buf).reshape(target))
+        return _wrap(buf.device.copy(buf).reshape(target))
     if copy is False:
         try:
             return _wrap(buf.reshape(target))
@@ -221,7 +222,7 @@ def expand_dims(x: NDArray, /, *, axis: int = 0) -> NDArray:
     """x with a new axis of size 1 at `axis`, in [-ndim-1, ndim] (a view)."""
     array_arg(x, "expand_dims")
     a = normalize_axis(axis, x.ndim + 1, "expand_dims")
-    return _wrap(x._buf.expand_dims(a))
+    return _wrap(x.buffer.expand_dims(a))
 
 
 def squeeze(x: NDArray, /, axis: int | tuple[int, ...]) -> NDArray:
@@ -233,7 +234,7 @@ def squeeze(x: NDArray, /, axis: int | tuple[int, ...]) -> NDArray:
             raise ValueError(
                 f"squeeze: axis {a} has size {x.shape[a]}; only size-1 axes go"
             )
-    return _wrap(x._buf.squeeze(axes))
+    return _wrap(x.buffer.squeeze(axes))
 
 
 def flip(x: NDArray, /, *, axis: int | tuple[int, ...] | None = None) -> NDArray:
@@ -243,7 +244,7 @@ def flip(x: NDArray, /, *, axis: int | tuple[int, ...] | None = None) -> NDArray
     axes = (
         tuple(range(x.ndim)) if axis is None else normalize_axes(axis, x.ndim, "flip")
     )
-    return _wrap(x._buf.flip(axes) if axes else x._buf[()])
+    return _wrap(x.buffer.flip(axes) if axes else x.buffer[()])
 
 
 def permute_dims(x: NDArray, /, axes: tuple[int, ...]) -> NDArray:
@@ -256,7 +257,7 @@ def permute_dims(x: NDArray, /, axes: tuple[int, ...]) -> NDArray:
             f"permute_dims: axes {tuple(axes)} must name each of the {x.ndim} axes once"
         )
     order = normalize_axes(tuple(axes), x.ndim, "permute_dims", "axes")
-    return _wrap(x._buf.transpose(order))
+    return _wrap(x.buffer.transpose(order))
 
 
 def moveaxis(
@@ -278,7 +279,7 @@ def moveaxis(
     order = [a for a in range(x.ndim) if a not in src]
     for d, s in sorted(zip(dst, src, strict=True)):
         order.insert(d, s)
-    return _wrap(x._buf.transpose(tuple(order)))
+    return _wrap(x.buffer.transpose(tuple(order)))
 
 
 # --------------------------------------------------------------- repetition
@@ -292,7 +293,7 @@ def repeat(
     xp.repeat(xp.asarray([1, 2]), xp.asarray([2, 1]))  # [1, 1, 2]
     """
     array_arg(x, "repeat")
-    buf = _flat(x._buf) if axis is None else x._buf
+    buf = _flat(x.buffer) if axis is None else x.buffer
     a = 0 if axis is None else normalize_axis(axis, x.ndim, "repeat")
     if type(repeats) is NDArray:
         counts = _repeat_counts(repeats, buf, a)
@@ -321,7 +322,7 @@ def _repeat_counts(repeats: NDArray, buf: Buffer, axis: int) -> int | Buffer:
             f"repeat: repeats must have shape (1,) or ({n},), got {repeats.shape}"
         )
     dev = buf.device
-    counts = repeats._buf
+    counts = repeats.buffer
     if counts.dtype != dt.int64:
         counts = dev.astype(counts, dt.int64)
     if counts.size and int(dev.to_host(dev.min(counts))) < 0:
@@ -337,7 +338,7 @@ def _repeat_each(buf: Buffer, count: int, axis: int) -> Buffer:
     wide = (*shape[: axis + 1], count, *shape[axis + 1 :])
     spread = buf.expand_dims(axis + 1).broadcast_to(wide)
     merged = (*shape[:axis], shape[axis] * count, *shape[axis + 1 :])
-    return buf._device.copy(spread).reshape(merged)
+    return buf.device.copy(spread).reshape(merged)
 
 
 def _repeat_varying(buf: Buffer, counts: Buffer, axis: int) -> Buffer:
@@ -367,7 +368,7 @@ def tile(x: NDArray, repetitions: tuple[int, ...], /) -> NDArray:
         raise ValueError(f"tile: repetitions {reps} has a negative count")
     ndim = max(x.ndim, len(reps))
     reps = (1,) * (ndim - len(reps)) + reps
-    buf = x._buf
+    buf = x.buffer
     for _ in range(ndim - x.ndim):
         buf = buf.expand_dims(0)
     shape = buf.shape
@@ -391,9 +392,9 @@ def roll(
     array_arg(x, "roll")
     shifts = _roll_shifts(x, shift, axis)
     if axis is None:
-        flat = _flat(x._buf)
+        flat = _flat(x.buffer)
         return _wrap(_reshaped(_rolled(flat, shifts), x.shape))
-    return _wrap(_rolled(x._buf, shifts))
+    return _wrap(_rolled(x.buffer, shifts))
 
 
 def _roll_shifts(x: NDArray, shift: Any, axis: Any) -> dict[int, int]:
@@ -429,5 +430,5 @@ def _rolled(buf: Buffer, shifts: dict[int, int]) -> Buffer:
         lead = (slice(None),) * axis
         tail = buf[(*lead, slice(n - k, None))]
         head = buf[(*lead, slice(0, n - k))]
-        buf = buf._device.concatenate([tail, head], axis)
+        buf = buf.device.concatenate([tail, head], axis)
     return buf

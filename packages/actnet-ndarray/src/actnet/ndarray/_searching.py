@@ -59,7 +59,7 @@ def _arg_reduce(
         raise ValueError(f"{op}: the array has no elements to compare along the axis")
     dev = x.device
     method = dev.argmax if op == "argmax" else dev.argmin
-    return _wrap(method(x._buf, a, keepdims))
+    return _wrap(method(x.buffer, a, keepdims))
 
 
 def argmax(
@@ -80,7 +80,7 @@ def argmin(
 
 def _nonzero_mask(x: NDArray) -> Buffer:
     """A bool buffer: where x is not zero (NaN counts as nonzero)."""
-    buf = x._buf
+    buf = x.buffer
     if x.dtype == dt.bool_:
         return buf
     if x.dtype.kind == "c":
@@ -110,7 +110,7 @@ def nonzero(x: NDArray, /) -> tuple[NDArray, ...]:
     array_arg(x, "nonzero")
     if x.ndim == 0:
         raise ValueError("nonzero: a 0-d array has no indices; reshape it to 1-d")
-    return tuple(_wrap(b) for b in x.device.nonzero(x._buf))
+    return tuple(_wrap(b) for b in x.device.nonzero(x.buffer))
 
 
 def searchsorted(
@@ -135,7 +135,7 @@ def searchsorted(
     haystack, needles = _promote_pair(x1, x2)
     if sorter is not None:
         _sorter_arg(sorter, x1)
-        haystack = dev.take(haystack, sorter._buf, 0)
+        haystack = dev.take(haystack, sorter.buffer, 0)
     return _wrap(dev.searchsorted(haystack, needles, side=side))
 
 
@@ -175,7 +175,7 @@ def where(condition: NDArray, x1: NDArray | Scalar, x2: NDArray | Scalar, /) -> 
         raise TypeError("where: at least one of x1 and x2 must be an NDArray")
     common_device(list(arrays.values()), "where", list(arrays))
     a, b = _where_operands(x1, x2)
-    return _wrap(condition.device.where(condition._buf, a, b))
+    return _wrap(condition.device.where(condition.buffer, a, b))
 
 
 def _where_operands(
@@ -194,4 +194,4 @@ def _where_operands(
 def _with_scalar(x: NDArray, value: Any) -> Buffer:
     """x's buffer, cast to the dtype it combines with the Python scalar to."""
     target = weak_scalar_dtype(x.dtype, value, "where")
-    return x._buf if target == x.dtype else x.device.astype(x._buf, target)
+    return x.buffer if target == x.dtype else x.device.astype(x.buffer, target)

@@ -52,7 +52,7 @@ def _unique(x: NDArray, op: str) -> tuple[Buffer, Buffer, Buffer, Buffer]:
     """The device's (values, first indices, inverse, counts) of the flattened x;
     the inverse has x's shape."""
     array_arg(x, op)
-    return x.device.unique(x._buf)
+    return x.device.unique(x.buffer)
 
 
 def unique_all(x: NDArray, /) -> UniqueAllResult:

@@ -42,7 +42,7 @@ def sort(
 ) -> NDArray:
     """x with its values sorted along `axis` (ascending unless `descending`)."""
     a = _sortable(x, axis, "sort")
-    return _wrap(x.device.sort(x._buf, a, descending=builtins.bool(descending)))
+    return _wrap(x.device.sort(x.buffer, a, descending=builtins.bool(descending)))
 
 
 def argsort(
@@ -56,4 +56,4 @@ def argsort(
     """The int64 indices that sort x along `axis`; equal values keep their order
     (also when `descending`)."""
     a = _sortable(x, axis, "argsort")
-    return _wrap(x.device.argsort(x._buf, a, descending=builtins.bool(descending)))
+    return _wrap(x.device.argsort(x.buffer, a, descending=builtins.bool(descending)))

@@ -101,7 +101,7 @@ def _sum_or_prod(
     bool_arg(keepdims, op, "keepdims")
     dev = x.device
     method = dev.sum if op == "sum" else dev.prod
-    return _wrap(method(x._buf, axes, keepdims, dtype=target))
+    return _wrap(method(x.buffer, axes, keepdims, dtype=target))
 
 
 # ------------------------------------------------------------------ reductions
@@ -148,7 +148,7 @@ def _max_or_min(
         )
     dev = x.device
     method = dev.max if op == "max" else dev.min
-    return _wrap(method(x._buf, axes, keepdims))
+    return _wrap(method(x.buffer, axes, keepdims))
 
 
 def max(
@@ -184,7 +184,7 @@ def mean(
     checked(x, "mean", "floating-point")
     axes = reduction_axes(x, axis, "mean")
     bool_arg(keepdims, "mean", "keepdims")
-    return _wrap(x.device.mean(x._buf, axes, keepdims))
+    return _wrap(x.device.mean(x.buffer, axes, keepdims))
 
 
 def _correction(value: Any, op: str) -> float:
@@ -217,7 +217,7 @@ def _variance(
     count = math.prod(x.shape[a] for a in axes)
     if count - ddof <= 0:  # the standard's NaN (NumPy divides by zero, or less)
         return dev.full(reduced_shape(x.shape, axes, keepdims), math.nan, x.dtype)
-    return dev.var(x._buf, axes, keepdims, correction=ddof)
+    return dev.var(x.buffer, axes, keepdims, correction=ddof)
 
 
 def var(
@@ -251,7 +251,7 @@ def std(
     >>> xp.std(xp.asarray([1.0, 3.0]))                    # 1.0
     """
     buf = _variance("std", x, axis, correction, keepdims)
-    return _wrap(buf._device.sqrt(buf))
+    return _wrap(buf.device.sqrt(buf))
 
 
 # ------------------------------------------------------------------ cumulative
@@ -275,7 +275,7 @@ def _cumulative(
     bool_arg(include_initial, op, "include_initial")
     dev = x.device
     method = dev.cumulative_sum if op == "cumulative_sum" else dev.cumulative_prod
-    return _wrap(method(x._buf, a, dtype=target, include_initial=include_initial))
+    return _wrap(method(x.buffer, a, dtype=target, include_initial=include_initial))
 
 
 def cumulative_sum(

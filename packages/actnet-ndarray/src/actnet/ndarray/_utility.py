@@ -34,7 +34,7 @@ def _truth(
     bool_arg(keepdims, op, "keepdims")
     dev = x.device
     method = dev.all if op == "all" else dev.any
-    return _wrap(method(x._buf, axes, keepdims))
+    return _wrap(method(x.buffer, axes, keepdims))
 
 
 def all(
@@ -83,7 +83,9 @@ def _joined(parts: list[NDArray], axis: int) -> Buffer:
     for part in parts[1:]:
         target = dt.result_type_of(target, part.dtype)
     dev = parts[0].device
-    bufs = [p._buf if p.dtype == target else dev.astype(p._buf, target) for p in parts]
+    bufs = [
+        p.buffer if p.dtype == target else dev.astype(p.buffer, target) for p in parts
+    ]
     return bufs[0] if len(bufs) == 1 else dev.concatenate(bufs, axis)
 
 

@@ -119,26 +119,26 @@ def _matrices(
 def _lapack(buf: Buffer) -> Buffer:
     """`buf` in a dtype the device's factorizations take: float16 as float32."""
     if buf.dtype == dt.float16:
-        return buf._device.astype(buf, dt.float32)
+        return buf.device.astype(buf, dt.float32)
     return buf
 
 
 def _restored(buf: Buffer, dtype: dt.DType) -> Buffer:
     """A factorization's result in float16 again when its input was float16."""
     if dtype == dt.float16 and buf.dtype == dt.float32:
-        return buf._device.astype(buf, dt.float16)
+        return buf.device.astype(buf, dt.float16)
     return buf
 
 
 def _conj_transpose(buf: Buffer) -> Buffer:
     """The conjugate transpose of each matrix (a view for real dtypes)."""
     flipped = buf.swapaxes(-1, -2)
-    return buf._device.conj(flipped) if buf.dtype.kind == "c" else flipped
+    return buf.device.conj(flipped) if buf.dtype.kind == "c" else flipped
 
 
 def _singular_values(x: NDArray) -> Buffer:
     """x's singular values (descending) in the real dtype of x's precision."""
-    return _restored(x.device.svdvals(_lapack(x._buf)), x.dtype)
+    return _restored(x.device.svdvals(_lapack(x.buffer)), x.dtype)
 
 
 def _common(a: Buffer, b: Buffer) -> tuple[Buffer, Buffer]:
@@ -152,14 +152,14 @@ def _tolerance(
     """The singular values and the cutoff rtol * their largest (shape (..., 1)),
     in one dtype. rtol: a number, an array broadcasting against the stack's
     batch shape, or None for max(M, N) * eps."""
-    dev = singular._device
+    dev = singular.device
     largest = dev.max(singular, -1, True)
     if rtol is None:
         rtol = builtins.max(x.shape[-2:]) * dt.finfo(singular.dtype).eps
     if type(rtol) is NDArray:
         checked(rtol, op, "real floating-point", "rtol")
         common_device([x, rtol], op, ["x", "rtol"])
-        big, relative = _common(largest, rtol._buf)
+        big, relative = _common(largest, rtol.buffer)
         cutoff = dev.multiply(big, relative[..., None])
     elif isinstance(rtol, int | float) and not isinstance(rtol, builtins.bool):
         cutoff = dev.multiply(largest, float(rtol))
@@ -175,7 +175,7 @@ def cholesky(x: NDArray, /, *, upper: builtins.bool = False) -> NDArray:
     that is not positive-definite is a ValueError."""
     _matrices(x, "cholesky", square=True)
     bool_arg(upper, "cholesky", "upper")
-    factor = x.device.cholesky(_lapack(x._buf), upper=upper)
+    factor = x.device.cholesky(_lapack(x.buffer), upper=upper)
     return _wrap(_restored(factor, x.dtype))
 
 
@@ -183,7 +183,7 @@ def eigh(x: NDArray, /) -> EighResult:
     """Eigenvalues (ascending, real) and eigenvectors (the columns) of each
     Hermitian matrix; only the lower triangle is read."""
     _matrices(x, "eigh", square=True)
-    values, vectors = x.device.eigh(_lapack(x._buf))
+    values, vectors = x.device.eigh(_lapack(x.buffer))
     return EighResult(
         _wrap(_restored(values, x.dtype)), _wrap(_restored(vectors, x.dtype))
     )
@@ -202,7 +202,7 @@ def qr(x: NDArray, /, *, mode: Literal["reduced", "complete"] = "reduced") -> QR
     _matrices(x, "qr")
     if mode not in ("reduced", "complete"):
         raise ValueError(f"qr: mode must be 'reduced' or 'complete', got {mode!r}")
-    q, r = x.device.qr(_lapack(x._buf), mode=mode)
+    q, r = x.device.qr(_lapack(x.buffer), mode=mode)
     return QRResult(_wrap(_restored(q, x.dtype)), _wrap(_restored(r, x.dtype)))
 
 
@@ -211,7 +211,7 @@ def svd(x: NDArray, /, *, full_matrices: builtins.bool = True) -> SVDResult:
     and Vh (K, N) for K = min(M, N), else U is (M, M) and Vh (N, N)."""
     _matrices(x, "svd")
     bool_arg(full_matrices, "svd", "full_matrices")
-    u, s, vh = x.device.svd(_lapack(x._buf), full_matrices=full_matrices)
+    u, s, vh = x.device.svd(_lapack(x.buffer), full_matrices=full_matrices)
     return SVDResult(*(_wrap(_restored(b, x.dtype)) for b in (u, s, vh)))
 
 
@@ -225,14 +225,14 @@ def svdvals(x: NDArray, /) -> NDArray:
 def det(x: NDArray, /) -> NDArray:
     """The determinant of each square matrix."""
     _matrices(x, "det", square=True)
-    return _wrap(_restored(x.device.det(_lapack(x._buf)), x.dtype))
+    return _wrap(_restored(x.device.det(_lapack(x.buffer)), x.dtype))
 
 
 def slogdet(x: NDArray, /) -> SlogdetResult:
     """The sign (a unit complex number for complex x; 0 for a singular matrix)
     and the natural log of the absolute value of each determinant."""
     _matrices(x, "slogdet", square=True)
-    sign, logabs = x.device.slogdet(_lapack(x._buf))
+    sign, logabs = x.device.slogdet(_lapack(x.buffer))
     return SlogdetResult(
         _wrap(_restored(sign, x.dtype)), _wrap(_restored(logabs, x.dtype))
     )
@@ -241,7 +241,7 @@ def slogdet(x: NDArray, /) -> SlogdetResult:
 def inv(x: NDArray, /) -> NDArray:
     """The inverse of each square matrix; a singular one is a ValueError."""
     _matrices(x, "inv", square=True)
-    return _wrap(_restored(x.device.inv(_lapack(x._buf)), x.dtype))
+    return _wrap(_restored(x.device.inv(_lapack(x.buffer)), x.dtype))
 
 
 def solve(x1: NDArray, x2: NDArray, /) -> NDArray:
@@ -266,7 +266,7 @@ def solve(x1: NDArray, x2: NDArray, /) -> NDArray:
             f"{x1.shape}"
         )
     a, b = _promote_pair(x1, x2)
-    result = a._device.solve(_lapack(a), _lapack(b))
+    result = a.device.solve(_lapack(a), _lapack(b))
     return _wrap(_restored(result, a.dtype))
 
 
@@ -279,7 +279,7 @@ def pinv(x: NDArray, /, *, rtol: float | NDArray | None = None) -> NDArray:
     m, n = x.shape[-2:]
     if builtins.min(m, n) == 0:
         return _wrap(dev.full((*x.shape[:-2], n, m), 0, x.dtype))
-    u, s, vh = dev.svd(_lapack(x._buf), full_matrices=False)
+    u, s, vh = dev.svd(_lapack(x.buffer), full_matrices=False)
     s, cutoff = _tolerance(x, s, rtol, "pinv")
     inverse = dev.where(dev.greater(s, cutoff), dev.reciprocal(s), 0)
     inverse = dev.astype(inverse, u.dtype) if inverse.dtype != u.dtype else inverse
@@ -312,14 +312,14 @@ def matrix_power(x: NDArray, n: int, /) -> NDArray:
     count = int_arg(n, "matrix_power", "n")
     if count == 0:
         identity = eye(x.shape[-1], dtype=x.dtype, device=x.device)
-        return _wrap(identity._buf.broadcast_to(x.shape))
-    base = x._buf if count > 0 else inv(x)._buf
+        return _wrap(identity.buffer.broadcast_to(x.shape))
+    base = x.buffer if count > 0 else inv(x).buffer
     return _wrap(_power(base, builtins.abs(count)))
 
 
 def _power(base: Buffer, count: int) -> Buffer:
     """base ** count (count >= 1) by repeated squaring: O(log count) products."""
-    dev = base._device
+    dev = base.device
     result: Buffer | None = None
     while True:
         if count & 1:
@@ -355,7 +355,7 @@ def _matrix_norm(x: NDArray, ord: Any) -> Buffer:
     dev = x.device
     matrix_axes = (x.ndim - 2, x.ndim - 1)
     if ord == "fro" or ord is None:  # None: the default, as in NumPy
-        magnitude = dev.abs(x._buf)
+        magnitude = dev.abs(x.buffer)
         return dev.sqrt(dev.sum(dev.multiply(magnitude, magnitude), matrix_axes))
     if ord == "nuc":
         return dev.sum(_singular_values(x), -1)
@@ -365,7 +365,7 @@ def _matrix_norm(x: NDArray, ord: Any) -> Buffer:
         if ord in (1, -1, math.inf, -math.inf):
             # 1: sums down each column (axis -2); inf: along each row (axis -1)
             summed_axis = x.ndim - 2 if builtins.abs(ord) == 1 else x.ndim - 1
-            sums = dev.sum(dev.abs(x._buf), summed_axis)
+            sums = dev.sum(dev.abs(x.buffer), summed_axis)
             return _extreme(sums, ord > 0, "matrix_norm")
     raise ValueError(
         f"matrix_norm: ord must be 'fro', 'nuc', 1, -1, 2, -2, inf or -inf, got {ord!r}"
@@ -375,7 +375,7 @@ def _matrix_norm(x: NDArray, ord: Any) -> Buffer:
 def _extreme(values: Buffer, largest: builtins.bool, op: str) -> Buffer:
     """The largest (or smallest) of the non-negative `values` along the last
     axis; the largest of none is 0, the smallest of none an error."""
-    dev = values._device
+    dev = values.device
     if values.shape[-1] == 0:
         if not largest:
             raise ValueError(f"{op}: the smallest of no values is undefined")
@@ -403,7 +403,7 @@ def vector_norm(
     if isinstance(ord, builtins.bool) or not isinstance(ord, int | float):
         raise TypeError(f"vector_norm: ord must be an int or a float, got {ord!r}")
     dev = x.device
-    magnitude = dev.abs(x._buf)
+    magnitude = dev.abs(x.buffer)
     if ord in (math.inf, -math.inf):
         return _wrap(_vector_extreme(magnitude, axes, keepdims, ord > 0))
     if ord == 0:
@@ -423,7 +423,7 @@ def _vector_extreme(
 ) -> Buffer:
     """The largest (or smallest) |x| over `axes`: the largest of none is 0 (as
     NumPy's), the smallest of none an error."""
-    dev = magnitude._device
+    dev = magnitude.device
     if any(magnitude.shape[a] == 0 for a in axes):
         if not largest:
             raise ValueError(
@@ -450,7 +450,7 @@ def diagonal(x: NDArray, /, *, offset: int = 0) -> NDArray:
     array_arg(x, "diagonal")
     if x.ndim < 2:
         raise ValueError(f"diagonal: x needs at least 2 axes, got shape {x.shape}")
-    return _wrap(x._buf.diagonal(int_arg(offset, "diagonal", "offset"), -2, -1))
+    return _wrap(x.buffer.diagonal(int_arg(offset, "diagonal", "offset"), -2, -1))
 
 
 def trace(x: NDArray, /, *, offset: int = 0, dtype: Any = None) -> NDArray:
@@ -458,7 +458,7 @@ def trace(x: NDArray, /, *, offset: int = 0, dtype: Any = None) -> NDArray:
     does: integers in the default integer dtype of their signedness."""
     _matrices(x, "trace", kind="numeric")
     target = accumulation_dtype(x.dtype, dtype, "trace")
-    diag = x._buf.diagonal(int_arg(offset, "trace", "offset"), -2, -1)
+    diag = x.buffer.diagonal(int_arg(offset, "trace", "offset"), -2, -1)
     return _wrap(x.device.sum(diag, -1, dtype=target))
 
 
@@ -469,7 +469,7 @@ def outer(x1: NDArray, x2: NDArray, /) -> NDArray:
         raise ValueError(
             f"outer: x1 and x2 must be 1-d, got shapes {x1.shape} and {x2.shape}"
         )
-    return _wrap(a._device.multiply(a[:, None], b[None, :]))
+    return _wrap(a.device.multiply(a[:, None], b[None, :]))
 
 
 def cross(x1: NDArray, x2: NDArray, /, *, axis: int = -1) -> NDArray:
@@ -486,7 +486,7 @@ def cross(x1: NDArray, x2: NDArray, /, *, axis: int = -1) -> NDArray:
             f"shape {a.shape}"
         )
     u, v = vectors_last(a, b, position, "cross")
-    dev = a._device
+    dev = a.device
 
     def component(i: int, j: int) -> Buffer:
         product = dev.subtract(

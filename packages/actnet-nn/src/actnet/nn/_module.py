@@ -50,7 +50,7 @@ class Parameter(Tensor):
                 f"Parameter expects a Tensor or an NDArray, got {type(data).__name__}"
             )
         p = object.__new__(cls)
-        p._data = values
+        p.array = values
         p._grad = None
         p._requires_grad = False
         p.grad_fn = None

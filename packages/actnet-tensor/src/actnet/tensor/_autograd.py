@@ -94,12 +94,12 @@ def accumulate(t: Tensor, grad: Tensor) -> None:
     of the new graph under create_graph. A gradient that type promotion widened
     (a float32 leaf added to a float64 tensor) is cast to the leaf's dtype, as
     PyTorch's engine does."""
-    have, want = grad._data._buf._arr.dtype, t._data._buf._arr.dtype
+    have, want = grad.array.buffer.native.dtype, t.array.buffer.native.dtype
     if have is not want and have != want:
         grad = grad.to(dtype=want)
     if t._grad is None:
         if not _state.enabled:
-            buf = buffer_of(grad._data)
+            buf = buffer_of(grad.array)
             if buf.base is None:
                 buf._meta[2] = _GRADIENT_INFO  # explain the bytes: a gradient now
         t._grad = grad
@@ -114,20 +114,20 @@ def _add_into(t: Tensor, grad: Tensor) -> None:
     (the usual case: a gradient is nobody else's), else copy-on-write."""
     current = t._grad
     assert current is not None
-    data = current._data
-    # current._data, `data`, getrefcount's argument: 3 when nothing else holds it;
+    data = current.array
+    # current.array, `data`, getrefcount's argument: 3 when nothing else holds it;
     # t._grad, `current`, the argument: 3 when the gradient tensor is not shared.
     if _getrefcount(data) == 3 and _getrefcount(current) == 3:
-        buf = data._buf
-        other = grad._data._buf
-        mine, theirs = buf._arr, other._arr
+        buf = data.buffer
+        other = grad.array.buffer
+        mine, theirs = buf.native, other.native
         if (
             _getrefcount(buf) == 3
             and buf.base is None
             and theirs.shape == mine.shape
             and theirs.dtype == mine.dtype
         ):
-            buf._device.add(buf, other, out=buf)
+            buf.device.add(buf, other, out=buf)
             current._version += 1
             return
     del data
@@ -167,7 +167,7 @@ _ONES: dict[tuple[tuple[int, ...], Any, Any], Tensor] = {}
 def _ones_like(t: Tensor) -> Tensor:
     """The implicit gradient of a one-element output: a ones tensor, shared (its
     values are immutable, and whoever adds into it copies on write)."""
-    buf = buffer_of(t._data)
+    buf = buffer_of(t.array)
     key = (buf.shape, buf.dtype, buf.device)
     ones = _ONES.get(key)
     if ones is None:
@@ -195,7 +195,7 @@ def _check_roots(
                 "element 0 of tensors does not require grad and does not have a grad_fn"
             )
         if g is None:
-            if t._data.size != 1:
+            if t.array.size != 1:
                 raise RuntimeError(
                     "grad can be implicitly created only for scalar outputs; pass a "
                     "gradient of the output's shape"
@@ -420,7 +420,7 @@ def backward(
         and len(tensors) == 1
         and type(root := tensors[0]) is Tensor
         and root._requires_grad
-        and root._data._buf._arr.size == 1
+        and root.array.buffer.native.size == 1
     ):  # loss.backward(): _check_roots' answer without its loop
         _run([(root, _ones_like(root))], retain_graph=retain, create_graph=create_graph)
         return

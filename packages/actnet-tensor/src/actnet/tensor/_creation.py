@@ -17,7 +17,7 @@ DEFAULT_FLOAT = np.dtype(np.float32)
 
 
 def _finish(data: NDArray, requires_grad: bool, info: str) -> Tensor:
-    buf = data._buf
+    buf = data.buffer
     if buf.base is None:
         buf._meta[2] = ("parameter" if requires_grad else "input", info)
     t = _make(data)
@@ -40,13 +40,13 @@ def tensor(
     """A new tensor with a copy of `data` (nested lists, scalars, NumPy arrays,
     NDArrays, Tensors). Python floats become float32, ints int64."""
     if isinstance(data, Tensor):
-        data = data._data
+        data = data.array
     target = _dtype_or(dtype, None)
     if type(data) is NDArray:
         values = xp.asarray(data, dtype=target, device=device, copy=True)
     else:
         values = xp.asarray(data, dtype=target, device=device)
-        if values._buf.base is not None:
+        if values.buffer.base is not None:
             values = xp.asarray(values, copy=True)
     return _finish(values, requires_grad, "tensor")
 
@@ -59,7 +59,7 @@ def as_tensor(
     Otherwise a converted copy (torch.as_tensor). This is how Function.forward
     wraps the NDArrays it computes."""
     if isinstance(data, Tensor):
-        data = data._data
+        data = data.array
     if type(data) is NDArray:
         target = _dtype_or(dtype, None)
         if (target is None or target == data.dtype) and (

@@ -114,7 +114,7 @@ class Function:
                 wrapped.append(out)
                 continue
             if out.grad_fn is not None or _is_argument(out, args):
-                out = _make(out._data)  # an input returned as is: a new output tensor
+                out = _make(out.array)  # an input returned as is: a new output tensor
             out._requires_grad = True
             out.grad_fn = node
             out._output_nr = nr

@@ -32,12 +32,12 @@ _getrefcount = sys.getrefcount
 def _writable_buffer(t: Tensor) -> Buffer | None:
     """t's buffer when t alone holds it (so writing into it changes nothing anyone
     else sees), else None."""
-    data = t._data
-    # t._data, `data` and getrefcount's argument: 3 references when t is alone.
+    data = t.array
+    # t.array, `data` and getrefcount's argument: 3 references when t is alone.
     if _getrefcount(data) != 3:
         return None
     buf = buffer_of(data)
-    # data._buf, `buf` and getrefcount's argument; a view or an export adds one.
+    # data.buffer, `buf` and getrefcount's argument; a view or an export adds one.
     if _getrefcount(buf) != 3 or buf.base is not None:
         return None
     return buf
@@ -70,7 +70,7 @@ def _rebase(t: Tensor, result: Tensor) -> Tensor:
         raise RuntimeError(
             f"result type {result.dtype} can't be cast to {t.dtype} in place"
         )
-    t._data = result._data
+    t.array = result.array
     t.grad_fn = result.grad_fn
     t._requires_grad = result._requires_grad
     t._output_nr = result._output_nr
@@ -80,7 +80,7 @@ def _rebase(t: Tensor, result: Tensor) -> Tensor:
 
 def _history(t: Tensor) -> Tensor:
     """A stand-in for t as it was, to be an input of the recorded operation."""
-    return _make(t._data, t._requires_grad, t.grad_fn, t._output_nr)
+    return _make(t.array, t._requires_grad, t.grad_fn, t._output_nr)
 
 
 def _operand(t: Tensor, other: Any, op: str) -> Any:
@@ -91,7 +91,7 @@ def _operand(t: Tensor, other: Any, op: str) -> Any:
         if target != t.dtype:
             raise RuntimeError(f"{op}: result type {target} can't be cast to {t.dtype}")
         data = (
-            other._data if other.dtype == t.dtype else xp.astype(other._data, t.dtype)
+            other.array if other.dtype == t.dtype else xp.astype(other.array, t.dtype)
         )
         return buffer_of(data)
     if type(other) in (int, float, bool, complex):
@@ -119,16 +119,16 @@ def _binary_(
     if buf is not None and (type(value) is not Buffer or _fits(value.shape, buf.shape)):
         getattr(buf.device, device_op)(buf, value, out=buf)
     else:
-        result = record(_make(t._data), other)
+        result = record(_make(t.array), other)
         if result.shape != t.shape:
             raise RuntimeError(
                 f"output with shape {t.shape} doesn't match the broadcast shape "
                 f"{result.shape}"
             )
-        t._data = (
-            result._data
+        t.array = (
+            result.array
             if result.dtype == t.dtype
-            else xp.astype(result._data, t.dtype)
+            else xp.astype(result.array, t.dtype)
         )
     t._version += 1
     return t
@@ -176,7 +176,7 @@ def copy_(t: Tensor, src: Tensor | NDArray) -> Tensor:
         return _rebase(
             t, _ops.add(_ops.mul(_history(t), 0), _ops.to(src, t.device, t.dtype))
         )
-    data = src._data
+    data = src.array
     if data.dtype != t.dtype:
         data = xp.astype(data, t.dtype)
     if data.device is not t.device:
@@ -185,7 +185,7 @@ def copy_(t: Tensor, src: Tensor | NDArray) -> Tensor:
     if buf is not None:
         buf.device.copy(buffer_of(data), out=buf)
     else:
-        t._data = xp.asarray(xp.broadcast_to(data, t.shape), copy=True)
+        t.array = xp.asarray(xp.broadcast_to(data, t.shape), copy=True)
     t._version += 1
     return t
 
@@ -201,7 +201,7 @@ def fill_(t: Tensor, value: Scalar) -> Tensor:
     if buf is not None:
         buf.device.full(buf.shape, value, buf.dtype, out=buf)
     else:
-        t._data = xp.full(t.shape, value, dtype=t.dtype, device=t.device)
+        t.array = xp.full(t.shape, value, dtype=t.dtype, device=t.device)
     t._version += 1
     return t
 
@@ -219,7 +219,7 @@ def clamp_(t: Tensor, low: Scalar | None, high: Scalar | None) -> Tensor:
         if high is not None:
             buf.device.minimum(buf, _operand(t, high, "clamp_"), out=buf)
     else:
-        t._data = xp.clip(t._data, low, high)
+        t.array = xp.clip(t.array, low, high)
     t._version += 1
     return t
 
@@ -246,7 +246,7 @@ def lerp_(t: Tensor, end: Tensor, weight: Scalar | Tensor) -> Tensor:
     """t += weight * (end - t)."""
     with _no_graph_unless(t, end, weight):
         step = _ops.mul(
-            _ops.sub(end, _make(t._data, t._requires_grad, t.grad_fn, t._output_nr)),
+            _ops.sub(end, _make(t.array, t._requires_grad, t.grad_fn, t._output_nr)),
             weight,
         )
     return add_(t, step)
@@ -271,7 +271,7 @@ def _random_(t: Tensor, values: Buffer, op: str) -> Tensor:
     if t.grad_fn is not None and _state.enabled:
         new = _make(from_buffer(values))
         return _rebase(t, _ops.add(_ops.mul(_history(t), 0), new))
-    t._data = from_buffer(values)  # fresh values: the old buffer is simply released
+    t.array = from_buffer(values)  # fresh values: the old buffer is simply released
     t._version += 1
     return t
 
@@ -308,8 +308,8 @@ class SetItemBackward(Node):
         assert g is not None
         old = None
         if self.next_edges[0]:
-            zeros = xp.zeros_like(g._data)
-            mask = _make(xp.ones_like(g._data).at[self.key].set(zeros[self.key]))
+            zeros = xp.zeros_like(g.array)
+            mask = _make(xp.ones_like(g.array).at[self.key].set(zeros[self.key]))
             old = _ops.mul(g, mask)
         new = None
         if len(self.next_edges) > 1 and self.next_edges[1]:
@@ -327,13 +327,13 @@ def setitem_(t: Tensor, key: Any, value: Tensor | Scalar) -> None:
         ):
             raise RuntimeError(f"index_put_: values of {value.dtype} into {t.dtype}")
         v_data: Any = (
-            value._data if value.dtype == t.dtype else xp.astype(value._data, t.dtype)
+            value.array if value.dtype == t.dtype else xp.astype(value.array, t.dtype)
         )
     else:
         v_data = value
     if _records(t, value):
         old = _history(t)
-        data = old._data.at[k].set(v_data)
+        data = old.array.at[k].set(v_data)
         edges = (
             (edge_of(old), edge_of(value))
             if isinstance(value, Tensor)
@@ -353,5 +353,5 @@ def setitem_(t: Tensor, key: Any, value: Tensor | Scalar) -> None:
             buf.device.full(view.shape, v_data, view.dtype, out=view)
         del view
     else:
-        t._data = t._data.at[k].set(v_data)
+        t.array = t.array.at[k].set(v_data)
     t._version += 1

@@ -64,9 +64,9 @@ def _is_scalar(value: Any) -> bool:
 
 def _operands(a: Tensor, b: Any, op: str) -> tuple[NDArray, Any]:
     """a's and b's values, promoted as PyTorch promotes them."""
-    da = a._data
+    da = a.array
     if isinstance(b, Tensor):
-        db = b._data
+        db = b.array
         if da.dtype is not db.dtype and da.dtype != db.dtype:
             target = result_dtype(da.dtype, db.dtype)
             if da.dtype != target:
@@ -95,7 +95,7 @@ def _needs_grad(*inputs: Any) -> bool:
 
 def _activation(data: NDArray, info: tuple[str, str]) -> NDArray:
     """Label the buffer an operation allocated, so memory snapshots explain it."""
-    buf = data._buf
+    buf = data.buffer
     if buf.base is None:
         buf._meta[2] = info
     return data
@@ -130,7 +130,7 @@ class _Saved:
         self.version = tensor._version
         # Label the memory (a view shares its owner's label): saved for backward,
         # and still which op made it.
-        meta = tensor._data._buf._meta
+        meta = tensor.array.buffer._meta
         info = meta[2]
         if info is None:
             meta[2] = _SAVED_INPUT
@@ -153,7 +153,7 @@ class _SavedOutput:
     __slots__ = ("data", "output_nr", "ref", "version")
 
     def __init__(self, output: Tensor, output_nr: int = 0) -> None:
-        self.data = output._data
+        self.data = output.array
         self.ref = weakref.ref(output)
         self.version = output._version
         self.output_nr = output_nr
@@ -238,13 +238,13 @@ _SUB_INFO: Final = ("activation", "sub")
 
 def add(a: Tensor, b: Tensor | Scalar) -> Tensor:
     if isinstance(b, Tensor):
-        x, y = a._data._buf, b._data._buf
-        xa, ya = x._arr, y._arr
+        x, y = a.array.buffer, b.array.buffer
+        xa, ya = x.native, y.native
         if xa.dtype is ya.dtype:  # the device directly: nothing to promote
-            data = from_buffer(x._device.add(x, y))
+            data = from_buffer(x.device.add(x, y))
         else:
             data = _promoting_add(a, b)
-        data._buf._meta[2] = _ADD_INFO
+        data.buffer._meta[2] = _ADD_INFO
         if _state.enabled and (a._requires_grad or b._requires_grad):
             # edge_of(a), edge_of(b), inlined for the usual cases
             node = a.grad_fn
@@ -254,17 +254,17 @@ def add(a: Tensor, b: Tensor | Scalar) -> Tensor:
             return _result_with(data, AddBackward((ea, eb), xa.shape, ya.shape, 1))
         return _make(data)
     data = _promoting_add(a, b)
-    data._buf._meta[2] = _ADD_INFO
+    data.buffer._meta[2] = _ADD_INFO
     if _state.enabled and a._requires_grad:
-        node = AddBackward((edge_of(a), None), a._data.shape, (), 1)
+        node = AddBackward((edge_of(a), None), a.array.shape, (), 1)
         return _result_with(data, node)
     return _make(data)
 
 
 def _promoting_add(a: Tensor, b: Tensor | Scalar) -> NDArray:
-    other = b._data if isinstance(b, Tensor) else b
+    other = b.array if isinstance(b, Tensor) else b
     try:  # the array layer promotes within a kind; across kinds it raises
-        result: NDArray = a._data + other
+        result: NDArray = a.array + other
     except TypeError:
         da, db = _operands(a, b, "add")
         result = da + db
@@ -274,7 +274,7 @@ def _promoting_add(a: Tensor, b: Tensor | Scalar) -> NDArray:
 def _result_with(data: NDArray, node: Node) -> Tensor:
     """_make(data, True, node), inlined for the hot operators."""
     t = _new_tensor(Tensor)
-    t._data = data
+    t.array = data
     t._grad = None
     t._requires_grad = True
     t.grad_fn = node
@@ -313,7 +313,7 @@ class NegBackward(Node):
 
 
 def neg(a: Tensor) -> Tensor:
-    data = _activation(-a._data, _info("neg"))
+    data = _activation(-a.array, _info("neg"))
     return _result(data, NegBackward((edge_of(a),)) if _needs_grad(a) else None)
 
 
@@ -332,11 +332,11 @@ class MulBackward(_SavingNode):
                 _Saved(b) if edges[0] else None,
                 _Saved(a) if edges[1] else None,
             )
-            self.b_shape = b._data._buf._arr.shape
+            self.b_shape = b.array.buffer.native.shape
         else:
             self.saved = (b, None)
             self.b_shape = ()
-        self.a_shape = a._data._buf._arr.shape
+        self.a_shape = a.array.buffer.native.shape
 
     def backward(self, grads: list[Tensor | None]) -> Sequence[Tensor | None]:
         g = grads[0]
@@ -357,12 +357,12 @@ _SUM_INFO: Final = ("activation", "sum")
 
 def mul(a: Tensor, b: Tensor | Scalar) -> Tensor:
     if isinstance(b, Tensor):
-        x, y = a._data._buf, b._data._buf
-        if x._arr.dtype is y._arr.dtype:  # the device directly: nothing to promote
-            data = from_buffer(x._device.multiply(x, y))
+        x, y = a.array.buffer, b.array.buffer
+        if x.native.dtype is y.native.dtype:  # the device directly: nothing to promote
+            data = from_buffer(x.device.multiply(x, y))
         else:
             data = _promoting_mul(a, b)
-        data._buf._meta[2] = _MUL_INFO
+        data.buffer._meta[2] = _MUL_INFO
         if _state.enabled and (a._requires_grad or b._requires_grad):
             # edge_of(a), edge_of(b), inlined for the usual cases
             node = a.grad_fn
@@ -372,16 +372,16 @@ def mul(a: Tensor, b: Tensor | Scalar) -> Tensor:
             return _result_with(data, MulBackward((ea, eb), a, b))
         return _make(data)
     data = _promoting_mul(a, b)
-    data._buf._meta[2] = _MUL_INFO
+    data.buffer._meta[2] = _MUL_INFO
     if _state.enabled and a._requires_grad:
         return _result_with(data, MulBackward((edge_of(a),), a, b))
     return _make(data)
 
 
 def _promoting_mul(a: Tensor, b: Tensor | Scalar) -> NDArray:
-    other = b._data if isinstance(b, Tensor) else b
+    other = b.array if isinstance(b, Tensor) else b
     try:  # the array layer promotes within a kind; across kinds it raises
-        result: NDArray = a._data * other
+        result: NDArray = a.array * other
     except TypeError:
         da, db = _operands(a, b, "mul")
         result = da * db
@@ -446,7 +446,7 @@ class ReciprocalBackward(_SavingNode):
 
 
 def reciprocal(a: Tensor) -> Tensor:
-    da = a._data if a.dtype.kind in "fc" else xp.astype(a._data, xp.float32)
+    da = a.array if a.dtype.kind in "fc" else xp.astype(a.array, xp.float32)
     out = _make(_activation(1.0 / da, _info("reciprocal")))
     if _needs_grad(a):
         node = ReciprocalBackward((edge_of(a),), out)
@@ -482,7 +482,7 @@ class PowBackward(_SavingNode):
                 )
         if len(self.next_edges) > 1 and self.next_edges[1]:
             # d(a**b)/db = a**b * log(a), taken as 0 where a == 0 (PyTorch's choice)
-            safe = where(_const(a._data == 0), _const(xp.ones_like(a._data)), a)
+            safe = where(_const(a.array == 0), _const(xp.ones_like(a.array)), a)
             gb = unbroadcast(mul(mul(g, pow(a, b)), log(safe)), self.b_shape)
         return ga, gb
 
@@ -537,7 +537,7 @@ class SqrtBackward(_OutputNode):
 
 def _float(a: Tensor) -> NDArray:
     """a's values, as float32 when a is an integer tensor (as PyTorch's exp of ints)."""
-    return a._data if a.dtype.kind in "fc" else xp.astype(a._data, xp.float32)
+    return a.array if a.dtype.kind in "fc" else xp.astype(a.array, xp.float32)
 
 
 def exp(a: Tensor) -> Tensor:
@@ -585,11 +585,11 @@ class AbsBackward(_InputNode):
         g = grads[0]
         assert g is not None
         a = self._saved()[0].get(self)
-        return (mul(g, _const(xp.sign(a._data))),)  # piecewise constant: no graph
+        return (mul(g, _const(xp.sign(a.array))),)  # piecewise constant: no graph
 
 
 def abs(a: Tensor) -> Tensor:  # PyTorch's name
-    data = _activation(xp.abs(a._data), _info("abs"))
+    data = _activation(xp.abs(a.array), _info("abs"))
     return _result(data, AbsBackward((edge_of(a),), a) if _needs_grad(a) else None)
 
 
@@ -604,13 +604,13 @@ class ClampBackward(_SavingNode):
         g = grads[0]
         assert g is not None
         (mask,) = self._saved()
-        return (where(_const(mask), g, _const(xp.zeros_like(g._data))),)
+        return (where(_const(mask), g, _const(xp.zeros_like(g.array))),)
 
 
 def clamp(a: Tensor, low: Scalar | None = None, high: Scalar | None = None) -> Tensor:
     if low is None and high is None:
         raise ValueError("clamp: at least one of min and max must be given")
-    data = a._data
+    data = a.array
     target = data.dtype
     for bound in (low, high):
         if bound is not None:
@@ -646,7 +646,7 @@ class WhereBackward(_SavingNode):
         g = grads[0]
         assert g is not None
         (cond,) = self._saved()
-        zero = _const(xp.zeros_like(g._data))
+        zero = _const(xp.zeros_like(g.array))
         c = _const(cond)
         ga = (
             unbroadcast(where(c, g, zero), self.a_shape) if self.next_edges[0] else None
@@ -667,10 +667,10 @@ def where(condition: Tensor, a: Tensor | Scalar, b: Tensor | Scalar) -> Tensor:
         db, da = _operands(b, a, "where")
     else:
         raise TypeError("where: a or b must be a Tensor")
-    data = _activation(xp.where(condition._data, da, db), _info("where"))
+    data = _activation(xp.where(condition.array, da, db), _info("where"))
     if not _needs_grad(a, b):
         return _make(data)
-    node = WhereBackward((edge_of(a), edge_of(b)), condition._data, a, b)
+    node = WhereBackward((edge_of(a), edge_of(b)), condition.array, a, b)
     return _make(data, True, node)
 
 
@@ -737,7 +737,7 @@ def _restore_dims(
     if axes is None:
         if not keepdim:  # a 0-d gradient broadcasts to any shape as it is
             if not _state.enabled:  # no graph to record: the view directly
-                return _make(from_buffer(buffer_of(g._data).broadcast_to(shape)))
+                return _make(from_buffer(buffer_of(g.array).broadcast_to(shape)))
             return expand(g, shape)
         axes = tuple(range(len(shape)))
     if not keepdim:
@@ -774,15 +774,15 @@ def sum(  # PyTorch's name
     keepdim: bool = False,
     dtype: Any = None,
 ) -> Tensor:
-    buf = a._data._buf
-    if dim is None and dtype is None and buf._arr.dtype.kind in "fc":
+    buf = a.array.buffer
+    if dim is None and dtype is None and buf.native.dtype.kind in "fc":
         # the usual total of floats: the device directly, nothing to check here
-        data = from_buffer(buf._device.sum(buf, None, keepdim))
-        data._buf._meta[2] = _SUM_INFO
+        data = from_buffer(buf.device.sum(buf, None, keepdim))
+        data.buffer._meta[2] = _SUM_INFO
         if _state.enabled and a._requires_grad:
             node = a.grad_fn
             edge = (node, a._output_nr) if node is not None else edge_of(a)
-            shape = buf._arr.shape
+            shape = buf.native.shape
             return _result_with(data, SumBackward((edge,), shape, None, keepdim))
         return _make(data)
     axes = _axes(dim, a.ndim)
@@ -822,7 +822,7 @@ def mean(
             "give a floating dtype"
         )
     axes = _axes(dim, a.ndim)
-    data = a._data if dtype is None else xp.astype(a._data, _dtype(dtype))
+    data = a.array if dtype is None else xp.astype(a.array, _dtype(dtype))
     buf = buffer_of(data)
     result = _activation(
         from_buffer(buf.device.mean(buf, axes, keepdim)), _info("mean")
@@ -891,18 +891,18 @@ def _extreme(a: Tensor, dim: int | None, keepdim: bool, largest: bool) -> Any:
     if a.numel() == 0:
         raise RuntimeError(f"{op}(): expected a non-empty tensor")
     if dim is None:
-        value = _activation(reduce(a._data), _info(op))
+        value = _activation(reduce(a.array), _info(op))
         if not _needs_grad(a):
             return _make(value)
-        mask = a._data == value
+        mask = a.array == value
         return _make(value, True, MaxBackward((edge_of(a),), mask))
     if a.ndim == 0:  # PyTorch: dim 0 or -1 of a 0-d tensor is the tensor itself
         _dim(dim, 1)
         return _extreme(reshape(a, (1,)), 0, False, largest)
     d = _dim(dim, a.ndim)
     arg = xp.argmax if largest else xp.argmin
-    indices = arg(a._data, axis=d, keepdims=keepdim)
-    values = _activation(reduce(a._data, axis=d, keepdims=keepdim), _info(op))
+    indices = arg(a.array, axis=d, keepdims=keepdim)
+    values = _activation(reduce(a.array, axis=d, keepdims=keepdim), _info(op))
     index_tensor = _make(indices)
     if not _needs_grad(a):
         return MinMax(_make(values), index_tensor)
@@ -921,17 +921,17 @@ def min(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
 def argmax(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     if a.ndim == 0 and dim is not None:
         _dim(dim, 1)
-        return _make(xp.argmax(a._data))
+        return _make(xp.argmax(a.array))
     axis = None if dim is None else _dim(dim, a.ndim)
-    return _make(xp.argmax(a._data, axis=axis, keepdims=keepdim))
+    return _make(xp.argmax(a.array, axis=axis, keepdims=keepdim))
 
 
 def argmin(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     if a.ndim == 0 and dim is not None:
         _dim(dim, 1)
-        return _make(xp.argmin(a._data))
+        return _make(xp.argmin(a.array))
     axis = None if dim is None else _dim(dim, a.ndim)
-    return _make(xp.argmin(a._data, axis=axis, keepdims=keepdim))
+    return _make(xp.argmin(a.array, axis=axis, keepdims=keepdim))
 
 
 # ------------------------------------------------------------- shape views
@@ -971,7 +971,7 @@ def _resolve_shape(shape: tuple[int, ...], size: int) -> tuple[int, ...]:
 
 def reshape(a: Tensor, shape: tuple[int, ...]) -> Tensor:
     target = _resolve_shape(tuple(shape), a.numel())
-    buf = buffer_of(a._data)
+    buf = buffer_of(a.array)
     try:  # a view when the strides allow, else a copy (the device directly)
         data = from_buffer(buf.reshape(target))
     except ValueError:
@@ -984,7 +984,7 @@ def reshape(a: Tensor, shape: tuple[int, ...]) -> Tensor:
 def view(a: Tensor, shape: tuple[int, ...]) -> Tensor:
     target = _resolve_shape(tuple(shape), a.numel())
     try:
-        data = xp.reshape(a._data, target, copy=False)
+        data = xp.reshape(a.array, target, copy=False)
     except ValueError:
         raise RuntimeError(
             "view size is not compatible with input tensor's size and stride; "
@@ -1020,7 +1020,7 @@ def permute(a: Tensor, dims: tuple[int, ...]) -> Tensor:
     order = tuple(_dim(d, a.ndim) for d in dims)
     if sorted(order) != list(range(a.ndim)):
         raise RuntimeError(f"permute: {dims} is not a permutation of {a.ndim} dims")
-    data = xp.permute_dims(a._data, order)
+    data = xp.permute_dims(a.array, order)
     return _result(
         data, PermuteBackward((edge_of(a),), order) if _needs_grad(a) else None
     )
@@ -1060,7 +1060,7 @@ def expand(a: Tensor, sizes: tuple[int, ...]) -> Tensor:
     if shape == a.shape:
         return a
     try:
-        data = from_buffer(buffer_of(a._data).broadcast_to(shape))
+        data = from_buffer(buffer_of(a.array).broadcast_to(shape))
     except ValueError:
         raise RuntimeError(
             f"expand: shape {a.shape} cannot expand to {shape}"
@@ -1078,7 +1078,7 @@ class CloneBackward(Node):
 
 
 def clone(a: Tensor) -> Tensor:
-    data = _activation(xp.asarray(a._data, copy=True), _info("clone"))
+    data = _activation(xp.asarray(a.array, copy=True), _info("clone"))
     return _result(data, CloneBackward((edge_of(a),)) if _needs_grad(a) else None)
 
 
@@ -1098,12 +1098,12 @@ class ToBackward(Node):
 
 
 def to(a: Tensor, device: Device | None, dtype: np.dtype[Any] | None) -> Tensor:
-    data = a._data
+    data = a.array
     if dtype is not None and dtype != data.dtype:
         data = xp.astype(data, dtype)
     if device is not None and device is not data.device:
         data = data.to_device(device)
-    if data is a._data:
+    if data is a.array:
         return a
     _activation(data, _info("to"))
     grad = _needs_grad(a) and data.dtype.kind in "fc"
@@ -1132,7 +1132,7 @@ def _key(key: Any) -> Any:
     out = []
     for item in items:
         if isinstance(item, Tensor):
-            out.append(item._data)
+            out.append(item.array)
         elif isinstance(item, list):
             out.append(xp.asarray(item))
         else:
@@ -1142,8 +1142,8 @@ def _key(key: Any) -> Any:
 
 def index(a: Tensor, key: Any) -> Tensor:
     k = _key(key)
-    data = a._data[k]
-    if data._buf.base is None:
+    data = a.array[k]
+    if data.buffer.base is None:
         _activation(data, _info("index"))
     return _result(
         data, IndexBackward((edge_of(a),), a.shape, k) if _needs_grad(a) else None
@@ -1167,7 +1167,7 @@ def index_add(shape: tuple[int, ...], key: Any, values: Tensor) -> Tensor:
     """zeros(shape) with `values` added at `key` (repeated indices accumulate): the
     gradient of indexing, differentiable in `values`."""
     zeros = xp.zeros(shape, dtype=values.dtype, device=values.device)
-    data = _activation(zeros.at[key].add(values._data), _info("index backward"))
+    data = _activation(zeros.at[key].add(values.array), _info("index backward"))
     node = IndexAddBackward((edge_of(values),), key) if _needs_grad(values) else None
     return _result(data, node)
 
@@ -1212,10 +1212,10 @@ def gather(a: Tensor, dim: int, index: Tensor) -> Tensor:
             raise RuntimeError(
                 f"gather: index extent {n} > input extent {m} at dim {i}"
             )
-    data = a._data[_full_index(index._data, d)]
+    data = a.array[_full_index(index.array, d)]
     _activation(data, _info("gather"))
     node = (
-        GatherBackward((edge_of(a),), a.shape, d, index._data)
+        GatherBackward((edge_of(a),), a.shape, d, index.array)
         if _needs_grad(a)
         else None
     )
@@ -1238,10 +1238,10 @@ class ScatterAddBackward(Node):
 def scatter_add(shape: tuple[int, ...], dim: int, index: Tensor, src: Tensor) -> Tensor:
     """zeros(shape) with src added at index along dim (the gradient of gather)."""
     zeros = xp.zeros(shape, dtype=src.dtype, device=src.device)
-    key = _full_index(index._data, dim)
-    data = _activation(zeros.at[key].add(src._data), _info("scatter_add"))
+    key = _full_index(index.array, dim)
+    data = _activation(zeros.at[key].add(src.array), _info("scatter_add"))
     node = (
-        ScatterAddBackward((edge_of(src),), dim, index._data)
+        ScatterAddBackward((edge_of(src),), dim, index.array)
         if _needs_grad(src)
         else None
     )
@@ -1279,7 +1279,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     for t in tensors[1:]:
         target = result_dtype(target, t.dtype)
     arrays = [
-        t._data if t.dtype == target else xp.astype(t._data, target) for t in tensors
+        t.array if t.dtype == target else xp.astype(t.array, target) for t in tensors
     ]
     data = _activation(xp.concat(arrays, axis=d), _info("cat"))
     if not _needs_grad(*tensors):
@@ -1312,8 +1312,8 @@ def compare(op: str, a: Tensor, b: Any) -> Tensor:
 
 def invert(a: Tensor) -> Tensor:
     if a.dtype == xp.bool:
-        return _make(xp.logical_not(a._data))
-    return _make(xp.bitwise_invert(a._data))
+        return _make(xp.logical_not(a.array))
+    return _make(xp.bitwise_invert(a.array))
 
 
 __all__ = [

@@ -42,7 +42,8 @@ class _Extra:
 class Tensor:
     """An array with PyTorch's autograd habits.
 
-    `.data` is an immutable `actnet.ndarray.NDArray`; in-place methods (`add_`,
+    `.array` (also `.data`) is an immutable `actnet.ndarray.NDArray`, read-only by
+    contract for the layers above (they read values through it); in-place methods (`add_`,
     `t[i] = v`, ...) rebind it, writing into the tensor's own device buffer only
     when nothing else holds that buffer (copy-on-write), so no NDArray anyone holds
     ever changes. A version counter catches in-place changes of tensors saved for
@@ -53,16 +54,16 @@ class Tensor:
 
     __slots__ = (
         "__weakref__",
-        "_data",
         "_extra",
         "_grad",
         "_output_nr",
         "_requires_grad",
         "_version",
+        "array",
         "grad_fn",
     )
 
-    _data: NDArray
+    array: NDArray
     _grad: Tensor | None
     _requires_grad: builtins.bool
     grad_fn: Node | None
@@ -80,53 +81,53 @@ class Tensor:
     @property
     def data(self) -> NDArray:
         """The values, an immutable NDArray. Assigning rebinds it (no graph)."""
-        return self._data
+        return self.array
 
     @data.setter
     def data(self, value: NDArray | Tensor) -> None:
         if isinstance(value, Tensor):
-            value = value._data
+            value = value.array
         if type(value) is not NDArray:
             raise TypeError(
                 f"data must be an NDArray or a Tensor, got {type(value).__name__}"
             )
-        self._data = value
+        self.array = value
 
     @property
     def shape(self) -> tuple[builtins.int, ...]:
-        shape: tuple[builtins.int, ...] = self._data._buf._arr.shape  # 2 calls less
+        shape: tuple[builtins.int, ...] = self.array.buffer.native.shape  # 2 calls less
         return shape
 
     @property
     def dtype(self) -> np.dtype[Any]:
-        dtype: np.dtype[Any] = self._data._buf._arr.dtype  # 2 calls less
+        dtype: np.dtype[Any] = self.array.buffer.native.dtype  # 2 calls less
         return dtype
 
     @property
     def device(self) -> Device:
-        return self._data.device
+        return self.array.device
 
     @property
     def ndim(self) -> builtins.int:
-        return self._data.ndim
+        return self.array.ndim
 
     def dim(self) -> builtins.int:
-        return self._data.ndim
+        return self.array.ndim
 
     def size(
         self, dim: builtins.int | None = None
     ) -> tuple[builtins.int, ...] | builtins.int:
         """The shape, or the extent of `dim`."""
-        shape = self._data.shape
+        shape = self.array.shape
         if dim is None:
             return shape
         return shape[_dim(dim, len(shape))]
 
     def numel(self) -> builtins.int:
-        return self._data.size
+        return self.array.size
 
     def __len__(self) -> builtins.int:
-        return len(self._data)
+        return len(self.array)
 
     @property
     def is_leaf(self) -> builtins.bool:
@@ -151,10 +152,10 @@ class Tensor:
                 "you can only change requires_grad flags of leaf tensors; "
                 "use detach() to get a tensor that does not require grad"
             )
-        if requires_grad and self._data.dtype.kind not in "fc":
+        if requires_grad and self.array.dtype.kind not in "fc":
             raise RuntimeError(
                 f"only floating point and complex tensors can require gradients, "
-                f"not {self._data.dtype}"
+                f"not {self.array.dtype}"
             )
         self._requires_grad = requires_grad
         return self
@@ -180,7 +181,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same values, outside the graph (sharing the immutable NDArray)."""
-        return _make(self._data)
+        return _make(self.array)
 
     def detach_(self) -> Tensor:
         self.grad_fn = None
@@ -247,11 +248,11 @@ class Tensor:
 
     # ------------------------------------------------------------ conversions
     def item(self) -> Scalar:
-        if self._data.size != 1:
+        if self.array.size != 1:
             raise RuntimeError(
                 f"item() needs one element, this tensor has {self.numel()}"
             )
-        value: Scalar = np.asarray(self._data).reshape(()).item()
+        value: Scalar = np.asarray(self.array).reshape(()).item()
         return value
 
     def numpy(self) -> np.ndarray[Any, Any]:
@@ -261,10 +262,10 @@ class Tensor:
                 "can't call numpy() on a tensor that requires grad; "
                 "use tensor.detach().numpy()"
             )
-        return np.asarray(self._data)
+        return np.asarray(self.array)
 
     def tolist(self) -> Any:
-        return np.asarray(self._data).tolist()
+        return np.asarray(self.array).tolist()
 
     def __array__(
         self, dtype: Any = None, copy: builtins.bool | None = None
@@ -273,19 +274,19 @@ class Tensor:
             raise RuntimeError(
                 "can't convert a tensor that requires grad; detach() it first"
             )
-        return self._data.__array__(dtype=dtype, copy=copy)
+        return self.array.__array__(dtype=dtype, copy=copy)
 
     def __float__(self) -> builtins.float:
-        return float(self._data)
+        return float(self.array)
 
     def __int__(self) -> builtins.int:
-        return int(self._data)
+        return int(self.array)
 
     def __bool__(self) -> builtins.bool:
-        return bool(self._data)
+        return bool(self.array)
 
     def __index__(self) -> builtins.int:
-        return self._data.__index__()
+        return self.array.__index__()
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """`to(device)`, `to(dtype)` or `to(device, dtype)` (differentiable)."""
@@ -332,7 +333,7 @@ class Tensor:
         return _ops.to(self, get_device("cpu"), None)
 
     def __repr__(self) -> str:
-        body = repr(self._data).removeprefix("NDArray(").removesuffix(")")
+        body = repr(self.array).removeprefix("NDArray(").removesuffix(")")
         extra = ""
         if self.grad_fn is not None:
             extra = f", grad_fn=<{self.grad_fn.name()}>"
@@ -343,7 +344,7 @@ class Tensor:
     def __reduce__(self) -> tuple[Any, ...]:
         return (
             _restore,
-            (np.asarray(self._data), self.device.name, self._requires_grad),
+            (np.asarray(self.array), self.device.name, self._requires_grad),
         )
 
     __hash__ = object.__hash__  # tensors are hashable by identity, as in PyTorch
@@ -655,7 +656,7 @@ def _make(
 ) -> Tensor:
     """A Tensor around `data` (the one way tensors are made)."""
     t = _new(Tensor)
-    t._data = data
+    t.array = data
     t._grad = None
     t._requires_grad = requires_grad
     t.grad_fn = grad_fn

@@ -25,8 +25,8 @@ class Embedding(Function):
         padding_idx: int | None,
         scale_grad_by_freq: bool,
     ) -> Tensor:
-        w = weight._data
-        flat = xp.reshape(input._data, (-1,))
+        w = weight.array
+        flat = xp.reshape(input.array, (-1,))
         rows = xp.take(w, flat, axis=0)
         if ctx.needs_input_grad[1]:
             ctx.parts = (flat, w.shape, padding_idx, scale_grad_by_freq)
@@ -35,7 +35,7 @@ class Embedding(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
         flat, shape, padding_idx, scale_grad_by_freq = ctx.parts
-        g = xp.reshape(grad._data, (-1, shape[1]))
+        g = xp.reshape(grad.array, (-1, shape[1]))
         if scale_grad_by_freq:
             counts = xp.zeros(shape[0], dtype=g.dtype, device=g.device)
             counts = counts.at[flat].add(1.0)
@@ -94,7 +94,7 @@ def embedding(
             )
         padding_idx %= num
     if input.numel():
-        low, high = int(xp.min(input._data)), int(xp.max(input._data))
+        low, high = int(xp.min(input.array)), int(xp.max(input.array))
         if low < 0 or high >= num:
             bad = low if low < 0 else high
             raise IndexError(

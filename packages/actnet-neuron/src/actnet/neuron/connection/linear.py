@@ -24,10 +24,10 @@ class Linear(Function):
         weight: Tensor,
         bias: Tensor | None,
     ) -> Tensor:
-        y = input._data @ weight._data.mT  # the transposed view: BLAS reads it as is
+        y = input.array @ weight.array.mT  # the transposed view: BLAS reads it as is
         if bias is not None:
             out = buffer_of(y)  # fresh, nobody else's: add the bias in place
-            out.device.add(out, buffer_of(bias._data), out=out)
+            out.device.add(out, buffer_of(bias.array), out=out)
         needs = ctx.needs_input_grad
         if needs[0] or needs[1]:
             ctx.save_for_backward(
@@ -62,19 +62,19 @@ def _plain_backward(
 ) -> tuple[Tensor | None, ...]:
     """Linear.backward without graph recording (the usual backward), on device
     buffers: the same products and sum, without the Tensor layer's dispatch."""
-    g = buffer_of(grad._data)
+    g = buffer_of(grad.array)
     dev = g.device
     grad_x = grad_w = grad_b = None
     if needs[0]:
         assert w is not None
-        grad_x = _result(dev.matmul(g, buffer_of(w._data)))
+        grad_x = _result(dev.matmul(g, buffer_of(w.array)))
     if needs[1] or needs[2]:
         if not g.is_contiguous:  # the batch dims as one: a view needs contiguity
             g = dev.copy(g)
         g2 = g.reshape(-1, g.shape[-1] if g.ndim else 1)
         if needs[1]:
             assert x is not None
-            xs = buffer_of(x._data)
+            xs = buffer_of(x.array)
             if not xs.is_contiguous:
                 xs = dev.copy(xs)
             grad_w = _result(dev.matmul(g2.T, xs.reshape(-1, xs.shape[-1])))

@@ -174,7 +174,7 @@ def class_indices(
 ) -> tuple[Buffer, Buffer]:
     """(valid, safe) for targets (N, d1, ...), as (N, 1, d1, ...) buffers: where the
     target is not ignore_index, and the target with ignored ones replaced by 0."""
-    t = buffer_of(target._data).expand_dims(1)
+    t = buffer_of(target.array).expand_dims(1)
     if t.dtype.kind == "u":
         t = dev.astype(t, xp.int64)  # so that a negative ignore_index compares
     valid = dev.not_equal(t, ignore_index)

@@ -32,12 +32,12 @@ class BinaryCrossEntropy(Function):
         weight: Tensor | None,
         reduction: str,
     ) -> Tensor:
-        x, t = input._data, target._data
+        x, t = input.array, target.array
         log_x = xp.clip(xp.log(x), min=_LOG_FLOOR)
         log_1mx = xp.clip(xp.log1p(-x), min=_LOG_FLOOR)
         loss = -(t * log_x + (1.0 - t) * log_1mx)
         if weight is not None:
-            loss = loss * weight._data
+            loss = loss * weight.array
         if any(ctx.needs_input_grad[:2]):
             ctx.save_for_backward(input, target, weight)
             ctx.reduction = reduction
@@ -80,7 +80,7 @@ def binary_cross_entropy(
     reduction = reduction_of(_OP, reduction, size_average, reduce)
     x, t = float_pair(input, target, _OP, broadcast=False)
     if x.numel():
-        low, high = float(xp.min(x._data)), float(xp.max(x._data))
+        low, high = float(xp.min(x.array)), float(xp.max(x.array))
         if not (low >= 0.0 and high <= 1.0):  # NaN fails too
             raise ValueError(
                 f"{_OP}: all elements of input should be between 0 and 1, got "

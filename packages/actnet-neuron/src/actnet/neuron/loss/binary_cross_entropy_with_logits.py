@@ -33,14 +33,14 @@ class BinaryCrossEntropyWithLogits(Function):
         pos_weight: Tensor | None,
         reduction: str,
     ) -> Tensor:
-        x, t = input._data, target._data
+        x, t = input.array, target.array
         softplus = xp.log1p(xp.exp(-xp.abs(x))) + xp.clip(-x, min=0.0)
         if pos_weight is None:
             loss = (1.0 - t) * x + softplus
         else:
-            loss = (1.0 - t) * x + ((pos_weight._data - 1.0) * t + 1.0) * softplus
+            loss = (1.0 - t) * x + ((pos_weight.array - 1.0) * t + 1.0) * softplus
         if weight is not None:
-            loss = loss * weight._data
+            loss = loss * weight.array
         if any(ctx.needs_input_grad[:2]):
             ctx.save_for_backward(input, target, weight, pos_weight)
             ctx.reduction = reduction
@@ -61,7 +61,7 @@ class BinaryCrossEntropyWithLogits(Function):
         grad_x = grad_t = None
         if ctx.needs_input_grad[0]:
             r = 1.0 / (z + 1.0)
-            sigmoid = where(as_tensor(x._data >= 0), r, z * r)
+            sigmoid = where(as_tensor(x.array >= 0), r, z * r)
             if p is None:
                 grad_x = (sigmoid - t) * scale
             else:

@@ -50,7 +50,7 @@ class CrossEntropy(Function):
         reduction: str,
         label_smoothing: float,
     ) -> Tensor:
-        x = buffer_of(input._data)
+        x = buffer_of(input.array)
         dev = x.device
         classes = x.shape[1]
         shifted, e, s = _softmax_parts(dev, x, 1)
@@ -58,7 +58,7 @@ class CrossEntropy(Function):
         valid, safe = class_indices(dev, target, ignore_index)
         nll = dev.subtract(log_s, gather_targets(dev, shifted, safe, _OP))
         valid_f = dev.astype(valid, x.dtype)
-        w = None if weight is None else buffer_of(weight._data)
+        w = None if weight is None else buffer_of(weight.array)
         if w is None:
             wv = valid_f
         else:
@@ -97,12 +97,12 @@ class CrossEntropy(Function):
         if not ctx.needs_input_grad[0]:
             return None, None, None, None, None, None
         (saved,) = ctx.saved_tensors
-        e = buffer_of(saved._data)
+        e = buffer_of(saved.array)
         s, safe, wv, valid_f, w = ctx.parts
         reduction, eps = ctx.options
         dev = e.device
         classes = e.shape[1]
-        g = buffer_of(grad._data)
+        g = buffer_of(grad.array)
         if reduction == "none":
             coef = g.expand_dims(1)
         elif reduction == "mean":
@@ -142,17 +142,17 @@ class CrossEntropyProbs(Function):
         reduction: str,
         label_smoothing: float,
     ) -> Tensor:
-        x = buffer_of(input._data)
+        x = buffer_of(input.array)
         axis = 0 if x.ndim == 1 else 1
         classes = x.shape[axis]
         shifted, _, s = _softmax_parts(x.device, x, axis)
         logp = from_buffer(shifted) - xp.log(from_buffer(s))
-        t = target._data
+        t = target.array
         if label_smoothing:
             t = t * (1.0 - label_smoothing) + label_smoothing / classes
         wb = None
         if weight is not None:
-            wb = xp.reshape(weight._data, _class_shape(x.ndim, classes))
+            wb = xp.reshape(weight.array, _class_shape(x.ndim, classes))
             t = t * wb
         loss = -xp.sum(t * logp, axis=axis)
         count = loss.size  # samples (and positions d1, ...): what 'mean' divides by
@@ -170,9 +170,9 @@ class CrossEntropyProbs(Function):
         if ctx.needs_input_grad[2]:
             raise RuntimeError(f"{_OP}: the derivative for 'weight' is not implemented")
         (saved,) = ctx.saved_tensors
-        logp: NDArray = saved._data
+        logp: NDArray = saved.array
         t, wb, axis, reduction, eps, count = ctx.parts
-        g = grad._data
+        g = grad.array
         if reduction == "none":
             g = xp.expand_dims(g, axis=axis)
         elif reduction == "mean":

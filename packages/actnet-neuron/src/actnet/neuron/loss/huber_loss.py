@@ -31,7 +31,7 @@ class HuberLoss(Function):
         reduction: str,
         delta: float,
     ) -> Tensor:
-        d = input._data - target._data
+        d = input.array - target.array
         ad = xp.abs(d)
         loss = xp.where(ad < delta, 0.5 * d * d, delta * (ad - 0.5 * delta))
         if any(ctx.needs_input_grad):
@@ -44,8 +44,8 @@ class HuberLoss(Function):
         x, t = ctx.saved_tensors
         reduction, delta = ctx.options
         d = x - t
-        inside = as_tensor(xp.abs(d._data) < delta)
-        outside = as_tensor(xp.sign(d._data) * delta)
+        inside = as_tensor(xp.abs(d.array) < delta)
+        outside = as_tensor(xp.sign(d.array) * delta)
         g = where(inside, d, outside) * grad_scale(grad, reduction, x.numel())
         return (
             g if ctx.needs_input_grad[0] else None,

@@ -33,7 +33,7 @@ class KLDiv(Function):
         reduction: str,
         log_target: bool,
     ) -> Tensor:
-        x, t = input._data, target._data
+        x, t = input.array, target.array
         loss = xp.exp(t) * (t - x) if log_target else _xlogx(t) - t * x
         if reduction == "batchmean":
             out = xp.sum(loss)

@@ -32,12 +32,12 @@ class L1Loss(Function):
         if any(ctx.needs_input_grad):
             ctx.save_for_backward(input, target)
             ctx.reduction = reduction
-        return as_tensor(reduce_array(xp.abs(input._data - target._data), reduction))
+        return as_tensor(reduce_array(xp.abs(input.array - target.array), reduction))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
         x, t = ctx.saved_tensors
-        sign = as_tensor(xp.sign(x._data - t._data))  # piecewise constant: no graph
+        sign = as_tensor(xp.sign(x.array - t.array))  # piecewise constant: no graph
         g = grad_scale(grad, ctx.reduction, x.numel()) * sign
         return (
             g if ctx.needs_input_grad[0] else None,

@@ -28,7 +28,7 @@ class MSELoss(Function):
         target: Tensor,
         reduction: str,
     ) -> Tensor:
-        diff = input._data - target._data
+        diff = input.array - target.array
         if any(ctx.needs_input_grad):
             ctx.save_for_backward(input, target)
             ctx.reduction = reduction

@@ -31,13 +31,13 @@ class NLLLoss(Function):
         ignore_index: int,
         reduction: str,
     ) -> Tensor:
-        x = buffer_of(input._data)
+        x = buffer_of(input.array)
         dev = x.device
         valid, safe = class_indices(dev, target, ignore_index)
         picked = gather_targets(dev, x, safe, _OP)  # (N, 1, d1, ...)
         wv = dev.astype(valid, x.dtype)
         if weight is not None:
-            w = buffer_of(weight._data)
+            w = buffer_of(weight.array)
             wv = dev.multiply(dev.take(w, safe.reshape(-1), 0).reshape(safe.shape), wv)
         loss = dev.negative(dev.multiply(picked, wv))
         denom = None
@@ -59,7 +59,7 @@ class NLLLoss(Function):
         if not ctx.needs_input_grad[0]:
             return None, None, None, None, None
         shape, safe, wv, denom, reduction = ctx.parts
-        g = buffer_of(grad._data)
+        g = buffer_of(grad.array)
         dev = g.device
         if reduction == "none":
             coef = g.expand_dims(1)

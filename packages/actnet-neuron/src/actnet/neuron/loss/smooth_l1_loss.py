@@ -30,7 +30,7 @@ class SmoothL1Loss(Function):
         reduction: str,
         beta: float,
     ) -> Tensor:
-        d = input._data - target._data
+        d = input.array - target.array
         ad = xp.abs(d)
         loss = xp.where(ad < beta, (0.5 / beta) * d * d, ad - 0.5 * beta)
         if any(ctx.needs_input_grad):
@@ -43,8 +43,8 @@ class SmoothL1Loss(Function):
         x, t = ctx.saved_tensors
         reduction, beta = ctx.options
         d = x - t
-        inside = as_tensor(xp.abs(d._data) < beta)
-        sign = as_tensor(xp.sign(d._data))
+        inside = as_tensor(xp.abs(d.array) < beta)
+        sign = as_tensor(xp.sign(d.array))
         g = where(inside, d / beta, sign) * grad_scale(grad, reduction, x.numel())
         return (
             g if ctx.needs_input_grad[0] else None,

@@ -25,7 +25,7 @@ class Dropout(Function):
         p: float,
         generator: Generator,
     ) -> Tensor:
-        x = input._data
+        x = input.array
         keep = from_buffer(
             generator.bernoulli(1.0 - p, x.shape, xp.bool, device=x.device)
         )

@@ -277,11 +277,11 @@ def writable(t: Tensor) -> Buffer:
     actnet.tensor's in-place methods do) a private copy that t now holds, so no
     array anyone else holds ever changes.
     """
-    data = t._data
-    # t._data, `data` and getrefcount's argument: 3 when t alone holds the array.
+    data = t.array
+    # t.array, `data` and getrefcount's argument: 3 when t alone holds the array.
     if _getrefcount(data) == 3:
         buf = buffer_of(data)
-        # data._buf, `buf` and getrefcount's argument; a view or export adds one.
+        # data.buffer, `buf` and getrefcount's argument; a view or export adds one.
         if _getrefcount(buf) == 3 and buf.base is None:
             t._version += 1
             return buf
