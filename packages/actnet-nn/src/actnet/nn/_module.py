@@ -49,14 +49,7 @@ class Parameter(Tensor):
             raise TypeError(
                 f"Parameter expects a Tensor or an NDArray, got {type(data).__name__}"
             )
-        p = object.__new__(cls)
-        p.array = values
-        p._grad = None
-        p._requires_grad = False
-        p.grad_fn = None
-        p._output_nr = 0
-        p._version = 0
-        p._extra = None
+        p = at.as_tensor(values).as_subclass(cls)
         _label(values, ("parameter", "Parameter"))
         if requires_grad:
             p.requires_grad_(True)

@@ -56,6 +56,7 @@ from actnet.tensor._grad_mode import (
     set_grad_enabled,
 )
 from actnet.tensor._gradcheck import GradcheckError, gradcheck, gradgradcheck
+from actnet.tensor._inplace import writable_buffer
 from actnet.tensor._ops import (
     abs,  # PyTorch's names
     cat,
@@ -133,6 +134,7 @@ __all__ = [
     "tensor",
     "uint8",
     "where",
+    "writable_buffer",
     "zeros",
     "zeros_like",
 ]

@@ -43,6 +43,25 @@ def _writable_buffer(t: Tensor) -> Buffer | None:
     return buf
 
 
+def writable_buffer(t: Tensor) -> Buffer:
+    """t's device buffer, for the caller to update in place; t's version goes up.
+
+    For the layers above that write tensors themselves (actnet.nn's optimizers):
+    t's own buffer when nothing else holds it, otherwise (copy-on-write, as the
+    in-place methods do) a private copy that t holds from now on, so no array
+    anyone else holds ever changes. No graph is recorded: use it under no_grad()
+    on tensors that are not part of one.
+    """
+    buf = _writable_buffer(t)
+    if buf is None:
+        old = t.array.buffer
+        buf = old.device.copy(old)
+        buf.info = old.info
+        t.array = from_buffer(buf)
+    t._version += 1
+    return buf
+
+
 def _check_leaf(t: Tensor, op: str) -> None:
     if t._requires_grad and t.grad_fn is None and _state.enabled:
         raise RuntimeError(

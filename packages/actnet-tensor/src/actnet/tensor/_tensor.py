@@ -7,7 +7,7 @@ import itertools
 import sys
 import weakref
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Self, cast, final
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast, final
 
 import numpy as np
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 Scalar = builtins.bool | builtins.int | builtins.float | complex
 Hook = Callable[["Tensor"], "Tensor | None"]
 _hook_ids = itertools.count()
+T = TypeVar("T", bound="Tensor")
 _new = cast(Callable[[type["Tensor"]], "Tensor"], object.__new__)
 _getrefcount = sys.getrefcount
 
@@ -43,11 +44,11 @@ class Tensor:
     """An array with PyTorch's autograd habits.
 
     `.array` (also `.data`) is an immutable `actnet.ndarray.NDArray`, read-only by
-    contract for the layers above (they read values through it); in-place methods (`add_`,
-    `t[i] = v`, ...) rebind it, writing into the tensor's own device buffer only
-    when nothing else holds that buffer (copy-on-write), so no NDArray anyone holds
-    ever changes. A version counter catches in-place changes of tensors saved for
-    backward.
+    contract for the layers above (they read values through it); in-place methods
+    (`add_`, `t[i] = v`, ...) rebind it, writing into the tensor's own device
+    buffer only when nothing else holds that buffer (copy-on-write), so no NDArray
+    anyone holds ever changes. A version counter catches in-place changes of
+    tensors saved for backward.
 
     Tensors come from `tensor`, `zeros`, `randn`, ... and from operations.
     """
@@ -182,6 +183,16 @@ class Tensor:
     def detach(self) -> Tensor:
         """The same values, outside the graph (sharing the immutable NDArray)."""
         return _make(self.array)
+
+    def as_subclass(self, cls: type[T]) -> T:
+        """A `cls` instance (a subclass of Tensor) with the same values and the
+        same place in the graph, as PyTorch's `as_subclass`."""
+        if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+            raise TypeError(f"as_subclass expects a subclass of Tensor, got {cls!r}")
+        made = _make(
+            self.array, self._requires_grad, self.grad_fn, self._output_nr, cls
+        )
+        return cast(T, made)
 
     def detach_(self) -> Tensor:
         self.grad_fn = None
@@ -653,9 +664,10 @@ def _make(
     requires_grad: builtins.bool = False,
     grad_fn: Node | None = None,
     output_nr: builtins.int = 0,
+    cls: type[Tensor] | None = None,
 ) -> Tensor:
     """A Tensor around `data` (the one way tensors are made)."""
-    t = _new(Tensor)
+    t = _new(Tensor if cls is None else cls)
     t.array = data
     t._grad = None
     t._requires_grad = requires_grad

@@ -18,7 +18,6 @@ from actnet.nn.optim.optimizer import (
     check_float_params,
     check_number,
     label,
-    writable,
 )
 from actnet.tensor import Tensor
 
@@ -133,7 +132,7 @@ class Adam(Optimizer):
         for p, _, _ in work:
             scratch.reserve(buffer_of(p.data), BLOCK)
         for p, grad, state in work:
-            step_buf = writable(state["step"])
+            step_buf = at.writable_buffer(state["step"])
             step_buf.device.add(step_buf, 1, out=step_buf)
             step = float(step_buf.device.to_host(step_buf))
             # PyTorch's bias corrections, in its order (Python floats)
@@ -143,13 +142,13 @@ class Adam(Optimizer):
             bias_correction2_sqrt = bias_correction2**0.5
             # Every buffer is made writable before any view of it exists.
             operands = [
-                writable(p),
+                at.writable_buffer(p),
                 buffer_of(grad.data),
-                writable(state["exp_avg"]),
-                writable(state["exp_avg_sq"]),
+                at.writable_buffer(state["exp_avg"]),
+                at.writable_buffer(state["exp_avg_sq"]),
             ]
             if amsgrad:
-                operands.append(writable(state["max_exp_avg_sq"]))
+                operands.append(at.writable_buffer(state["max_exp_avg_sq"]))
             for block in blocks(operands):
                 param, g, m, v = block[:4]
                 views = scratch.views(param)

@@ -21,7 +21,7 @@ from typing import Any, Final, TypeAlias
 import numpy as np
 
 from actnet.device import Buffer, Device
-from actnet.ndarray import buffer_of, from_buffer
+from actnet.ndarray import buffer_of
 from actnet.tensor import Tensor
 
 ParamsT: TypeAlias = (
@@ -267,30 +267,6 @@ def label(t: Tensor, what: str) -> None:
     buf = buffer_of(t.data)
     if buf.base is None:
         buf.info = ("optimizer state", what)
-
-
-def writable(t: Tensor) -> Buffer:
-    """t's device buffer, to be updated in place, and t's version bumped.
-
-    t's own buffer when nothing else holds it: no other reference to t's NDArray
-    and none to the buffer (views, exports); otherwise (copy-on-write, as
-    actnet.tensor's in-place methods do) a private copy that t now holds, so no
-    array anyone else holds ever changes.
-    """
-    data = t.array
-    # t.array, `data` and getrefcount's argument: 3 when t alone holds the array.
-    if _getrefcount(data) == 3:
-        buf = buffer_of(data)
-        # data.buffer, `buf` and getrefcount's argument; a view or export adds one.
-        if _getrefcount(buf) == 3 and buf.base is None:
-            t._version += 1
-            return buf
-    old = buffer_of(data)
-    new = old.device.copy(old)
-    new.info = old.info
-    t.data = from_buffer(new)
-    t._version += 1
-    return new
 
 
 # Elements per block of an update: a block of each of its ~7 operands (parameter,

@@ -16,7 +16,6 @@ from actnet.nn.optim.optimizer import (
     check_float_params,
     check_number,
     label,
-    writable,
 )
 from actnet.tensor import Tensor
 
@@ -111,7 +110,7 @@ class SGD(Optimizer):
             scratch.reserve(buffer_of(p.data), BLOCK)
         for p, grad in work:
             # Every buffer is made writable before any view of it exists.
-            operands = [writable(p), buffer_of(grad.data)]
+            operands = [at.writable_buffer(p), buffer_of(grad.data)]
             first = False
             if momentum != 0:
                 state = self.state[p]
@@ -126,7 +125,7 @@ class SGD(Optimizer):
                     state["momentum_buffer"] = buf_t
                     operands.append(buffer_of(buf_t.data))
                 else:
-                    operands.append(writable(buf_t))
+                    operands.append(at.writable_buffer(buf_t))
                 del buf_t
             for block in blocks(operands):
                 param, g = block[0], block[1]
@@ -164,7 +163,7 @@ class SGD(Optimizer):
     ) -> None:
         """SGD without maximize, weight decay or Nesterov, on whole buffers."""
         # Every buffer is made writable before any view of it exists.
-        param, g = writable(p), buffer_of(grad.data)
+        param, g = at.writable_buffer(p), buffer_of(grad.data)
         device = param.device
         if momentum != 0:
             state = self.state[p]
@@ -175,7 +174,7 @@ class SGD(Optimizer):
                 label(buf_t, "SGD.momentum_buffer")
                 state["momentum_buffer"] = buf_t
             else:
-                buf = writable(buf_t)
+                buf = at.writable_buffer(buf_t)
                 device.multiply(buf, momentum, out=buf)
                 device.add_scaled(buf, g, 1 - dampening, out=buf)
             g = buf
