@@ -197,7 +197,7 @@ class Unfold(Function):
     @staticmethod
     def forward(ctx: Any, x: Tensor, win: Window) -> Tensor:
         ctx.win = win
-        return as_tensor(columns(x.data, win))
+        return as_tensor(columns(x.array, win))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
@@ -211,7 +211,7 @@ class Fold(Function):
     @staticmethod
     def forward(ctx: Any, cols: Tensor, win: Window) -> Tensor:
         ctx.win = win
-        return as_tensor(fold(cols.data, win))
+        return as_tensor(fold(cols.array, win))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:

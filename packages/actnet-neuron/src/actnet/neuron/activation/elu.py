@@ -16,7 +16,7 @@ class ELU(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Tensor, alpha: float) -> Tensor:
-        data = x.data
+        data = x.array
         out = xp.maximum(data, 0.0) + xp.expm1(xp.minimum(data, 0.0)) * alpha
         if ctx.needs_input_grad[0]:
             ctx.save_for_backward(x)
@@ -30,7 +30,7 @@ class ELU(Function):
         # alpha * exp(min(x, 0)) is alpha where x > 0; the constant (1 - alpha)
         # there makes it 1. clamp, not a select: exp never sees a large x, so a
         # second derivative never multiplies 0 by inf.
-        step = xp.astype(x.data > 0, x.dtype) * (1.0 - alpha)
+        step = xp.astype(x.array > 0, x.dtype) * (1.0 - alpha)
         slope = x.clamp(max=0.0).exp() * alpha + as_tensor(step)
         return grad * slope, None
 

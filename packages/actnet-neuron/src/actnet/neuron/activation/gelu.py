@@ -24,7 +24,7 @@ class GELU(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Tensor, approximate: str) -> Tensor:
-        data = x.data
+        data = x.array
         if approximate == "none":
             out = data * (xp.erf(data * _SQRT1_2) * 0.5 + 0.5)
         else:
@@ -50,7 +50,7 @@ class GELUDerivative(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Tensor, approximate: str) -> Tensor:
-        data = x.data
+        data = x.array
         square = data * data
         if approximate == "none":
             cdf = xp.erf(data * _SQRT1_2) * 0.5 + 0.5

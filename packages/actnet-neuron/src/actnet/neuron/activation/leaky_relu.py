@@ -16,7 +16,7 @@ class LeakyReLU(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Tensor, slope: float) -> Tensor:
-        data = x.data
+        data = x.array
         if slope <= 1:
             out = xp.maximum(data, data * slope)
         else:

@@ -19,7 +19,7 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Tensor, dim: int) -> Tensor:
-        data = x.data
+        data = x.array
         shifted = data - xp.max(data, axis=dim, keepdims=True)
         total = xp.sum(xp.exp(shifted), axis=dim, keepdims=True)
         out = as_tensor(shifted - xp.log(total))

@@ -16,7 +16,7 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Tensor) -> Tensor:
-        y = xp.maximum(x.data, 0)  # NaN stays NaN, as in PyTorch
+        y = xp.maximum(x.array, 0)  # NaN stays NaN, as in PyTorch
         if ctx.needs_input_grad[0]:
             ctx.passes = as_tensor(y != 0)
         return as_tensor(y)

@@ -17,7 +17,7 @@ class Sigmoid(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Tensor) -> Tensor:
-        out = as_tensor(1.0 / (1.0 + xp.exp(-x.data)))
+        out = as_tensor(1.0 / (1.0 + xp.exp(-x.array)))
         if ctx.needs_input_grad[0]:
             ctx.save_for_backward(out)
         return out

@@ -17,7 +17,7 @@ class SiLU(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Tensor) -> Tensor:
-        data = x.data
+        data = x.array
         if ctx.needs_input_grad[0]:
             ctx.save_for_backward(x)
         return as_tensor(data / (1.0 + xp.exp(-data)))

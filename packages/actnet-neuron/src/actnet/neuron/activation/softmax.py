@@ -19,7 +19,7 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Tensor, dim: int) -> Tensor:
-        data = x.data
+        data = x.array
         e = xp.exp(data - xp.max(data, axis=dim, keepdims=True))
         out = as_tensor(e / xp.sum(e, axis=dim, keepdims=True))
         if ctx.needs_input_grad[0]:

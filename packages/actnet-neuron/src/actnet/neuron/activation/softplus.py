@@ -18,7 +18,7 @@ class Softplus(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Tensor, beta: float, threshold: float) -> Tensor:
-        data = x.data
+        data = x.array
         z = data * beta if beta != 1 else data
         soft = xp.maximum(z, 0.0) + xp.log1p(xp.exp(-xp.abs(z)))
         if beta != 1:
@@ -33,7 +33,7 @@ class Softplus(Function):
         (x,) = ctx.saved_tensors
         beta = ctx.beta
         z = x * beta if beta != 1 else x
-        linear = as_tensor(z.data > ctx.threshold)
+        linear = as_tensor(z.array > ctx.threshold)
         s: Tensor = Sigmoid.apply(z)
         return where(linear, grad, grad * s), None, None
 

@@ -15,7 +15,7 @@ class Tanh(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Tensor) -> Tensor:
-        out = as_tensor(xp.tanh(x.data))
+        out = as_tensor(xp.tanh(x.array))
         if ctx.needs_input_grad[0]:
             ctx.save_for_backward(out)
         return out

@@ -25,7 +25,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     d = check_dim(dim, input.ndim, "index_select")
     if input.ndim == 0:  # one element: as the 1-d case
         return index_select(input.reshape((1,)), 0, index).reshape(())
-    positions = index.data if index.ndim == 1 else xp.reshape(index.data, (1,))
+    positions = index.array if index.ndim == 1 else xp.reshape(index.array, (1,))
     size = input.shape[d]
     if positions.shape[0]:
         low, high = int(xp.min(positions)), int(xp.max(positions))

@@ -20,7 +20,7 @@ class Split(Function):
     def forward(
         ctx: Any, x: Tensor, sizes: tuple[int, ...], dim: int
     ) -> tuple[Tensor, ...]:
-        data = x.data
+        data = x.array
         head = (slice(None),) * dim
         pieces = []
         start = 0

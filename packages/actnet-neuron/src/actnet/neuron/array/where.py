@@ -27,7 +27,7 @@ def where(
         got = condition.dtype if isinstance(condition, Tensor) else type(condition)
         raise TypeError(f"where: condition must be a bool Tensor, got {got}")
     if input is None and other is None:
-        data = condition.data
+        data = condition.array
         if data.ndim == 0:  # as PyTorch: one dim of one element
             data = xp.reshape(data, (1,))
         return tuple(as_tensor(i) for i in xp.nonzero(data))

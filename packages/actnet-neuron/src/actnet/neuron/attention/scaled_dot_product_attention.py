@@ -44,7 +44,7 @@ def _tensor_probs(q: Tensor, k: Tensor, mask: Tensor | None, scale: float) -> Te
         else:
             scores = scores + mask
     # subtracting a per-row constant leaves softmax unchanged: no graph for it
-    top = scores.data
+    top = scores.array
     top = xp.max(top, axis=-1, keepdims=True)
     top = xp.where(xp.isinf(top), xp.zeros_like(top), top)
     e = exp(scores - as_tensor(top))
@@ -81,7 +81,7 @@ class ScaledDotProductAttention(Function):
         scale: float,
     ) -> Tensor:
         probs = _softmax(
-            _masked_scores(q.data, k.data, None if mask is None else mask.data, scale)
+            _masked_scores(q.array, k.array, None if mask is None else mask.array, scale)
         )
         keep = None
         weights = probs
@@ -96,7 +96,7 @@ class ScaledDotProductAttention(Function):
         ctx.probs = as_tensor(probs)
         ctx.keep = None if keep is None else as_tensor(keep)
         ctx.scale = scale
-        return as_tensor(weights @ v.data)
+        return as_tensor(weights @ v.array)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:

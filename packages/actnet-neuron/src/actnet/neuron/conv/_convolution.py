@@ -36,8 +36,8 @@ class ConvolutionND(Function):
         batch = x.shape[0]
         out_channels = weight.shape[0]
         depth = weight.shape[1] * math.prod(win.kernel)
-        cols = xp.reshape(columns(x.data, win), (groups, depth, -1))
-        w = xp.reshape(weight.data, (groups, out_channels // groups, depth))
+        cols = xp.reshape(columns(x.array, win), (groups, depth, -1))
+        w = xp.reshape(weight.array, (groups, out_channels // groups, depth))
         # (G, O/G, N * out) is (O, N, *out): N back in front while adding the bias
         # (or copying), so the result is contiguous like PyTorch's
         product = xp.reshape(w @ cols, (out_channels, batch, *win.out))
@@ -46,7 +46,7 @@ class ConvolutionND(Function):
             out = xp.asarray(swapped, copy=True)
         else:
             shape = (out_channels,) + (1,) * len(win.out)
-            out = swapped + xp.reshape(bias.data, shape)
+            out = swapped + xp.reshape(bias.array, shape)
         needs = ctx.needs_input_grad
         ctx.save_for_backward(x if needs[1] else None, weight if needs[0] else None)
         ctx.win, ctx.groups, ctx.weight_shape = win, groups, weight.shape

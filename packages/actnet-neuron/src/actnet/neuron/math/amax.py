@@ -21,7 +21,7 @@ def reduce_extreme(
 ) -> Tensor:
     """The forward of amax and amin: `reduce` (xp.max or xp.min) over dims, and
     for backward the mask of the elements equal to their extreme."""
-    data = x.data
+    data = x.array
     kept = reduce(data, axis=dims, keepdims=True)
     if ctx.needs_input_grad[0]:
         ctx.mask = data == kept

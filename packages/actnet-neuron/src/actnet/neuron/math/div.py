@@ -20,10 +20,10 @@ class RoundedDiv(Function):
         # PyTorch's result dtype, from the operator's promotion of two 0-d probes
         b_probe = zeros((), dtype=b.dtype) if isinstance(b, Tensor) else b
         dtype = (zeros((), dtype=a.dtype) + b_probe).dtype
-        da = a.data if a.dtype == dtype else xp.astype(a.data, dtype)
+        da = a.array if a.dtype == dtype else xp.astype(a.array, dtype)
         db: Any = b
         if isinstance(b, Tensor):
-            db = b.data if b.dtype == dtype else xp.astype(b.data, dtype)
+            db = b.array if b.dtype == dtype else xp.astype(b.array, dtype)
         if mode == "floor":
             out = xp.floor_divide(da, db)
         elif dtype.kind in "fc":

@@ -65,7 +65,7 @@ class Standardize(Function):
     def forward(
         ctx: Any, x: Tensor, axes: tuple[int, ...], eps: float
     ) -> tuple[Tensor, Tensor, Tensor]:
-        mean, var, rstd, centered = moments(x.data, axes, eps)
+        mean, var, rstd, centered = moments(x.array, axes, eps)
         mean_t, var_t = as_tensor(mean), as_tensor(var)
         ctx.mark_non_differentiable(mean_t, var_t)
         ctx.save_for_backward(x)

@@ -30,12 +30,12 @@ class LayerNorm(Function):
         axes: tuple[int, ...],
         eps: float,
     ) -> Tensor:
-        mean, _, rstd, centered = moments(x.data, axes, eps)
+        mean, _, rstd, centered = moments(x.array, axes, eps)
         y = centered * rstd
         if weight is not None:
-            y = y * weight.data
+            y = y * weight.array
         if bias is not None:
-            y = y + bias.data
+            y = y + bias.array
         needs = ctx.needs_input_grad
         ctx.save_for_backward(
             x if needs[0] or needs[1] else None, weight if needs[0] else None

@@ -34,7 +34,7 @@ class AvgPool2D(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Tensor, win: Window, divisor: NDArray | int) -> Tensor:
-        view = windows(pad(x.data, win.pad_lo, win.pad_hi, 0.0), win)
+        view = windows(pad(x.array, win.pad_lo, win.pad_hi, 0.0), win)
         ctx.win, ctx.divisor = win, divisor
         return as_tensor(xp.sum(view, axis=(2, 3)) / divisor)
 

@@ -84,7 +84,7 @@ def max_pool2d(
     win = make_window(
         (height, width), kernel, strides, dilations, pads, pads, op, bool(ceil_mode)
     )
-    index = argmax_indices(x.data, win)
+    index = argmax_indices(x.array, win)
     flat_index = as_tensor(xp.reshape(index, (n, c, -1)))
     out = gather(x.reshape(n, c, height * width), 2, flat_index)
     out = out.reshape(n, c, *win.out)
