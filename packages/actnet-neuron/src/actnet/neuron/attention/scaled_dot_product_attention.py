@@ -81,7 +81,9 @@ class ScaledDotProductAttention(Function):
         scale: float,
     ) -> Tensor:
         probs = _softmax(
-            _masked_scores(q.array, k.array, None if mask is None else mask.array, scale)
+            _masked_scores(
+                q.array, k.array, None if mask is None else mask.array, scale
+            )
         )
         keep = None
         weights = probs
