@@ -298,7 +298,9 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def layering(session: nox.Session) -> None:
-    """The layer chain: no upward, undeclared or function-local import of actnet."""
+    """The layer chain (no upward, undeclared or function-local import of actnet), no
+    use of another package's private names, one-way modules inside each package, and
+    no source module over 600 lines of code."""
     session.install("-r", str(TESTING / "requirements-test.txt"))
     session.run("python", "-m", "pytest", "-p", "no:cacheprovider", "-q", "ci/tests")
     session.run("python", "ci/layering.py", str(PACKAGES))

@@ -1,37 +1,11 @@
-"""The layering check must catch what it promises: fed a violation, it reports it."""
+"""The layer chain rules catch what they promise: fed a violation, they report it."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
-
-CI = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(CI))
-
-import layering
-
-
-def make_package(
-    root: Path, layer: str, deps: list[str], modules: dict[str, str]
-) -> Path:
-    package = root / f"actnet-{layer}"
-    (package / "src" / "actnet" / layer).mkdir(parents=True)
-    quoted = ", ".join(f'"{d}"' for d in deps)
-    (package / "pyproject.toml").write_text(
-        f'[project]\nname = "actnet-{layer}"\ndependencies = [{quoted}]\n'
-    )
-    for name, source in modules.items():
-        path = package / "src" / "actnet" / layer / name
-        path.write_text(textwrap.dedent(source))
-    return package
-
-
-def messages(package: Path) -> list[str]:
-    return [v.message for v in layering.check_package(package)]
+from fake_tree import make_package, messages, run_script
 
 
 def test_clean_package_passes(tmp_path: Path) -> None:
@@ -137,28 +111,12 @@ def test_missing_or_upward_declaration_is_caught(tmp_path: Path) -> None:
 
 def test_command_line_exit_status(tmp_path: Path) -> None:
     make_package(tmp_path, "mem", [], {"__init__.py": "import actnet.device\n"})
-    script = CI / "layering.py"
-    bad = subprocess.run(
-        [sys.executable, str(script), str(tmp_path)],
-        check=False,
-        capture_output=True,
-        text=True,
-    )
+    bad = run_script(tmp_path)
     assert bad.returncode == 1
     assert "actnet.mem imports actnet.device, a layer above it" in bad.stdout
     ok_root = tmp_path / "ok"
     make_package(ok_root, "mem", [], {"__init__.py": "import os\n"})
-    ok = subprocess.run(
-        [sys.executable, str(script), str(ok_root)],
-        check=False,
-        capture_output=True,
-        text=True,
-    )
+    ok = run_script(ok_root)
     assert ok.returncode == 0, ok.stdout
-    empty = subprocess.run(
-        [sys.executable, str(script), str(tmp_path / "none")],
-        check=False,
-        capture_output=True,
-        text=True,
-    )
+    empty = run_script(tmp_path / "none")
     assert empty.returncode == 2
