@@ -3,14 +3,44 @@
 - `get_device("cpu")`, `get_device("cuda:0")`, ...: a `Device` holds `Buffer`s in
   arenas managed by an `actnet.mem.Allocator`, and runs the closed operator set
   (`OPS`) on them.
+- The dtype table (actnet's one, which actnet.ndarray uses): the dtypes
+  (`float32`, `bfloat16`, ...), their kinds (`SIGNED`, `UNSIGNED`, `INTEGER`,
+  `REAL_FLOATING`, `COMPLEX_FLOATING`, `FLOATING`, `NUMERIC`, and `ALL`, every
+  dtype a device may hold) and `as_dtype`, which parses one.
 - `Generator`, `manual_seed`: counter-based (Philox4x32-10) random numbers that are
   the same on every device.
 - `actnet.device.testing`: the conformance kit a new backend must pass.
 """
 
 from actnet.device._buffer import Buffer
-from actnet.device._device import BufferRecord, Device, MemoryStats
-from actnet.device._dtypes import as_dtype
+from actnet.device._core import BufferRecord, MemoryStats
+from actnet.device._device import Device
+from actnet.device._dtypes import (
+    ALL,
+    COMPLEX_FLOATING,
+    FLOATING,
+    INTEGER,
+    NUMERIC,
+    REAL_FLOATING,
+    SIGNED,
+    UNSIGNED,
+    as_dtype,
+    bfloat16,
+    bool_,
+    complex64,
+    complex128,
+    float16,
+    float32,
+    float64,
+    int8,
+    int16,
+    int32,
+    int64,
+    uint8,
+    uint16,
+    uint32,
+    uint64,
+)
 from actnet.device._opset import OPS, OpSpec
 from actnet.device._random import Generator, default_generator, manual_seed
 from actnet.device._registry import BACKENDS, get_device
@@ -18,8 +48,16 @@ from actnet.device._version import __version__
 from actnet.mem import OutOfMemoryError
 
 __all__ = [
+    "ALL",
     "BACKENDS",
+    "COMPLEX_FLOATING",
+    "FLOATING",
+    "INTEGER",
+    "NUMERIC",
     "OPS",
+    "REAL_FLOATING",
+    "SIGNED",
+    "UNSIGNED",
     "Buffer",
     "BufferRecord",
     "Device",
@@ -29,7 +67,22 @@ __all__ = [
     "OutOfMemoryError",
     "__version__",
     "as_dtype",
+    "bfloat16",
+    "bool_",
+    "complex64",
+    "complex128",
     "default_generator",
+    "float16",
+    "float32",
+    "float64",
     "get_device",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
     "manual_seed",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
 ]

@@ -2,8 +2,8 @@
 
 A backend is `Kernels` (the operator set, written against its array module) plus
 the few hooks below, which are all a device needs to keep its buffers in arenas.
-The device validates arguments, allocates outputs and keeps the statistics; the
-hooks only do the work.
+The device validates arguments, allocates outputs (and the kernels' scratch, through
+`Kernels.scratch`) and keeps the statistics; the hooks only do the work.
 """
 
 from __future__ import annotations

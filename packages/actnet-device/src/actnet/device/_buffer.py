@@ -9,7 +9,12 @@ from typing import TYPE_CHECKING, Any, NoReturn, SupportsIndex, cast, final
 
 import numpy as np
 
+from actnet.device._checks import check_axis, shape_argument
+
 if TYPE_CHECKING:
+    # For annotations only. At run time a Buffer imports nothing above it: it uses
+    # its device's arena (`_free`, `_backend`, `_segments`, all from `_core`), and
+    # `Buffer.device` is typed as the whole Device for the layers above.
     from actnet.device._device import Device
     from actnet.mem import Block
 
@@ -158,7 +163,7 @@ class Buffer:
     def reshape(self, *shape: SupportsIndex | tuple[SupportsIndex, ...]) -> Buffer:
         """A view with another shape (one -1 is inferred). Refused with ValueError
         when the strides cannot express it: copy first."""
-        target = _shape_argument(shape, "reshape")
+        target = shape_argument(shape, "reshape")
         arr = self.device._backend.reshape_view(self.native, target)
         if arr is None:
             raise ValueError(
@@ -169,10 +174,10 @@ class Buffer:
 
     def transpose(self, *axes: SupportsIndex | tuple[SupportsIndex, ...]) -> Buffer:
         """A view with the axes permuted (reversed when none are given)."""
-        order = _shape_argument(axes, "transpose") if axes else None
-        if order is not None and sorted(_axis(a, self.ndim) for a in order) != list(
-            range(self.ndim)
-        ):
+        order = shape_argument(axes, "transpose") if axes else None
+        if order is not None and sorted(
+            check_axis(a, self.ndim) for a in order
+        ) != list(range(self.ndim)):
             raise ValueError(f"axes {order} are not a permutation of {self.ndim} axes")
         return self._view(self.native.transpose(order))
 
@@ -183,7 +188,7 @@ class Buffer:
         return self._view(self.native.transpose())
 
     def swapaxes(self, axis1: int, axis2: int) -> Buffer:
-        a, b = _axis(axis1, self.ndim), _axis(axis2, self.ndim)
+        a, b = check_axis(axis1, self.ndim), check_axis(axis2, self.ndim)
         return self._view(self.native.swapaxes(a, b))
 
     def __getitem__(self, key: Any) -> Buffer:
@@ -212,7 +217,7 @@ class Buffer:
 
     def broadcast_to(self, *shape: SupportsIndex | tuple[SupportsIndex, ...]) -> Buffer:
         """A read-only view repeating size-1 axes (strides 0)."""
-        target = _shape_argument(shape, "broadcast_to")
+        target = shape_argument(shape, "broadcast_to")
         arr = self.native
         source = arr.shape
         lead = len(target) - len(source)
@@ -236,7 +241,7 @@ class Buffer:
     def expand_dims(self, axis: int) -> Buffer:
         """A view with a new axis of size 1 at `axis`."""
         ndim = self.ndim + 1
-        a = _axis(axis, ndim)
+        a = check_axis(axis, ndim)
         index: list[Any] = [slice(None)] * self.ndim
         index.insert(a, None)
         return self._view(self.native[tuple(index)])
@@ -247,7 +252,7 @@ class Buffer:
             axes = tuple(i for i, n in enumerate(self.shape) if n == 1)
         else:
             axes = tuple(
-                _axis(a, self.ndim)
+                check_axis(a, self.ndim)
                 for a in (axis if isinstance(axis, tuple) else (axis,))
             )
             for a in axes:
@@ -265,12 +270,12 @@ class Buffer:
         )
         index = [slice(None)] * self.ndim
         for a in axes:
-            index[_axis(a, self.ndim)] = slice(None, None, -1)
+            index[check_axis(a, self.ndim)] = slice(None, None, -1)
         return self._view(self.native[tuple(index)])
 
     def diagonal(self, offset: int = 0, axis1: int = -2, axis2: int = -1) -> Buffer:
         """A view of the diagonal over two axes, moved to the last axis."""
-        a1, a2 = _axis(axis1, self.ndim), _axis(axis2, self.ndim)
+        a1, a2 = check_axis(axis1, self.ndim), check_axis(axis2, self.ndim)
         if a1 == a2:
             raise ValueError("axis1 and axis2 must differ")
         backend = self.device._backend
@@ -340,22 +345,3 @@ class Buffer:
 
 # object.__new__, typed: buffers are made without Buffer.__new__, which refuses.
 new_buffer = cast(Callable[[type[Buffer]], Buffer], object.__new__)
-
-
-def _axis(axis: SupportsIndex, ndim: int) -> int:
-    a = int(axis)
-    if not -ndim <= a < ndim:
-        raise IndexError(f"axis {a} is out of range for {ndim} dimensions")
-    return a % ndim
-
-
-def _shape_argument(args: tuple[Any, ...], what: str) -> tuple[int, ...]:
-    """`f(2, 3)` and `f((2, 3))` alike: ints only (not bools)."""
-    items = args[0] if len(args) == 1 and isinstance(args[0], tuple | list) else args
-    plain = type(items) is tuple
-    for item in items:
-        if type(item) is not int:
-            if isinstance(item, bool) or not isinstance(item, int | np.integer):
-                raise TypeError(f"{what} takes ints, got {args!r}")
-            plain = False
-    return items if plain else tuple(int(i) for i in items)  # type: ignore[return-value]  # plain: a tuple of ints

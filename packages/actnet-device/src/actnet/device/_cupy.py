@@ -15,22 +15,24 @@ import numpy as np
 from actnet.device._backend import Backend
 
 
-def _import_cupy() -> Any:
+def _import_cupy() -> tuple[Any, Any]:
+    """cupy and cupyx (with cupyx.scipy.special loaded), imported on first use."""
     try:
         import cupy  # type: ignore[import-not-found]  # the optional [cuda] extra
-        import cupyx.scipy.special  # type: ignore[import-not-found]  # noqa: F401
+        import cupyx  # type: ignore[import-not-found]  # comes with cupy
+        import cupyx.scipy.special  # type: ignore[import-not-found]  # comes with cupy
     except ImportError as exc:
         raise RuntimeError(
             "the cuda device needs CuPy: pip install 'actnet-device[cuda]'"
         ) from exc
-    return cupy
+    return cupy, cupyx
 
 
 class CuPyBackend(Backend):
     kind = "cuda"
 
     def __init__(self, index: int) -> None:
-        cupy = _import_cupy()
+        cupy, self._cupyx = _import_cupy()
         try:
             count = cupy.cuda.runtime.getDeviceCount()
         except cupy.cuda.runtime.CUDARuntimeError as exc:
@@ -93,15 +95,11 @@ class CuPyBackend(Backend):
         self._cuda.Device(self._index).synchronize()
 
     def erf(self, x: Any, out: Any) -> None:
-        import cupyx.scipy.special  # loaded by _import_cupy already
-
-        self.xp.copyto(
-            out, cupyx.scipy.special.erf(x.astype(self.xp.float64)), casting="unsafe"
-        )
+        erf = self._cupyx.scipy.special.erf
+        self.xp.copyto(out, erf(x.astype(self.xp.float64)), casting="unsafe")
 
     def ufunc_at(self, name: str, out: Any, key: Any, values: Any) -> None:
-        import cupyx  # loaded by _import_cupy already
-
+        cupyx = self._cupyx
         scatter = {"add": cupyx.scatter_add, "maximum": cupyx.scatter_max,
                    "minimum": cupyx.scatter_min}.get(name)  # fmt: skip
         if scatter is not None:

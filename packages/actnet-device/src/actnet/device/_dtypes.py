@@ -1,8 +1,11 @@
-"""The data types a device can hold, and their categories.
+"""The data types a device can hold, and their kinds: actnet's one dtype table.
 
 Devices speak NumPy dtypes. `bfloat16` comes from `ml_dtypes` and, like
 `float16`, is for storage and casting (arithmetic kernels take the standard's
 floating types: float16 is computed by the backend as NumPy computes it).
+The kinds are the array API standard's; actnet.ndarray takes the dtypes, the
+kinds and `as_dtype` from here (through `actnet.device`) and adds the standard's
+type promotion.
 """
 
 from __future__ import annotations
@@ -28,21 +31,26 @@ complex64: Final = np.dtype(np.complex64)
 complex128: Final = np.dtype(np.complex128)
 bfloat16: Final = np.dtype(ml_dtypes.bfloat16)
 
-SIGNED: Final = (int8, int16, int32, int64)
-UNSIGNED: Final = (uint8, uint16, uint32, uint64)
-INTEGER: Final = SIGNED + UNSIGNED
-REAL_FLOAT: Final = (float16, float32, float64)
-COMPLEX: Final = (complex64, complex128)
-FLOAT: Final = REAL_FLOAT + COMPLEX
-REAL: Final = INTEGER + REAL_FLOAT
-NUMERIC: Final = REAL + COMPLEX
-ALL: Final = (bool_, *NUMERIC, bfloat16)
+DTypes = tuple[np.dtype[Any], ...]
+SIGNED: Final[DTypes] = (int8, int16, int32, int64)
+UNSIGNED: Final[DTypes] = (uint8, uint16, uint32, uint64)
+INTEGER: Final[DTypes] = SIGNED + UNSIGNED
+REAL_FLOATING: Final[DTypes] = (float16, float32, float64)
+COMPLEX_FLOATING: Final[DTypes] = (complex64, complex128)
+FLOATING: Final[DTypes] = REAL_FLOATING + COMPLEX_FLOATING
+REAL: Final[DTypes] = INTEGER + REAL_FLOATING
+NUMERIC: Final[DTypes] = INTEGER + FLOATING
+ALL: Final[DTypes] = (bool_, *NUMERIC, bfloat16)
 
 REAL_OF: Final = {complex64: float32, complex128: float64}
 
 
-def as_dtype(dtype: Any, argument: str = "dtype") -> np.dtype[Any]:
-    """`dtype` as one of the dtypes in `ALL`; anything `np.dtype()` accepts."""
+def as_dtype(
+    dtype: Any, argument: str = "dtype", *, what: str = "a device data type"
+) -> np.dtype[Any]:
+    """`dtype` as one of the dtypes in `ALL`: a dtype, or anything `np.dtype()`
+    accepts that names one. A TypeError otherwise, saying that the dtype is not
+    `what`."""
     if type(dtype) is np.dtype and dtype in _ALL_SET:  # the fast path
         return dtype
     try:
@@ -51,9 +59,7 @@ def as_dtype(dtype: Any, argument: str = "dtype") -> np.dtype[Any]:
         raise TypeError(f"{argument} must be a data type, got {dtype!r}") from exc
     if result not in _ALL_SET:
         names = ", ".join(str(d) for d in ALL)
-        raise TypeError(
-            f"{argument} {result!s} is not a device data type; one of {names}"
-        )
+        raise TypeError(f"{argument} {result!s} is not {what}; one of {names}")
     return result
 
 

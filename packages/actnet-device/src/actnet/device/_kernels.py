@@ -4,23 +4,25 @@
 API used here) and always writes into an `out` array the device has already
 allocated in its arena. A backend subclasses it, says what its array module is,
 and overrides only what its module does differently (see `_numpy.py`,
-`_cupy.py`). Kernels never allocate device buffers themselves; a few use the
-array module's own temporaries (fancy indexing, sorting, linear algebra) and
-copy the result into `out`.
+`_cupy.py`). Scratch memory a kernel needs comes from the device's arena
+through `scratch`, so `memory_stats` sees it; a few kernels take results of the
+array module's own functions (fancy indexing, sorting, linear algebra), which
+allocate outside it, and copy them into `out`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import decimal
 import math
+import types
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 import numpy as np
 
+from actnet.device import _erf
 from actnet.device._opset import BINARY, UNARY
-from actnet.device._philox import philox4x32_blocks
+from actnet.device._philox import PHILOX_CHUNK, philox4x32_into
 
 Array = Any  # a numpy.ndarray or cupy.ndarray
 
@@ -39,68 +41,6 @@ _UFUNC_NAMES: Final = {
     "bitwise_right_shift": "right_shift",
     "pow": "power",
 }
-
-# W. J. Cody, "Rational Chebyshev approximations for the error function" (Math.
-# Comp. 1969), the coefficients of SPECFUN's CALERF for |x| > 1: relative error
-# below 1e-16.
-_ERF_C: Final = (
-    5.64188496988670089e-1,
-    8.88314979438837594e00,
-    6.61191906371416295e01,
-    2.98635138197400131e02,
-    8.81952221241769090e02,
-    1.71204761263407058e03,
-    2.05107837782607147e03,
-    1.23033935479799725e03,
-    2.15311535474403846e-8,
-)
-_ERF_D: Final = (
-    1.57449261107098347e01,
-    1.17693950891312499e02,
-    5.37181101862009858e02,
-    1.62138957456669019e03,
-    3.29079923573345963e03,
-    4.36261909014324716e03,
-    3.43936767414372164e03,
-    1.23033935480374942e03,
-)
-_ERF_P: Final = (
-    3.05326634961232344e-1,
-    3.60344899949804439e-1,
-    1.25781726111229246e-1,
-    1.60837851487422766e-2,
-    6.58749161529837803e-4,
-    1.63153871373020978e-2,
-)
-_ERF_Q: Final = (
-    2.56852019228982242e00,
-    1.87295284992346725e00,
-    5.27905102951428412e-1,
-    6.05183413124413191e-2,
-    2.33520497626869185e-3,
-)
-_INV_SQRT_PI: Final = 5.6418958354775628695e-1
-
-
-def _erf_taylor(terms: int) -> tuple[float, ...]:
-    """c[n] with erf(x) = x + x * sum(c[n] * (x*x)**n) (the Maclaurin series
-    2/sqrt(pi) * sum((-1)**n * x**(2n+1) / (n! (2n+1))) less its leading x), each
-    rounded once from 40 digits."""
-    with decimal.localcontext() as ctx:
-        ctx.prec = 40
-        two_over_sqrt_pi = decimal.Decimal("1.128379167095512573896158903121545171688")
-        coefficients = [float(two_over_sqrt_pi - 1)]
-        for n in range(1, terms):
-            term = two_over_sqrt_pi / (math.factorial(n) * (2 * n + 1))
-            coefficients.append(float(-term if n % 2 else term))
-    return tuple(coefficients)
-
-
-# On [0, 1] the sum is a correction below 0.16 added to x, so erf is rounded about
-# once (Cody's rational forms there round three or four times: up to 5 ulp). The
-# 20th term is below 3e-19.
-_ERF_TAYLOR: Final = _erf_taylor(20)
-
 
 # The largest scratch array add_scaled's product takes at a time (256 KiB of
 # float32: it stays in the cache between the multiply and the add).
@@ -127,6 +67,16 @@ class Kernels:
         self.ufuncs["real"] = self._real
         self.ufuncs["imag"] = self._imag
         self.ufuncs["round"] = self._round
+        # Scratch memory for the kernels that need it: (shape, dtype) -> a holder
+        # whose `native` is an uninitialised array, freed when the holder goes. The
+        # Device that owns this backend sets it to allocate from its arena; until
+        # then (a backend on its own) it is the array module's memory.
+        self.scratch: Callable[[tuple[int, ...], np.dtype[Any]], Any] = (
+            self._unattached_scratch
+        )
+
+    def _unattached_scratch(self, shape: tuple[int, ...], dtype: np.dtype[Any]) -> Any:
+        return types.SimpleNamespace(native=self.xp.empty(shape, dtype))
 
     def _real(self, x: Array, out: Array) -> None:
         self.xp.copyto(out, self.xp.real(x))
@@ -144,55 +94,9 @@ class Kernels:
 
     # -------------------------------------------------------------- elementwise
     def erf(self, x: Array, out: Array) -> None:
-        """erf to double precision (the Maclaurin series for |x| <= 1, Cody's
-        rational approximations beyond), computed in float64 and rounded once into
-        `out`."""
-        xp = self.xp
-        x = x.astype(xp.float64)
-        y = xp.abs(x)
-        result = xp.empty_like(x)
-        small = y <= 1.0
-        mid = (y > 1.0) & (y <= 4.0)
-        large = y > 4.0
-        if small.any():
-            ys = y[small]
-            z = ys * ys
-            series = xp.full_like(z, _ERF_TAYLOR[-1])
-            for c in reversed(_ERF_TAYLOR[:-1]):
-                series *= z
-                series += c
-            result[small] = ys + ys * series
-        if mid.any():
-            ym = y[mid]
-            num = _ERF_C[8] * ym
-            den = ym
-            for i in range(7):
-                num = (num + _ERF_C[i]) * ym
-                den = (den + _ERF_D[i]) * ym
-            r = (num + _ERF_C[7]) / (den + _ERF_D[7])
-            result[mid] = 1.0 - self._scaled_exp(ym) * r
-        if large.any():
-            yl = y[large]
-            z = 1.0 / (yl * yl)
-            num = _ERF_P[5] * z
-            den = z
-            for i in range(4):
-                num = (num + _ERF_P[i]) * z
-                den = (den + _ERF_Q[i]) * z
-            r = z * (num + _ERF_P[4]) / (den + _ERF_Q[4])
-            r = (_INV_SQRT_PI - r) / yl
-            tail = self._scaled_exp(yl) * r
-            result[large] = xp.where(yl >= 6.0, 1.0, 1.0 - tail)
-        nan = xp.isnan(y)
-        if nan.any():
-            result[nan] = xp.nan
-        xp.copyto(out, xp.copysign(result, x), casting="unsafe")
-
-    def _scaled_exp(self, y: Array) -> Array:
-        """exp(-y*y) without the rounding error of squaring y (Cody's split)."""
-        xp = self.xp
-        ysq = xp.trunc(y * 16.0) / 16.0
-        return xp.exp(-ysq * ysq) * xp.exp(-(y - ysq) * (y + ysq))
+        """erf to double precision, computed in float64 and rounded once into
+        `out` (`_erf.py`)."""
+        _erf.erf(self.xp, self.scratch, x, out)
 
     def where(self, cond: Array, a: Array, b: Array, out: Array) -> None:
         self.xp.copyto(out, b)
@@ -285,9 +189,9 @@ class Kernels:
     ) -> None:
         """out = a + alpha * b, alpha in the arrays' dtype, the product rounded
         before the sum. out is a itself when `into_a` (an in-place update), else b
-        itself or memory of neither. Into a, the product needs a scratch array:
-        at most SCALED_CHUNK elements at a time when a and b are contiguous, b's
-        size otherwise."""
+        itself or memory of neither. Into a, the product needs scratch (from the
+        device's arena): at most SCALED_CHUNK elements at a time when a and b are
+        contiguous, b's size otherwise."""
         xp = self.xp
         scale = out.dtype.type(alpha)
         if not into_a:
@@ -295,11 +199,14 @@ class Kernels:
             xp.add(a, out, out=out)
             return
         if not (a.flags.c_contiguous and b.flags.c_contiguous):
-            xp.add(a, xp.multiply(b, scale), out=a)
+            held = self.scratch(b.shape, out.dtype)
+            xp.multiply(b, scale, out=held.native)
+            xp.add(a, held.native, out=a)
             return
         flat_a, flat_b = a.reshape(-1), b.reshape(-1)
         n = flat_a.size
-        scratch = xp.empty(min(n, SCALED_CHUNK), out.dtype)
+        held = self.scratch((min(n, SCALED_CHUNK),), out.dtype)
+        scratch = held.native
         for start in range(0, n, SCALED_CHUNK):
             part = flat_a[start : start + SCALED_CHUNK]
             product = scratch[: part.size]
@@ -427,10 +334,12 @@ class Kernels:
     # ---------------------------------------------------------------- randomness
     def random_bits(self, key: tuple[int, int], counter: int, out: Array) -> None:
         """Philox4x32-10 bits for counters counter, counter+1, ... (4 words each)."""
-        words = philox4x32_blocks(self.xp, key, counter, out.shape[0])
-        self.xp.copyto(out, words)
+        n_blocks = -(-out.shape[0] // 4)
+        work = self.scratch((6, min(n_blocks, PHILOX_CHUNK)), _U64)
+        philox4x32_into(self.xp, key, counter, out, work.native)
 
 
+_U64: Final = np.dtype(np.uint64)
 _UPDATE_UFUNCS: Final = {
     "add": "add",
     "multiply": "multiply",

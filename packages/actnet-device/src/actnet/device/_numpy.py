@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Final
 
 import numpy as np
@@ -127,12 +128,12 @@ class NumPyBackend(Backend):
         np.copyto(out, host)
 
     if _extobj_contextvar is not None:
-
-        def begin_quiet(self) -> Any:
-            return _extobj_contextvar.set(_QUIET)
-
-        def end_quiet(self, token: Any) -> None:
-            _extobj_contextvar.reset(token)
+        # The context variable's own methods, with no Python frame in between:
+        # every quiet operator calls both.
+        begin_quiet: Any = staticmethod(
+            functools.partial(_extobj_contextvar.set, _QUIET)
+        )
+        end_quiet: Any = staticmethod(_extobj_contextvar.reset)
 
     else:  # pragma: no cover
 

@@ -64,54 +64,54 @@ def _to(dtypes: tuple[np.dtype[Any], ...], result: np.dtype[Any]) -> dict[Any, A
 
 
 _ABS: dict[Any, Any] = {**_same(dt.REAL), **dt.REAL_OF}
-_REAL_PART: dict[Any, Any] = {**_same(dt.REAL_FLOAT), **dt.REAL_OF}
+_REAL_PART: dict[Any, Any] = {**_same(dt.REAL_FLOATING), **dt.REAL_OF}
 
 # name: (result dtypes, quiet)
 UNARY: Final[dict[str, tuple[dict[Any, Any], bool]]] = {
     "abs": (_ABS, False),
-    "acos": (_same(dt.FLOAT), True),
-    "acosh": (_same(dt.FLOAT), True),
-    "asin": (_same(dt.FLOAT), True),
-    "asinh": (_same(dt.FLOAT), True),
-    "atan": (_same(dt.FLOAT), True),
-    "atanh": (_same(dt.FLOAT), True),
+    "acos": (_same(dt.FLOATING), True),
+    "acosh": (_same(dt.FLOATING), True),
+    "asin": (_same(dt.FLOATING), True),
+    "asinh": (_same(dt.FLOATING), True),
+    "atan": (_same(dt.FLOATING), True),
+    "atanh": (_same(dt.FLOATING), True),
     "bitwise_invert": (_same((dt.bool_, *dt.INTEGER)), False),
     "ceil": (_same(dt.REAL), False),
     "conj": (_same(dt.NUMERIC), False),
-    "cos": (_same(dt.FLOAT), True),
-    "cosh": (_same(dt.FLOAT), True),
-    "erf": (_same(dt.REAL_FLOAT), True),
-    "exp": (_same(dt.FLOAT), True),
-    "expm1": (_same(dt.FLOAT), True),
+    "cos": (_same(dt.FLOATING), True),
+    "cosh": (_same(dt.FLOATING), True),
+    "erf": (_same(dt.REAL_FLOATING), True),
+    "exp": (_same(dt.FLOATING), True),
+    "expm1": (_same(dt.FLOATING), True),
     "floor": (_same(dt.REAL), False),
     "imag": (_REAL_PART, False),
     "isfinite": (_to(dt.NUMERIC, dt.bool_), False),
     "isinf": (_to(dt.NUMERIC, dt.bool_), False),
     "isnan": (_to(dt.NUMERIC, dt.bool_), False),
-    "log": (_same(dt.FLOAT), True),
-    "log1p": (_same(dt.FLOAT), True),
-    "log2": (_same(dt.FLOAT), True),
-    "log10": (_same(dt.FLOAT), True),
+    "log": (_same(dt.FLOATING), True),
+    "log1p": (_same(dt.FLOATING), True),
+    "log2": (_same(dt.FLOATING), True),
+    "log10": (_same(dt.FLOATING), True),
     "logical_not": (_same((dt.bool_,)), False),
     "negative": (_same(dt.NUMERIC), False),
     "positive": (_same(dt.NUMERIC), False),
     "real": (_REAL_PART, False),
-    "reciprocal": (_same(dt.FLOAT), True),
+    "reciprocal": (_same(dt.FLOATING), True),
     "round": (_same(dt.NUMERIC), False),
     "sign": (_same(dt.NUMERIC), True),
-    "signbit": (_to(dt.REAL_FLOAT, dt.bool_), False),
-    "sin": (_same(dt.FLOAT), True),
-    "sinh": (_same(dt.FLOAT), True),
-    "sqrt": (_same(dt.FLOAT), True),
+    "signbit": (_to(dt.REAL_FLOATING, dt.bool_), False),
+    "sin": (_same(dt.FLOATING), True),
+    "sinh": (_same(dt.FLOATING), True),
+    "sqrt": (_same(dt.FLOATING), True),
     "square": (_same(dt.NUMERIC), True),
-    "tan": (_same(dt.FLOAT), True),
-    "tanh": (_same(dt.FLOAT), True),
+    "tan": (_same(dt.FLOATING), True),
+    "tanh": (_same(dt.FLOATING), True),
     "trunc": (_same(dt.REAL), False),
 }
 
 _NUM = _same(dt.NUMERIC)
 _REAL = _same(dt.REAL)
-_RFLOAT = _same(dt.REAL_FLOAT)
+_RFLOAT = _same(dt.REAL_FLOATING)
 _INTS = _same(dt.INTEGER)
 _BITS = _same((dt.bool_, *dt.INTEGER))
 _CMP_ALL = _to((dt.bool_, *dt.NUMERIC), dt.bool_)
@@ -127,7 +127,7 @@ BINARY: Final[dict[str, tuple[dict[Any, Any], bool]]] = {
     "bitwise_right_shift": (_INTS, False),
     "bitwise_xor": (_BITS, False),
     "copysign": (_RFLOAT, False),
-    "divide": (_same(dt.FLOAT), True),
+    "divide": (_same(dt.FLOATING), True),
     "equal": (_CMP_ALL, False),
     "floor_divide": (_REAL, True),
     "greater": (_CMP_REAL, False),
@@ -156,7 +156,7 @@ REDUCE: Final[dict[str, dict[Any, Any]]] = {
     "prod": _NUM,
     "max": _same((dt.bool_, *dt.REAL)),
     "min": _same((dt.bool_, *dt.REAL)),
-    "mean": _same(dt.FLOAT),
+    "mean": _same(dt.FLOATING),
     "var": _REAL_PART,
     "any": _to((dt.bool_, *dt.NUMERIC), dt.bool_),
     "all": _to((dt.bool_, *dt.NUMERIC), dt.bool_),
@@ -180,7 +180,7 @@ LINALG: Final = (
     "svdvals",
     "eigh",
 )
-LINALG_DTYPES: Final = _same((dt.float32, dt.float64, *dt.COMPLEX))
+LINALG_DTYPES: Final = _same((dt.float32, dt.float64, *dt.COMPLEX_FLOATING))
 
 
 def _specs() -> dict[str, OpSpec]:
@@ -201,7 +201,7 @@ def _specs() -> dict[str, OpSpec]:
         ("where", "where", {}, False),
         ("astype", "astype", {}, True),
         ("matmul", "matmul", _same((dt.bool_, *dt.NUMERIC)), False),
-        ("add_scaled", "add_scaled", _same(dt.FLOAT), False),
+        ("add_scaled", "add_scaled", _same(dt.FLOATING), False),
         ("copy", "copy", {}, False),
         ("gather", "gather", {}, False),
         ("scatter", "scatter", {}, False),

@@ -30,17 +30,27 @@ def philox4x32(
     return c0, c1, c2, c3
 
 
-def _rounds(xp: Any, c0: Any, c1: Any, c2: Any, c3: Any, key: tuple[int, int]) -> None:
-    """The ten rounds, in place on four uint64 arrays of 32-bit words (with two
-    temporaries: the products)."""
+def _rounds(
+    xp: Any,
+    c0: Any,
+    c1: Any,
+    c2: Any,
+    c3: Any,
+    key: tuple[int, int],
+    p0: Any = None,
+    p1: Any = None,
+) -> None:
+    """The ten rounds, in place on four uint64 arrays of 32-bit words, with two
+    arrays of their size for the products (new ones when not given)."""
     m0, m1, mask, shift = (
         xp.uint64(_M0),
         xp.uint64(_M1),
         xp.uint64(_MASK),
         xp.uint64(32),
     )
-    p0 = xp.empty_like(c0)
-    p1 = xp.empty_like(c0)
+    if p0 is None or p1 is None:
+        p0 = xp.empty_like(c0)
+        p1 = xp.empty_like(c0)
     k0, k1 = key[0] & _MASK, key[1] & _MASK
     for r in range(ROUNDS):
         if r:
@@ -59,23 +69,47 @@ def _rounds(xp: Any, c0: Any, c1: Any, c2: Any, c3: Any, key: tuple[int, int]) -
         xp.bitwise_and(p0, mask, out=c3)
 
 
-_CHUNK: Final = 1 << 14  # counters per pass: the working arrays stay in cache
+PHILOX_CHUNK: Final = 1 << 14  # counters per pass: the working arrays stay in cache
+
+
+def philox4x32_into(
+    xp: Any, key: tuple[int, int], counter: int, out: Any, work: Any
+) -> None:
+    """Fill the contiguous 1-d uint32 array `out` with the output words of the
+    128-bit counters (counter + i mod 2**64, 0) for i = 0, 1, ..., four words per
+    counter, in order. `work` is scratch: a uint64 array of shape (6, chunk), chunk
+    at least min(PHILOX_CHUNK, counters needed)."""
+    n_words = out.shape[0]
+    n_blocks = -(-n_words // 4)
+    start = counter & (2**64 - 1)
+    mask, shift = xp.uint64(_MASK), xp.uint64(32)
+    for first in range(0, n_blocks, PHILOX_CHUNK):
+        n = min(PHILOX_CHUNK, n_blocks - first)
+        c0, c1, c2, c3, p0, p1 = (work[i, :n] for i in range(6))
+        # the counters' index: arange(n) + start + first (mod 2**64), in p0 (the
+        # arange itself is the array module's, n words: it has no `out`)
+        xp.copyto(p0, xp.arange(n, dtype=xp.uint64))
+        xp.add(p0, xp.uint64((start + first) & (2**64 - 1)), out=p0)
+        xp.bitwise_and(p0, mask, out=c0)
+        xp.right_shift(p0, shift, out=c1)
+        c2.fill(0)
+        c3.fill(0)
+        _rounds(xp, c0, c1, c2, c3, key, p0, p1)
+        # The words of these counters; the last chunk may end inside a block.
+        words = out[4 * first : 4 * (first + n)]
+        whole = words.shape[0] // 4
+        grid = words[: 4 * whole].reshape(whole, 4)
+        for j, word in enumerate((c0, c1, c2, c3)):
+            grid[:, j] = word[:whole]
+            if 4 * whole + j < words.shape[0]:
+                words[4 * whole + j] = word[whole]
 
 
 def philox4x32_blocks(xp: Any, key: tuple[int, int], counter: int, n_words: int) -> Any:
     """`n_words` uint32 words: the outputs for the 128-bit counters
-    (counter + i mod 2**64, 0) for i = 0, 1, ..., four words per counter, in order."""
-    n_blocks = -(-n_words // 4)
-    out = xp.empty((n_blocks, 4), dtype=xp.uint32)
-    start = counter & (2**64 - 1)
-    for first in range(0, n_blocks, _CHUNK):
-        n = min(_CHUNK, n_blocks - first)
-        index = xp.arange(n, dtype=xp.uint64) + xp.uint64((start + first) & (2**64 - 1))
-        c0 = index & xp.uint64(_MASK)
-        c1 = index >> xp.uint64(32)
-        c2 = xp.zeros(n, dtype=xp.uint64)
-        c3 = xp.zeros(n, dtype=xp.uint64)
-        _rounds(xp, c0, c1, c2, c3, key)
-        for j, word in enumerate((c0, c1, c2, c3)):
-            out[first : first + n, j] = word
-    return out.reshape(-1)[:n_words]
+    (counter + i mod 2**64, 0) for i = 0, 1, ..., four words per counter, in order
+    (`philox4x32_into` on new arrays)."""
+    out = xp.empty(n_words, dtype=xp.uint32)
+    chunk = min(-(-n_words // 4), PHILOX_CHUNK)
+    philox4x32_into(xp, key, counter, out, xp.empty((6, chunk), dtype=xp.uint64))
+    return out

@@ -38,7 +38,8 @@ import numpy as np
 
 from actnet.device import _dtypes as dt
 from actnet.device._buffer import Buffer
-from actnet.device._device import Device, _check_shape
+from actnet.device._checks import check_shape
+from actnet.device._device import Device
 from actnet.device._philox import philox4x32
 from actnet.device._registry import get_device
 
@@ -124,7 +125,7 @@ class Generator:
         self, shape: Sequence[int], *, device: str | Device = "cpu"
     ) -> Buffer:
         """uint32 words of the stream, in the given shape."""
-        dims = _check_shape(shape)
+        dims = check_shape(shape)
         dev = get_device(device)
         return self._bits(math.prod(dims), dev).reshape(dims)
 
@@ -138,7 +139,7 @@ class Generator:
         device: str | Device = "cpu",
     ) -> Buffer:
         """Uniform in [low, high)."""
-        dims = _check_shape(shape)
+        dims = check_shape(shape)
         target = dt.as_dtype(dtype)
         if target not in _SIGNIFICAND:
             raise TypeError(
@@ -211,7 +212,7 @@ class Generator:
         device: str | Device = "cpu",
     ) -> Buffer:
         """Normal(mean, std**2), by Box-Muller in float64 (float32 without it)."""
-        dims = _check_shape(shape)
+        dims = check_shape(shape)
         target = dt.as_dtype(dtype)
         if target not in _SIGNIFICAND:
             raise TypeError(
@@ -251,7 +252,7 @@ class Generator:
         device: str | Device = "cpu",
     ) -> Buffer:
         """Integers in [low, high)."""
-        dims = _check_shape(shape)
+        dims = check_shape(shape)
         target = dt.as_dtype(dtype)
         if target not in dt.INTEGER:
             raise TypeError(f"randint: dtype must be an integer dtype, got {target}")
@@ -280,7 +281,7 @@ class Generator:
         device: str | Device = "cpu",
     ) -> Buffer:  # fmt: skip
         """True (1) with probability p."""
-        dims = _check_shape(shape)
+        dims = check_shape(shape)
         if not isinstance(p, int | float) or not 0.0 <= p <= 1.0:
             raise ValueError(f"bernoulli: p must be a probability in [0, 1], got {p!r}")
         target = dt.as_dtype(dtype)

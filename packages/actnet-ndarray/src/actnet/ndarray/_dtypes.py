@@ -1,11 +1,13 @@
 """Data types of the namespace, and the standard's type promotion table.
 
-The dtypes are NumPy dtype objects (`float32 == numpy.dtype("float32")`), so
-arrays interoperate with NumPy without translation. Promotion follows the array
-API standard's table exactly: within a kind only, never across kinds (an int8
-array and a float32 array do not combine: that is a TypeError, not NumPy's
-value-based guess). float16 joins the floating lattice below float32; bfloat16 is
-for storage and casting only.
+The dtypes, their kinds and their parsing are actnet-device's table (one table for
+every layer); this module adds what the array API standard says of them. They
+are NumPy dtype objects (`float32 == numpy.dtype("float32")`), so arrays
+interoperate with NumPy without translation. Promotion follows the standard's
+table exactly: within a kind only, never across kinds (an int8 array and a
+float32 array do not combine: that is a TypeError, not NumPy's value-based
+guess). float16 joins the floating lattice below float32; bfloat16 is for storage
+and casting only.
 """
 
 from __future__ import annotations
@@ -17,32 +19,74 @@ from typing import Any, Final
 import ml_dtypes
 import numpy as np
 
+from actnet.device import (
+    ALL,
+    COMPLEX_FLOATING,
+    FLOATING,
+    INTEGER,
+    NUMERIC,
+    REAL_FLOATING,
+    SIGNED,
+    UNSIGNED,
+    bfloat16,
+    bool_,  # exported as `bool`, the standard's name
+    complex64,
+    complex128,
+    float16,
+    float32,
+    float64,
+    int8,
+    int16,
+    int32,
+    int64,
+    uint8,
+    uint16,
+    uint32,
+    uint64,
+)
+from actnet.device import as_dtype as _parse
+
+__all__ = [  # what the modules of this package take from here, as `dt.<name>`
+    "ALL",
+    "COMPLEX_FLOATING",
+    "DEFAULT_COMPLEX",
+    "DEFAULT_FLOAT",
+    "DEFAULT_INDEX",
+    "DEFAULT_INT",
+    "FLOATING",
+    "INTEGER",
+    "NUMERIC",
+    "PROMOTION",
+    "REAL_FLOATING",
+    "SIGNED",
+    "UNSIGNED",
+    "DType",
+    "as_dtype",
+    "bfloat16",
+    "bool_",
+    "can_cast",
+    "complex64",
+    "complex128",
+    "finfo",
+    "finfo_object",
+    "float16",
+    "float32",
+    "float64",
+    "iinfo",
+    "iinfo_object",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "isdtype",
+    "result_type_of",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+]
+
 DType = np.dtype[Any]
-
-bool_: Final = np.dtype(np.bool_)  # exported as `bool`, the standard's name
-int8: Final = np.dtype(np.int8)
-int16: Final = np.dtype(np.int16)
-int32: Final = np.dtype(np.int32)
-int64: Final = np.dtype(np.int64)
-uint8: Final = np.dtype(np.uint8)
-uint16: Final = np.dtype(np.uint16)
-uint32: Final = np.dtype(np.uint32)
-uint64: Final = np.dtype(np.uint64)
-float16: Final = np.dtype(np.float16)
-float32: Final = np.dtype(np.float32)
-float64: Final = np.dtype(np.float64)
-complex64: Final = np.dtype(np.complex64)
-complex128: Final = np.dtype(np.complex128)
-bfloat16: Final = np.dtype(ml_dtypes.bfloat16)
-
-SIGNED: Final[tuple[DType, ...]] = (int8, int16, int32, int64)
-UNSIGNED: Final[tuple[DType, ...]] = (uint8, uint16, uint32, uint64)
-INTEGER: Final[tuple[DType, ...]] = SIGNED + UNSIGNED
-REAL_FLOATING: Final[tuple[DType, ...]] = (float16, float32, float64)
-COMPLEX_FLOATING: Final[tuple[DType, ...]] = (complex64, complex128)
-FLOATING: Final[tuple[DType, ...]] = REAL_FLOATING + COMPLEX_FLOATING
-NUMERIC: Final[tuple[DType, ...]] = INTEGER + FLOATING
-ALL: Final[tuple[DType, ...]] = (bool_, *NUMERIC, bfloat16)
 _ALL_SET: Final = frozenset(ALL)
 
 DEFAULT_FLOAT: Final = float32  # as PyTorch and JAX: what a NN toolkit computes in
@@ -93,18 +137,13 @@ def result_type_of(a: DType, b: DType) -> DType:
 
 def as_dtype(dtype: Any, argument: str = "dtype") -> DType:
     """`dtype` (a dtype of this namespace, or anything numpy.dtype() accepts that
-    names one) as the namespace's dtype object."""
-    if type(dtype) is np.dtype and dtype in _ALL_SET:
+    names one) as the namespace's dtype object. Not None, which NumPy reads as
+    float64."""
+    if type(dtype) is np.dtype and dtype in _ALL_SET:  # the fast path, no call
         return dtype
-    if dtype is None or isinstance(dtype, int | float | complex):
-        raise TypeError(f"{argument} must be a data type, got {dtype!r}")
-    try:
-        result: DType = np.dtype(dtype)
-    except TypeError as exc:
-        raise TypeError(f"{argument} must be a data type, got {dtype!r}") from exc
-    if result not in _ALL_SET:
-        raise TypeError(f"{argument} {result} is not a data type of actnet.ndarray")
-    return result
+    if dtype is None:
+        raise TypeError(f"{argument} must be a data type, got None")
+    return _parse(dtype, argument, what="a data type of actnet.ndarray")
 
 
 _KINDS: Final[dict[str, tuple[DType, ...]]] = {

@@ -1,0 +1,121 @@
+"""The scratch memory of an operator is arena memory: memory_stats sees it (the
+peak during the operator passes what its result holds by the scratch), and it is
+all given back when the operator returns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+from _helpers import get, put
+
+from actnet.device import Buffer, Device, OutOfMemoryError, get_device
+from actnet.device._kernels import SCALED_CHUNK
+from actnet.device._numpy import NumPyBackend
+from actnet.device._philox import PHILOX_CHUNK
+
+
+def fresh(name: str, **kwargs: Any) -> Device:
+    """A device of its own, so other tests' buffers do not move its numbers."""
+    return Device(name, NumPyBackend(), **kwargs)
+
+
+def scratch_of(device: Device, op: Callable[[], Any]) -> tuple[int, int, Any]:
+    """(the peak bytes above what was in use and what the result holds, the bytes
+    the result holds, the result). No scratch is left when the operator returns."""
+    device.reset_peak_memory_stats()
+    before = device.memory_stats().used_bytes
+    result = op()
+    stats = device.memory_stats()
+    assert not [b for b in device.memory_snapshot() if b.info == "scratch"]
+    return stats.peak_bytes - stats.used_bytes, stats.used_bytes - before, result
+
+
+def test_add_scaled_into_a_takes_its_product_from_the_arena() -> None:
+    d = fresh("scratch:add_scaled")
+    n = 3 * SCALED_CHUNK + 5  # more than one chunk: the scratch is one chunk
+    rng = np.random.default_rng(0)
+    a_np = rng.standard_normal(n).astype(np.float32)
+    b_np = rng.standard_normal(n).astype(np.float32)
+    a, b = put(a_np, d), put(b_np, d)
+    d._backend._axpy = {}  # the ufunc path (BLAS's axpy needs no scratch)
+    extra, kept, out = scratch_of(d, lambda: d.add_scaled(a, b, 0.5, out=a))
+    assert out is a
+    assert kept == 0  # into a: all the bytes the operator took are given back
+    assert extra >= SCALED_CHUNK * 4
+    product = (b_np * np.float32(0.5)).astype(np.float32)
+    np.testing.assert_array_equal(get(a), a_np + product)
+
+
+def test_add_scaled_into_a_strided_takes_b_sized_scratch() -> None:
+    d = fresh("scratch:add_scaled_strided")
+    a_host = np.arange(40, dtype=np.float64).reshape(5, 8)
+    b_host = np.ones((8, 5), np.float64)
+    base = put(a_host, d)
+    a = base.T  # not contiguous: the product is one scratch of b's size
+    b = put(b_host, d)
+    extra, kept, out = scratch_of(d, lambda: d.add_scaled(a, b, 2.0, out=a))
+    assert out is a
+    assert kept == 0
+    assert extra >= b.nbytes
+    np.testing.assert_array_equal(get(base), a_host + 2.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_erf_works_in_arena_scratch(dtype: Any) -> None:
+    d = fresh(f"scratch:erf:{np.dtype(dtype)}")
+    x_np = np.linspace(-7.0, 7.0, 1001).astype(dtype)  # every region of erf
+    x = put(x_np, d)
+    before = d.memory_stats().used_bytes
+    extra, kept, y = scratch_of(d, lambda: d.erf(x))
+    assert kept >= y.nbytes  # the result's block, and nothing else
+    # |x|, the result and the masks at x's size, in float64, at the least
+    assert extra >= x_np.size * (2 * 8 + 4)
+    cpu = get_device("cpu")
+    np.testing.assert_array_equal(get(y), get(cpu.erf(put(x_np, cpu))))
+    del y
+    assert d.memory_stats().used_bytes == before
+
+
+def test_erf_scratch_on_a_device_without_float64() -> None:
+    """The float64 work lives in the arena's bytes of a device that holds no
+    float64 buffers."""
+    d = get_device("no_float64")
+    x_np = np.linspace(-7.0, 7.0, 501).astype(np.float32)
+    x = put(x_np, d)
+    before = d.memory_stats().used_bytes
+    extra, kept, y = scratch_of(d, lambda: d.erf(x))
+    assert kept >= y.nbytes
+    assert extra >= x_np.size * (3 * 8 + 4)
+    cpu = get_device("cpu")
+    np.testing.assert_array_equal(get(y), get(cpu.erf(put(x_np, cpu))))
+    del y
+    assert d.memory_stats().used_bytes == before
+
+
+def test_random_bits_work_in_arena_scratch() -> None:
+    d = fresh("scratch:random_bits")
+    n = 4 * PHILOX_CHUNK + 3  # two passes, the last ends inside a block
+    before = d.memory_stats().used_bytes
+    extra, kept, bits = scratch_of(d, lambda: d.random_bits((7, 9), 123, n))
+    assert isinstance(bits, Buffer)
+    assert kept >= bits.nbytes
+    assert extra >= 6 * PHILOX_CHUNK * 8  # four counter words and two products
+    cpu = get_device("cpu")
+    np.testing.assert_array_equal(get(bits), get(cpu.random_bits((7, 9), 123, n)))
+    del bits
+    assert d.memory_stats().used_bytes == before
+
+
+def test_scratch_counts_against_the_memory_limit() -> None:
+    """A budget that holds the result but not the scratch refuses the operator,
+    and leaves nothing behind."""
+    d = fresh("scratch:limit", segment_size=1 << 16)
+    x = put(np.linspace(-5.0, 5.0, 2048), d)  # 16 KiB
+    d.set_memory_limit(1 << 16)
+    before = d.memory_stats().used_bytes
+    with pytest.raises(OutOfMemoryError):
+        d.erf(x)  # 16 KiB of result, and 3 x 16 KiB of float64 scratch and more
+    assert d.memory_stats().used_bytes == before
