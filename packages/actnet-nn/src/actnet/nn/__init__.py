@@ -11,8 +11,15 @@ Paths mirror PyTorch's with `actnet.nn` for `torch.nn` and `torch.optim`:
 
 from actnet.nn import init, optim, utils
 from actnet.nn._container import ModuleDict, ModuleList, Sequential
-from actnet.nn._module import IncompatibleKeys, Module, Parameter
-from actnet.nn._safetensors import SafetensorsError, load_safetensors, save_safetensors
+from actnet.nn._module import Module
+from actnet.nn._parameter import Parameter
+from actnet.nn._safetensors import (
+    SAFETENSORS_DTYPES,
+    SafetensorsError,
+    load_safetensors,
+    save_safetensors,
+)
+from actnet.nn._state_dict import IncompatibleKeys
 from actnet.nn._version import __version__
 from actnet.nn.modules import (
     ELU,
@@ -56,6 +63,7 @@ from actnet.nn.modules import (
 __all__ = [
     "ELU",
     "GELU",
+    "SAFETENSORS_DTYPES",
     "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",

@@ -7,10 +7,10 @@ PyTorch load here, so weights move between the two frameworks.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, cast
+from types import MappingProxyType
+from typing import Any, Final, cast
 
 import numpy as np
 import safetensors
@@ -20,26 +20,38 @@ import actnet.tensor as at
 from actnet.device import Device
 from actnet.ndarray import NDArray
 from actnet.nn._module import Module
+from actnet.nn.utils import write_atomic
 from actnet.tensor import Tensor
 
-# The safetensors dtype codes actnet reads, and the NumPy dtype of each. Files
-# from other frameworks may hold more (F8_*, C64, ...); those are refused by name.
-_DTYPES: dict[str, np.dtype[Any]] = {
-    "BOOL": np.dtype(np.bool_),
-    "U8": np.dtype(np.uint8),
-    "I8": np.dtype(np.int8),
-    "U16": np.dtype(np.uint16),
-    "I16": np.dtype(np.int16),
-    "U32": np.dtype(np.uint32),
-    "I32": np.dtype(np.int32),
-    "U64": np.dtype(np.uint64),
-    "I64": np.dtype(np.int64),
-    "F16": np.dtype(np.float16),
-    "BF16": np.dtype(at.bfloat16),
-    "F32": np.dtype(np.float32),
-    "F64": np.dtype(np.float64),
+# The safetensors dtype codes actnet knows, and the NumPy dtype of each (one table
+# for every reader and writer of safetensors in actnet, actnet-util's checkpoints
+# included). Files from other frameworks may hold more (F8_*, ...): those are
+# refused by name.
+SAFETENSORS_DTYPES: Final[Mapping[str, np.dtype[Any]]] = MappingProxyType(
+    {
+        "BOOL": np.dtype(np.bool_),
+        "U8": np.dtype(np.uint8),
+        "I8": np.dtype(np.int8),
+        "U16": np.dtype(np.uint16),
+        "I16": np.dtype(np.int16),
+        "U32": np.dtype(np.uint32),
+        "I32": np.dtype(np.int32),
+        "U64": np.dtype(np.uint64),
+        "I64": np.dtype(np.int64),
+        "F16": np.dtype(np.float16),
+        "BF16": np.dtype(at.bfloat16),
+        "F32": np.dtype(np.float32),
+        "F64": np.dtype(np.float64),
+        "C64": np.dtype(np.complex64),
+    }
+)
+# save_safetensors and load_safetensors keep to the real dtypes: only recent
+# safetensors releases (and so PyTorch's loader, through them) know C64, and the
+# weights files written here must load wherever PyTorch's do.
+_DTYPES: Final = {
+    code: dtype for code, dtype in SAFETENSORS_DTYPES.items() if dtype.kind != "c"
 }
-_WRITABLE = frozenset(_DTYPES.values())
+_WRITABLE: Final = frozenset(_DTYPES.values())
 
 # The binding's parser (untyped): file bytes -> [(name, {dtype, shape, data})].
 # It checks the header length, the JSON, the dtype names and that the offsets
@@ -62,9 +74,10 @@ def save_safetensors(
 ) -> None:
     """Write a module's `state_dict()` (or a name -> tensor mapping) to `path`.
 
-    The file is replaced atomically: the bytes go to a temporary file in the same
-    folder, are flushed to disk, then renamed over `path`, so a failure leaves any
-    previous file as it was and no partial file behind. Tensors that share memory
+    The file is replaced atomically (`actnet.nn.utils.write_atomic`): the bytes go
+    to a temporary file in the same folder, are flushed to disk, then renamed over
+    `path`, so a failure leaves any previous file as it was and no partial file
+    behind. Tensors that share memory
     (tied weights) are each written in full, as independent entries; loading gives
     independent tensors. `metadata` is text only (str -> str), stored in the header.
 
@@ -85,7 +98,7 @@ def save_safetensors(
         data = safetensors.numpy.save(arrays, metadata=header)
     except Exception as exc:  # the binding's errors: SafetensorError, ValueError
         raise SafetensorsError(f"cannot write {os.fspath(path)!r}: {exc}") from exc
-    _write_atomically(Path(path), data)
+    write_atomic(path, data)
 
 
 def load_safetensors(
@@ -166,43 +179,3 @@ def _host(key: str, value: object) -> np.ndarray[Any, Any]:
         )
     # (np.ascontiguousarray would make a 0-d array 1-d.)
     return np.asarray(host, dtype=host.dtype.newbyteorder("<"), order="C")
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    folder = path.parent
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            # mkstemp's file is private (0600); give it the mode open() would.
-            os.fchmod(f.fileno(), _file_mode(path))
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_folder(folder)
-
-
-def _file_mode(path: Path) -> int:
-    try:
-        return path.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-def _fsync_folder(folder: Path) -> None:
-    # Makes the rename itself durable; not every platform can open a folder.
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -8,7 +8,7 @@
         epochs=20, resume=True)
 """
 
-from actnet.util import data
+from actnet.util import data, text
 from actnet.util._version import __version__
 from actnet.util.checkpoint import (
     CheckpointError,
@@ -50,5 +50,6 @@ __all__ = [
     "load_checkpoint",
     "save_checkpoint",
     "save_plots",
+    "text",
     "top_k_accuracy",
 ]

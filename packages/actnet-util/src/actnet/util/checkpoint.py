@@ -55,8 +55,11 @@ import safetensors.numpy
 import actnet.tensor as at
 from actnet.device import Device, get_device
 from actnet.ndarray import NDArray
+from actnet.nn import SAFETENSORS_DTYPES
+from actnet.nn.utils import fsync_directory, write_atomic
 from actnet.tensor import Tensor
 
+# write_atomic is actnet-nn's (nn.utils), named here too, where it was before 0.2.
 __all__ = [
     "CheckpointError",
     "CheckpointManager",
@@ -74,23 +77,6 @@ STATE: Final = "state.json"
 _ENTRY_NAME: Final = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
 _STEP_DIR: Final = re.compile(r"^step-(\d+)$")
 _RESERVED: Final = {"state", "MANIFEST"}
-# safetensors' dtype names -> NumPy dtypes (BF16 through actnet's bfloat16).
-_DTYPES: Final[dict[str, np.dtype[Any]]] = {
-    "F64": np.dtype(np.float64),
-    "F32": np.dtype(np.float32),
-    "F16": np.dtype(np.float16),
-    "BF16": np.dtype(at.bfloat16),
-    "I64": np.dtype(np.int64),
-    "I32": np.dtype(np.int32),
-    "I16": np.dtype(np.int16),
-    "I8": np.dtype(np.int8),
-    "U64": np.dtype(np.uint64),
-    "U32": np.dtype(np.uint32),
-    "U16": np.dtype(np.uint16),
-    "U8": np.dtype(np.uint8),
-    "BOOL": np.dtype(np.bool_),
-    "C64": np.dtype(np.complex64),
-}
 
 
 class CheckpointError(RuntimeError):
@@ -102,37 +88,13 @@ class CheckpointWarning(UserWarning):
 
 
 # ------------------------------------------------------------------ atomic files
-def _fsync_dir(path: Path) -> None:
-    """Make a rename or a new entry in directory `path` durable (POSIX only:
-    Windows cannot open a directory)."""
-    if os.name != "posix":
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _write_synced(path: Path, data: bytes) -> None:
+    """A file of the temporary checkpoint directory, on disk when this returns
+    (the directory's rename makes the whole checkpoint appear at once)."""
     with open(path, "wb") as f:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())
-
-
-def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write `data` to `path` so that readers see the old file or the new one, never
-    a part: a temporary file beside it, fsync, rename over, fsync the directory."""
-    target = Path(path)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        _write_synced(tmp, data)
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    _fsync_dir(target.parent)
 
 
 # ------------------------------------------------------------- state encoding
@@ -247,7 +209,7 @@ def _load_tensors(data: bytes, where: str) -> dict[str, np.ndarray[Any, Any]]:
         raise CheckpointError(f"{where} is not a readable safetensors file: {e}") from e
     out = {}
     for name, info in items:
-        dtype = _DTYPES.get(info["dtype"])
+        dtype = SAFETENSORS_DTYPES.get(info["dtype"])
         if dtype is None:
             raise CheckpointError(f"{where}: tensor {name!r} has dtype {info['dtype']}")
         flat = np.frombuffer(info["data"], dtype=dtype.newbyteorder("<"))
@@ -309,14 +271,14 @@ def save_checkpoint(path: str | os.PathLike[str], state: Mapping[str, Any]) -> P
     for name, data in files.items():
         _write_synced(tmp / name, data)
     _write_synced(tmp / MANIFEST, json.dumps(manifest, indent=1).encode())
-    _fsync_dir(tmp)
+    fsync_directory(tmp)
     old = final.with_name(f".{final.name}.replaced")
     if final.exists():
         if old.exists():
             shutil.rmtree(old)
         os.rename(final, old)
     os.rename(tmp, final)
-    _fsync_dir(final.parent)
+    fsync_directory(final.parent)
     if old.exists():
         shutil.rmtree(old)
     return final

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from actnet.util.checkpoint import write_atomic
+from actnet.nn.utils import write_atomic
 
 __all__ = ["History"]
 

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from actnet.util.checkpoint import write_atomic
+from actnet.nn.utils import write_atomic
 from actnet.util.history import History, Value
 
 if TYPE_CHECKING:

@@ -3,11 +3,13 @@ and the argument (torch.nn.modules.utils' _single and _pair, with checks)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 from actnet.nn import init
-from actnet.nn._module import Module, Parameter
+from actnet.nn._module import Module
+from actnet.nn._parameter import Parameter
 from actnet.tensor import empty
 
 
@@ -74,6 +76,17 @@ def new_parameter(shape: tuple[int, ...], device: Any, dtype: Any) -> Parameter:
     """An uninitialised Parameter of the shape, on the device, with the dtype
     (float32 when None); the layer's reset_parameters fills it."""
     return Parameter(empty(shape, dtype=dtype, device=device))
+
+
+def reset_linear_parameters(weight: Parameter, bias: Parameter | None) -> None:
+    """PyTorch's initialisation of Linear and of the convolutions: weight from
+    kaiming_uniform_ with a = sqrt(5), whose bound is 1 / sqrt(fan_in)
+    (pytorch/pytorch#57109), bias uniform in +-1 / sqrt(fan_in)."""
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = init.calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        init.uniform_(bias, -bound, bound)
 
 
 def affine_parameters(

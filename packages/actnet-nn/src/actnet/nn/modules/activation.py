@@ -8,7 +8,8 @@ from typing import Any
 import actnet.ndarray as xp
 import actnet.neuron as F
 from actnet.nn import init
-from actnet.nn._module import Module, Parameter
+from actnet.nn._module import Module
+from actnet.nn._parameter import Parameter
 from actnet.nn.modules._utils import (
     check_bool,
     check_int,

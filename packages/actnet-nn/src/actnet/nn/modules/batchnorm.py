@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import actnet.neuron as F
-from actnet.nn._module import Module, Parameter
+from actnet.nn._module import Module
+from actnet.nn._parameter import Parameter
 from actnet.nn.modules._utils import (
     affine_parameters,
     check_bool,

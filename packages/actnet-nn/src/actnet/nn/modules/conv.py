@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any, Literal
 
 import actnet.ndarray as xp
 import actnet.neuron as F
-from actnet.nn import init
-from actnet.nn._module import Module, Parameter
-from actnet.nn.modules._utils import check_bool, check_int, new_parameter, ntuple
+from actnet.nn._module import Module
+from actnet.nn._parameter import Parameter
+from actnet.nn.modules._utils import (
+    check_bool,
+    check_int,
+    new_parameter,
+    ntuple,
+    reset_linear_parameters,
+)
 from actnet.tensor import Tensor, as_tensor
 
 PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
@@ -111,11 +116,7 @@ class _ConvNd(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init.calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        reset_linear_parameters(self.weight, self.bias)
 
     def _padded(self, input: Tensor) -> Tensor:
         """input with padding_mode's padding on its trailing (spatial) dims."""

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import actnet.neuron as F
-from actnet.nn import init
-from actnet.nn._module import Module, Parameter
-from actnet.nn.modules._utils import check_bool, check_int, new_parameter
+from actnet.nn._module import Module
+from actnet.nn._parameter import Parameter
+from actnet.nn.modules._utils import (
+    check_bool,
+    check_int,
+    new_parameter,
+    reset_linear_parameters,
+)
 from actnet.tensor import Tensor
 
 
@@ -62,13 +66,7 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        # a = sqrt(5) makes kaiming_uniform_'s bound 1 / sqrt(in_features)
-        # (pytorch/pytorch#57109).
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init.calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        reset_linear_parameters(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.linear(input, self.weight, self.bias)

@@ -7,7 +7,8 @@ from typing import Any, Self
 import actnet.ndarray as xp
 import actnet.neuron as F
 from actnet.nn import init
-from actnet.nn._module import Module, Parameter
+from actnet.nn._module import Module
+from actnet.nn._parameter import Parameter
 from actnet.nn.modules._utils import check_bool, check_int, check_number, new_parameter
 from actnet.tensor import Tensor, no_grad
 

@@ -3,23 +3,22 @@ computed in the same order on device buffers, in place."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeAlias
 
 import actnet.tensor as at
 from actnet.device import Buffer
-from actnet.ndarray import buffer_of
 from actnet.nn.optim.optimizer import (
-    BLOCK,
     Optimizer,
     ParamsT,
-    Scratch,
-    blocks,
     check_float_params,
     check_number,
-    label,
+    label_state,
 )
 from actnet.tensor import Tensor
+
+# lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay
+_Options: TypeAlias = tuple[float, float, float, float, float, bool, bool, bool]
 
 
 class Adam(Optimizer):
@@ -88,94 +87,93 @@ class Adam(Optimizer):
                 if p_state and not isinstance(p_state["step"], Tensor):
                     p_state["step"] = at.tensor(float(p_state["step"]), dtype="float32")
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """One update of every parameter that has a gradient; returns closure()'s
-        loss (evaluated first, with the graph recorded) when a closure is given."""
-        loss = None
-        if closure is not None:
-            with at.enable_grad():
-                loss = closure()
-        with at.no_grad():
-            for group in self.param_groups:
-                self._update(group)
-        return loss
+    def _group_options(self, group: dict[str, Any]) -> tuple[_Options, int]:
+        beta1, beta2 = (float(b) for b in group["betas"])
+        options = (
+            float(group["lr"]),
+            beta1,
+            beta2,
+            float(group["eps"]),
+            float(group["weight_decay"]),
+            bool(group["amsgrad"]),
+            bool(group["maximize"]),
+            bool(group["decoupled_weight_decay"]),
+        )
+        _, _, _, _, weight_decay, _, maximize, decoupled = options
+        own_grad = maximize or (weight_decay != 0 and not decoupled)
+        return options, 3 if own_grad else 2
+
+    def _state_buffers(
+        self, p: Tensor, buffers: list[Buffer], options: _Options
+    ) -> tuple[float, float]:
+        """Counts the step, appends exp_avg, exp_avg_sq (and max_exp_avg_sq);
+        returns the step's (step_size, sqrt(bias_correction2))."""
+        lr, beta1, beta2, _, _, amsgrad, _, _ = options
+        state = self._init_state(p, amsgrad)
+        step_buf = at.writable_buffer(state["step"])
+        step_buf.device.add(step_buf, 1, out=step_buf)
+        step = float(step_buf.device.to_host(step_buf))
+        # PyTorch's bias corrections, in its order (Python floats)
+        bias_correction1 = 1 - beta1**step
+        bias_correction2 = 1 - beta2**step
+        step_size = lr / bias_correction1
+        bias_correction2_sqrt = bias_correction2**0.5
+        buffers.append(at.writable_buffer(state["exp_avg"]))
+        buffers.append(at.writable_buffer(state["exp_avg_sq"]))
+        if amsgrad:
+            buffers.append(at.writable_buffer(state["max_exp_avg_sq"]))
+        return step_size, bias_correction2_sqrt
 
     def _init_state(self, p: Tensor, amsgrad: bool) -> dict[str, Any]:
         state = self.state[p]
         if not state:
             who = type(self).__name__
             state["step"] = at.tensor(0.0, dtype="float32")
-            label(state["step"], f"{who}.step")
+            label_state(state["step"], f"{who}.step")
             for key in ("exp_avg", "exp_avg_sq"):
                 state[key] = at.zeros_like(p)
-                label(state[key], f"{who}.{key}")
+                label_state(state[key], f"{who}.{key}")
         if amsgrad and "max_exp_avg_sq" not in state:
             state["max_exp_avg_sq"] = at.zeros_like(p)
-            label(state["max_exp_avg_sq"], f"{type(self).__name__}.max_exp_avg_sq")
+            label_state(
+                state["max_exp_avg_sq"], f"{type(self).__name__}.max_exp_avg_sq"
+            )
         return state
 
-    def _update(self, group: dict[str, Any]) -> None:
-        lr = float(group["lr"])
-        beta1, beta2 = (float(b) for b in group["betas"])
-        eps = float(group["eps"])
-        weight_decay = float(group["weight_decay"])
-        amsgrad = bool(group["amsgrad"])
-        maximize = bool(group["maximize"])
-        decoupled = bool(group["decoupled_weight_decay"])
-        own_grad = maximize or (weight_decay != 0 and not decoupled)
-        work = [
-            (p, p.grad, self._init_state(p, amsgrad))
-            for p in group["params"]
-            if p.grad is not None
-        ]
-        scratch = Scratch(3 if own_grad else 2)
-        for p, _, _ in work:
-            scratch.reserve(buffer_of(p.data), BLOCK)
-        for p, grad, state in work:
-            step_buf = at.writable_buffer(state["step"])
-            step_buf.device.add(step_buf, 1, out=step_buf)
-            step = float(step_buf.device.to_host(step_buf))
-            # PyTorch's bias corrections, in its order (Python floats)
-            bias_correction1 = 1 - beta1**step
-            bias_correction2 = 1 - beta2**step
-            step_size = lr / bias_correction1
-            bias_correction2_sqrt = bias_correction2**0.5
-            # Every buffer is made writable before any view of it exists.
-            operands = [
-                at.writable_buffer(p),
-                buffer_of(grad.data),
-                at.writable_buffer(state["exp_avg"]),
-                at.writable_buffer(state["exp_avg_sq"]),
-            ]
-            if amsgrad:
-                operands.append(at.writable_buffer(state["max_exp_avg_sq"]))
-            for block in blocks(operands):
-                param, g, m, v = block[:4]
-                views = scratch.views(param)
-                t1, t2 = views[0], views[1]
-                device = param.device
-                if maximize:
-                    device.negative(g, out=views[2])
-                    g = views[2]
-                if weight_decay != 0:
-                    if decoupled:
-                        device.multiply(param, 1 - lr * weight_decay, out=param)
-                    else:
-                        device.multiply(param, weight_decay, out=t1)
-                        device.add(g, t1, out=views[2])
-                        g = views[2]
-                _moments(m, v, g, t1, beta1, beta2)
-                if amsgrad:
-                    device.maximum(block[4], v, out=block[4])
-                    v = block[4]
-                # denom = sqrt(v) / sqrt(bias_correction2) + eps, into t1
-                device.sqrt(v, out=t1)
-                device.divide(t1, bias_correction2_sqrt, out=t1)
-                device.add(t1, eps, out=t1)
-                # param += (-step_size * m) / denom (addcdiv's order)
-                device.multiply(m, -step_size, out=t2)
-                device.divide(t2, t1, out=t2)
-                device.add(param, t2, out=param)
+    def _update_block(
+        self,
+        buffers: list[Buffer],
+        scratch: Sequence[Buffer],
+        options: _Options,
+        extra: tuple[float, float],
+    ) -> None:
+        lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled = options
+        step_size, bias_correction2_sqrt = extra
+        param, g, m, v = buffers[:4]
+        t1, t2 = scratch[0], scratch[1]
+        device = param.device
+        if maximize:
+            device.negative(g, out=scratch[2])
+            g = scratch[2]
+        if weight_decay != 0:
+            if decoupled:
+                device.multiply(param, 1 - lr * weight_decay, out=param)
+            else:
+                device.multiply(param, weight_decay, out=t1)
+                device.add(g, t1, out=scratch[2])
+                g = scratch[2]
+        _moments(m, v, g, t1, beta1, beta2)
+        if amsgrad:
+            device.maximum(buffers[4], v, out=buffers[4])
+            v = buffers[4]
+        # denom = sqrt(v) / sqrt(bias_correction2) + eps, into t1
+        device.sqrt(v, out=t1)
+        device.divide(t1, bias_correction2_sqrt, out=t1)
+        device.add(t1, eps, out=t1)
+        # param += (-step_size * m) / denom (addcdiv's order)
+        device.multiply(m, -step_size, out=t2)
+        device.divide(t2, t1, out=t2)
+        device.add(param, t2, out=param)
 
 
 def _moments(

@@ -1,35 +1,36 @@
-"""Optimizer: parameter groups, per-parameter state, PyTorch's state_dict layout.
+"""Optimizer: parameter groups, per-parameter state, PyTorch's state_dict layout,
+and the step that every optimizer shares.
 
-Subclasses (SGD, Adam, AdamW) update parameters and state in place, on device
-buffers: a tensor is written into only when nothing else holds its buffer (the
-copy-on-write rule of actnet.tensor), otherwise it first gets a private copy. So
-once the state exists, a step allocates nothing that outlives it: its scratch
-buffers go when it returns. Large contiguous tensors are updated in blocks (see
-`blocks`), each element by the same operations in the same order.
+A step evaluates the closure (with grad), then, without grad, updates each group's
+parameters that have a gradient, in place, on device buffers: a tensor is written
+into only when nothing else holds its buffer (the copy-on-write rule of
+actnet.tensor, `writable_buffer`), otherwise it first gets a private copy. So once
+the state exists, a step allocates nothing that outlives it: its scratch buffers go
+when it returns. Large contiguous tensors are updated in blocks (see `_blocks.py`),
+each element by the same operations in the same order. A subclass supplies only
+its update: `_group_options`, `_state_buffers` and `_update_block`.
 """
 
 from __future__ import annotations
 
 import copy
 import math
-import sys
 import warnings
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final, TypeAlias
 
-import numpy as np
-
-from actnet.device import Buffer, Device
+import actnet.tensor as at
+from actnet.device import Buffer
 from actnet.ndarray import buffer_of
+from actnet.nn._labels import label
+from actnet.nn.optim._blocks import BLOCK, Scratch, blocks
 from actnet.tensor import Tensor
 
 ParamsT: TypeAlias = (
     Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
 )
 StateDict: TypeAlias = dict[str, Any]
-
-_getrefcount = sys.getrefcount
 
 
 class _RequiredParameter:
@@ -173,7 +174,60 @@ class Optimizer:
                 grad.zero_()
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Update the parameters once; `closure` re-evaluates and returns the loss."""
+        """One update of every parameter that has a gradient; returns closure()'s
+        loss (evaluated first, with the graph recorded) when a closure is given."""
+        loss = None
+        if closure is not None:
+            with at.enable_grad():
+                loss = closure()
+        with at.no_grad():
+            for group in self.param_groups:
+                work = [(p, p.grad) for p in group["params"] if p.grad is not None]
+                self._update_group(group, work)
+        return loss
+
+    def _update_group(
+        self, group: dict[str, Any], work: list[tuple[Tensor, Tensor]]
+    ) -> None:
+        """Update the (parameter, gradient) pairs of `group`: for each, its buffer,
+        its gradient's and its state's (`_state_buffers`), block by block through
+        `_update_block`; an update that needs no scratch gets them whole."""
+        options, n_scratch = self._group_options(group)
+        scratch = Scratch(n_scratch) if n_scratch else None
+        if scratch is not None:
+            for p, _ in work:
+                scratch.reserve(buffer_of(p.data), BLOCK)
+        for p, grad in work:
+            # Every buffer is made writable before any view of it exists.
+            buffers = [at.writable_buffer(p), buffer_of(grad.data)]
+            extra = self._state_buffers(p, buffers, options)
+            if scratch is None:
+                self._update_block(buffers, (), options, extra)
+                continue
+            for block in blocks(buffers):
+                self._update_block(block, scratch.views(block[0]), options, extra)
+
+    # The update, which each optimizer supplies.
+    def _group_options(self, group: dict[str, Any]) -> tuple[Any, int]:
+        """The group's options as `_update_block` reads them, and how many scratch
+        buffers (of a block's shape) it needs; 0: no blocks, whole buffers."""
+        raise NotImplementedError(f"{type(self).__name__} does not define step()")
+
+    def _state_buffers(self, p: Tensor, buffers: list[Buffer], options: Any) -> Any:
+        """Append p's state, as writable buffers of p's shape (made on the first
+        step), to `buffers` ([param, grad]); return a value for `_update_block`
+        (say, the step's bias correction)."""
+        raise NotImplementedError(f"{type(self).__name__} does not define step()")
+
+    def _update_block(
+        self,
+        buffers: list[Buffer],
+        scratch: Sequence[Buffer],
+        options: Any,
+        extra: Any,
+    ) -> None:
+        """Update one block in place: buffers are [param, grad, *state] (views of
+        the same elements), scratch temporaries of their shape."""
         raise NotImplementedError(f"{type(self).__name__} does not define step()")
 
     # -------------------------------------------------------------- state dict
@@ -252,7 +306,7 @@ def _cast(param: Tensor, value: Any, key: str | None) -> Any:
         moved = value.detach().to(device, dtype)
         if moved.data is value.data:
             moved = moved.clone()
-        label(moved, "state")
+        label_state(moved, "state")
         return moved
     if isinstance(value, dict):
         return {k: _cast(param, v, k) for k, v in value.items()}
@@ -262,65 +316,9 @@ def _cast(param: Tensor, value: Any, key: str | None) -> Any:
 
 
 # ------------------------------------------------------- helpers of the updates
-def label(t: Tensor, what: str) -> None:
+def label_state(t: Tensor, what: str) -> None:
     """Mark t's memory as optimizer state in the device's memory snapshot."""
-    buf = buffer_of(t.data)
-    if buf.base is None:
-        buf.info = ("optimizer state", what)
-
-
-# Elements per block of an update: a block of each of its ~7 operands (parameter,
-# gradient, state, scratch) stays in a core's L2 cache across the update's passes,
-# which all read and write memory: about 15% faster than whole tensors here.
-BLOCK: Final = 1 << 16
-
-
-def blocks(buffers: list[Buffer]) -> list[list[Buffer]]:
-    """Same-size buffers as matching blocks of at most BLOCK elements (flat views),
-    when all are contiguous and larger than a block; else the buffers whole.
-    Elementwise updates give the same values either way."""
-    n = buffers[0].size
-    if n <= BLOCK or not all(b.is_contiguous for b in buffers):
-        return [buffers]
-    flat = [b.reshape(-1) for b in buffers]
-    return [[f[i : i + BLOCK] for f in flat] for i in range(0, n, BLOCK)]
-
-
-class Scratch:
-    """Temporary buffers of one step: a few flat buffers per (device, dtype), as
-    large as the largest block, seen with each block's shape. They go when the
-    step drops this object."""
-
-    def __init__(self, count: int) -> None:
-        self.count = count
-        self._sizes: dict[tuple[Device, np.dtype[Any]], int] = {}
-        self._flat: dict[tuple[Device, np.dtype[Any]], list[Buffer]] = {}
-
-    def reserve(self, buf: Buffer, limit: int | None = None) -> None:
-        """Make room for buffers of buf's shape (or of `limit` elements, if
-        fewer), device and dtype."""
-        key = (buf.device, buf.dtype)
-        size = buf.size if limit is None else min(buf.size, limit)
-        self._sizes[key] = max(self._sizes.get(key, 0), size)
-
-    def views(self, buf: Buffer) -> list[Buffer]:
-        """`count` scratch buffers of buf's shape (reserved before: a larger one,
-        such as a tensor that cannot be split in blocks, makes them grow)."""
-        key = (buf.device, buf.dtype)
-        n, shape = buf.size, buf.shape
-        flat = self._flat.get(key)
-        if flat is None or flat[0].size < n:
-            device, dtype = key
-            size = max(self._sizes.get(key, 0), n)
-            self._sizes[key] = size
-            del flat
-            self._flat.pop(key, None)  # the smaller ones go first
-            flat = [
-                device.alloc((size,), dtype, info=("scratch", "optimizer"))
-                for _ in range(self.count)
-            ]
-            self._flat[key] = flat
-        return [f[:n].reshape(shape) for f in flat]
+    label(t.data, ("optimizer state", what))
 
 
 def check_number(value: Any, name: str, what: str) -> float:

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeAlias
 
 import actnet.tensor as at
+from actnet.device import Buffer
 from actnet.ndarray import buffer_of, from_buffer
 from actnet.nn.optim.optimizer import (
-    BLOCK,
     Optimizer,
     ParamsT,
-    Scratch,
-    blocks,
     check_float_params,
     check_number,
-    label,
+    label_state,
 )
 from actnet.tensor import Tensor
+
+# lr, momentum, dampening, weight_decay, nesterov, maximize
+_Options: TypeAlias = tuple[float, float, float, float, bool, bool]
 
 
 class SGD(Optimizer):
@@ -77,105 +78,78 @@ class SGD(Optimizer):
             group.setdefault("nesterov", False)
             group.setdefault("maximize", False)
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """One update of every parameter that has a gradient; returns closure()'s
-        loss (evaluated first, with the graph recorded) when a closure is given."""
-        loss = None
-        if closure is not None:
-            with at.enable_grad():
-                loss = closure()
-        with at.no_grad():
-            for group in self.param_groups:
-                self._update(group)
-        return loss
+    def _group_options(self, group: dict[str, Any]) -> tuple[_Options, int]:
+        options = (
+            float(group["lr"]),
+            float(group["momentum"]),
+            float(group["dampening"]),
+            float(group["weight_decay"]),
+            bool(group["nesterov"]),
+            bool(group["maximize"]),
+        )
+        _, _, _, weight_decay, nesterov, maximize = options
+        if maximize or weight_decay != 0 or nesterov:
+            return options, 2  # block by block, with two temporaries
+        # buf = momentum * buf + (1 - dampening) * g; param += -lr * buf (or g):
+        # whole buffers, no scratch; add_scaled is one fused pass where the
+        # device has one (BLAS's axpy), as PyTorch's add_(alpha=) is
+        return options, 0
 
-    def _update(self, group: dict[str, Any]) -> None:
-        lr = float(group["lr"])
-        momentum = float(group["momentum"])
-        dampening = float(group["dampening"])
-        weight_decay = float(group["weight_decay"])
-        nesterov = bool(group["nesterov"])
-        maximize = bool(group["maximize"])
-        work = [(p, p.grad) for p in group["params"] if p.grad is not None]
-        if not (maximize or weight_decay != 0 or nesterov):
-            # buf = momentum * buf + (1 - dampening) * g; param += -lr * buf (or g):
-            # whole buffers, no scratch; add_scaled is one fused pass where the
-            # device has one (BLAS's axpy), as PyTorch's add_(alpha=) is
-            for p, grad in work:
-                self._plain_update(p, grad, lr, momentum, dampening)
-            return
-        extra = maximize or weight_decay != 0 or nesterov or dampening != 0
-        scratch = Scratch(2 if extra else 1)
-        for p, _ in work:
-            scratch.reserve(buffer_of(p.data), BLOCK)
-        for p, grad in work:
-            # Every buffer is made writable before any view of it exists.
-            operands = [at.writable_buffer(p), buffer_of(grad.data)]
-            first = False
-            if momentum != 0:
-                state = self.state[p]
-                buf_t: Tensor | None = state.get("momentum_buffer")
-                if buf_t is None:  # the first step: it starts as the gradient
-                    first = True
-                    g0 = operands[1]
-                    empty = g0.device.alloc(g0.shape, g0.dtype)
-                    buf_t = at.as_tensor(from_buffer(empty))
-                    del empty
-                    label(buf_t, "SGD.momentum_buffer")
-                    state["momentum_buffer"] = buf_t
-                    operands.append(buffer_of(buf_t.data))
-                else:
-                    operands.append(at.writable_buffer(buf_t))
-                del buf_t
-            for block in blocks(operands):
-                param, g = block[0], block[1]
-                device = param.device
-                views = scratch.views(param)
-                s1, s2 = views[-1], views[0]  # one buffer when s1 is not needed
-                if maximize:
-                    device.negative(g, out=s1)
-                    g = s1
-                if weight_decay != 0:
-                    device.multiply(param, weight_decay, out=s2)
-                    device.add(g, s2, out=s1)
-                    g = s1
-                if momentum != 0:
-                    buf = block[2]
-                    if first:
-                        device.copy(g, out=buf)
-                    else:
-                        device.multiply(buf, momentum, out=buf)
-                        if dampening != 0:
-                            device.multiply(g, 1 - dampening, out=s2)
-                            device.add(buf, s2, out=buf)
-                        else:
-                            device.add(buf, g, out=buf)
-                    if nesterov:
-                        device.multiply(buf, momentum, out=s2)
-                        device.add(g, s2, out=s1)
-                        g = s1
-                    else:
-                        g = buf
-                device.add_scaled(param, g, -lr, out=param)
+    def _state_buffers(
+        self, p: Tensor, buffers: list[Buffer], options: _Options
+    ) -> bool:
+        """Appends the momentum_buffer (none without momentum); True on its first
+        step (the update then copies the gradient into it)."""
+        if options[1] == 0:
+            return False
+        state = self.state[p]
+        buf_t: Tensor | None = state.get("momentum_buffer")
+        if buf_t is not None:
+            buffers.append(at.writable_buffer(buf_t))
+            return False
+        grad = buffers[1]
+        buf_t = at.as_tensor(from_buffer(grad.device.alloc(grad.shape, grad.dtype)))
+        label_state(buf_t, "SGD.momentum_buffer")
+        state["momentum_buffer"] = buf_t
+        buffers.append(buffer_of(buf_t.data))
+        return True
 
-    def _plain_update(
-        self, p: Tensor, grad: Tensor, lr: float, momentum: float, dampening: float
+    def _update_block(
+        self,
+        buffers: list[Buffer],
+        scratch: Sequence[Buffer],
+        options: _Options,
+        first: bool,
     ) -> None:
-        """SGD without maximize, weight decay or Nesterov, on whole buffers."""
-        # Every buffer is made writable before any view of it exists.
-        param, g = at.writable_buffer(p), buffer_of(grad.data)
+        lr, momentum, dampening, weight_decay, nesterov, maximize = options
+        param, g = buffers[0], buffers[1]
         device = param.device
+        if scratch:  # maximize, weight decay or Nesterov: two temporaries
+            s2, s1 = scratch
+            if maximize:
+                device.negative(g, out=s1)
+                g = s1
+            if weight_decay != 0:
+                device.multiply(param, weight_decay, out=s2)
+                device.add(g, s2, out=s1)
+                g = s1
         if momentum != 0:
-            state = self.state[p]
-            buf_t: Tensor | None = state.get("momentum_buffer")
-            if buf_t is None:  # the first step: it starts as the gradient
-                buf = device.copy(g)
-                buf_t = at.as_tensor(from_buffer(buf))
-                label(buf_t, "SGD.momentum_buffer")
-                state["momentum_buffer"] = buf_t
+            buf = buffers[2]
+            if first:  # the buffer starts as the gradient
+                device.copy(g, out=buf)
             else:
-                buf = at.writable_buffer(buf_t)
                 device.multiply(buf, momentum, out=buf)
-                device.add_scaled(buf, g, 1 - dampening, out=buf)
-            g = buf
+                if not scratch:  # whole buffers: one fused pass
+                    device.add_scaled(buf, g, 1 - dampening, out=buf)
+                elif dampening != 0:
+                    device.multiply(g, 1 - dampening, out=s2)
+                    device.add(buf, s2, out=buf)
+                else:
+                    device.add(buf, g, out=buf)
+            if nesterov:
+                device.multiply(buf, momentum, out=s2)
+                device.add(g, s2, out=s1)
+                g = s1
+            else:
+                g = buf
         device.add_scaled(param, g, -lr, out=param)

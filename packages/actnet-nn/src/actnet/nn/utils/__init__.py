@@ -1,4 +1,5 @@
-"""Utilities over modules and their parameters (PyTorch's `torch.nn.utils`).
+"""Utilities over modules and their parameters (PyTorch's `torch.nn.utils`), and
+the atomic file writes that actnet's savers share.
 
 Clip the gradients between backward and the optimizer's step:
 
@@ -8,6 +9,7 @@ Clip the gradients between backward and the optimizer's step:
     opt.step()
 """
 
+from actnet.nn.utils._atomic_write import fsync_directory, write_atomic
 from actnet.nn.utils.clip_grad import clip_grad_norm_, clip_grad_value_
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "fsync_directory", "write_atomic"]
