@@ -7,6 +7,8 @@
   (`float32`, `bfloat16`, ...), their kinds (`SIGNED`, `UNSIGNED`, `INTEGER`,
   `REAL_FLOATING`, `COMPLEX_FLOATING`, `FLOATING`, `NUMERIC`, and `ALL`, every
   dtype a device may hold) and `as_dtype`, which parses one.
+- `set_num_threads(n)` / `get_num_threads()`: one thread count for BLAS and the
+  compiled kernels of the `cpu` device (`reference` runs plain NumPy kernels).
 - `Generator`, `manual_seed`: counter-based (Philox4x32-10) random numbers that are
   the same on every device.
 - `actnet.device.testing`: the conformance kit a new backend must pass.
@@ -44,6 +46,7 @@ from actnet.device._dtypes import (
 from actnet.device._opset import OPS, OpSpec
 from actnet.device._random import Generator, default_generator, manual_seed
 from actnet.device._registry import BACKENDS, get_device
+from actnet.device._threads import get_num_threads, set_num_threads
 from actnet.device._version import __version__
 from actnet.mem import OutOfMemoryError
 
@@ -76,11 +79,13 @@ __all__ = [
     "float32",
     "float64",
     "get_device",
+    "get_num_threads",
     "int8",
     "int16",
     "int32",
     "int64",
     "manual_seed",
+    "set_num_threads",
     "uint8",
     "uint16",
     "uint32",

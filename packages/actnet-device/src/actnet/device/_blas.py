@@ -50,40 +50,51 @@ def _mapped_libraries() -> list[str]:
     return paths
 
 
-def _from_library(path: str) -> dict[np.dtype[Any], Axpy]:
+def _symbols(path: str) -> tuple[Any, str, str] | None:
+    """The library at `path` with the prefix and suffix of its OpenBLAS names, or
+    None when it is not an OpenBLAS that can be loaded."""
     try:
         lib = ctypes.CDLL(path)
     except OSError:
-        return {}
+        return None
     for prefix, suffix in _NAMES:
-        config = getattr(lib, f"{prefix}openblas_get_config{suffix}", None)
-        saxpy = getattr(lib, f"{prefix}cblas_saxpy{suffix}", None)
-        daxpy = getattr(lib, f"{prefix}cblas_daxpy{suffix}", None)
-        if config is None or saxpy is None or daxpy is None:
-            continue
-        config.restype = ctypes.c_char_p
-        text = (config() or b"").decode("ascii", "replace")
-        wide = re.search(r"\bUSE64BITINT\b", text) is not None
-        integer = ctypes.c_int64 if wide else ctypes.c_int32
-        found: dict[np.dtype[Any], Axpy] = {}
-        for func, dtype, real in (
-            (saxpy, np.dtype(np.float32), ctypes.c_float),
-            (daxpy, np.dtype(np.float64), ctypes.c_double),
-        ):
-            func.argtypes = [
-                integer,
-                real,
-                ctypes.c_void_p,
-                integer,
-                ctypes.c_void_p,
-                integer,
-            ]
-            func.restype = None
-            axpy = _bind(func)
-            if _passes(axpy, dtype):
-                found[dtype] = axpy
-        return found
-    return {}
+        if getattr(lib, f"{prefix}openblas_get_config{suffix}", None) is not None:
+            return lib, prefix, suffix
+    return None
+
+
+def _from_library(path: str) -> dict[np.dtype[Any], Axpy]:
+    found_lib = _symbols(path)
+    if found_lib is None:
+        return {}
+    lib, prefix, suffix = found_lib
+    config = getattr(lib, f"{prefix}openblas_get_config{suffix}")
+    saxpy = getattr(lib, f"{prefix}cblas_saxpy{suffix}", None)
+    daxpy = getattr(lib, f"{prefix}cblas_daxpy{suffix}", None)
+    if saxpy is None or daxpy is None:
+        return {}
+    config.restype = ctypes.c_char_p
+    text = (config() or b"").decode("ascii", "replace")
+    wide = re.search(r"\bUSE64BITINT\b", text) is not None
+    integer = ctypes.c_int64 if wide else ctypes.c_int32
+    found: dict[np.dtype[Any], Axpy] = {}
+    for func, dtype, real in (
+        (saxpy, np.dtype(np.float32), ctypes.c_float),
+        (daxpy, np.dtype(np.float64), ctypes.c_double),
+    ):
+        func.argtypes = [
+            integer,
+            real,
+            ctypes.c_void_p,
+            integer,
+            ctypes.c_void_p,
+            integer,
+        ]
+        func.restype = None
+        axpy = _bind(func)
+        if _passes(axpy, dtype):
+            found[dtype] = axpy
+    return found
 
 
 def _bind(func: Any) -> Axpy:
@@ -118,3 +129,27 @@ def find_axpy() -> dict[np.dtype[Any], Axpy]:
     """axpy by dtype (float32, float64) from NumPy's OpenBLAS, or {}."""
     path = _numpys(_mapped_libraries())
     return {} if path is None else _from_library(path)
+
+
+def find_thread_control() -> tuple[Callable[[int], None], Callable[[], int]] | None:
+    """(set, get) of the thread count of NumPy's OpenBLAS, or None when it is not
+    found (then OPENBLAS_NUM_THREADS, read when the library loads, is all there is)."""
+    path = _numpys(_mapped_libraries())
+    found_lib = None if path is None else _symbols(path)
+    if found_lib is None:
+        return None
+    lib, prefix, suffix = found_lib
+    setter = getattr(lib, f"{prefix}openblas_set_num_threads{suffix}", None)
+    getter = getattr(lib, f"{prefix}openblas_get_num_threads{suffix}", None)
+    if setter is None or getter is None:
+        return None
+    setter.argtypes, setter.restype = [ctypes.c_int], None
+    getter.argtypes, getter.restype = [], ctypes.c_int
+
+    def set_threads(n: int) -> None:
+        setter(n)
+
+    def get_threads() -> int:
+        return int(getter())
+
+    return set_threads, get_threads

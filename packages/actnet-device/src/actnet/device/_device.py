@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from actnet.device._activations import ActivationOps
 from actnet.device._buffer import Buffer
 from actnet.device._creation import CreationOps
 from actnet.device._elementwise import ElementwiseOps
@@ -24,7 +25,13 @@ from actnet.device._sorting import SortingOps
 
 
 class Device(
-    ElementwiseOps, ReductionOps, LinalgOps, IndexingOps, SortingOps, CreationOps
+    ElementwiseOps,
+    ReductionOps,
+    LinalgOps,
+    IndexingOps,
+    SortingOps,
+    CreationOps,
+    ActivationOps,
 ):
     """A compute device: buffers in arenas, and the closed operator set.
 

@@ -21,6 +21,7 @@ from typing import Any, Final
 import numpy as np
 
 from actnet.device import _erf
+from actnet.device._kernels_activations import ActivationKernels
 from actnet.device._opset import BINARY, UNARY
 from actnet.device._philox import PHILOX_CHUNK, philox4x32_into
 
@@ -47,8 +48,9 @@ _UFUNC_NAMES: Final = {
 SCALED_CHUNK: Final = 1 << 16
 
 
-class Kernels:
-    """The operator set against `self.xp`; subclasses set `xp` and may override."""
+class Kernels(ActivationKernels):
+    """The operator set against `self.xp`; subclasses set `xp` and may override.
+    The fused operators' reference kernels come from the mixins it subclasses."""
 
     xp: Any = None
     linalg_error: type[Exception] = np.linalg.LinAlgError

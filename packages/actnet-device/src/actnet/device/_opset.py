@@ -43,6 +43,7 @@ Kind = Literal[
     "unique",
     "linalg",
     "random_bits",
+    "fused",
 ]
 
 
@@ -218,6 +219,9 @@ def _specs() -> dict[str, OpSpec]:
         ("nonzero", "nonzero", {}, False),
         ("unique", "unique", _same((dt.bool_, *dt.REAL)), False),
         ("random_bits", "random_bits", {}, False),
+        # Fused operators: one pass where a composition of the above takes several.
+        ("gelu", "fused", _same((*dt.REAL_FLOATING, dt.bfloat16)), False),
+        ("gelu_backward", "fused", _same((*dt.REAL_FLOATING, dt.bfloat16)), False),
     ]
     for name, kind, dtypes, quiet in others:
         specs[name] = OpSpec(name, kind, dtypes, quiet)

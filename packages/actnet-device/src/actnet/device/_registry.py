@@ -7,15 +7,22 @@ from collections.abc import Callable
 from typing import Final
 
 from actnet.device import _cupy
+from actnet.device._compiled import CompiledBackend
 from actnet.device._device import Device
 from actnet.device._fake import NO_FLOAT64_DTYPES
 from actnet.device._numpy import NumPyBackend
 
 
 def _cpu(index: int) -> Device:
-    # cpu:0 is the reference; cpu:1, cpu:2, ... are further NumPy devices with
+    # NumPy with compiled kernels; cpu:1, cpu:2, ... are further such devices with
     # arenas of their own (the fake second device of the tests is cpu:1).
-    return Device(f"cpu:{index}", NumPyBackend())
+    return Device(f"cpu:{index}", CompiledBackend())
+
+
+def _reference(index: int) -> Device:
+    # Plain NumPy kernels: slow but definitely right, what the conformance kit
+    # checks every other device against.
+    return Device(f"reference:{index}", NumPyBackend())
 
 
 def _no_float64(index: int) -> Device:
@@ -31,6 +38,7 @@ BACKENDS: Final[dict[str, Callable[[int], Device]]] = {
     "cpu": _cpu,
     "cuda": _cuda,
     "no_float64": _no_float64,
+    "reference": _reference,
 }
 
 _devices: dict[str, Device] = {}

@@ -1,0 +1,80 @@
+"""numba, loaded the first time a compiled kernel runs.
+
+`import actnet.device` does not import numba (about 0.3 s and 100 MB of LLVM):
+`compiled(fn)` imports it on first use, compiles `fn` for the argument types it
+meets (numba's lazy dispatch) and caches the machine code on disk (`cache=True`).
+The cache sits in `__pycache__` beside the kernels; where the package directory
+cannot be written (a system install), `NUMBA_CACHE_DIR` is pointed at the user's
+cache directory before numba loads, unless the user set it.
+
+Kernels are plain Python functions (loops over arrays) that name `prange` for
+their parallel loops: run as Python (tests on tiny inputs, debugging) it is
+`range`; compiled with `parallel=True`, the function is rebuilt over globals in
+which `prange` is numba's. The thread count follows `actnet.device`'s one setting
+(`set_num_threads`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import threading
+import types
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from actnet.device import _threads
+
+_lock = threading.Lock()  # guards _numba and _compiled
+_numba: Any = None
+_compiled: dict[tuple[Callable[..., Any], bool], Any] = {}
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "actnet" / "numba"
+
+
+def _load() -> Any:
+    """numba, imported and configured once."""
+    global _numba
+    if _numba is None:
+        here = Path(__file__).parent
+        if "NUMBA_CACHE_DIR" not in os.environ and not os.access(here, os.W_OK):
+            os.environ["NUMBA_CACHE_DIR"] = str(_cache_dir())
+        # Imported here, not at the top: the cold start of `import actnet.device`
+        # must not pay for numba (this is no import cycle: numba is not actnet).
+        numba = importlib.import_module("numba")
+        limit = int(numba.config.NUMBA_NUM_THREADS)
+        _threads.on_change(lambda n: numba.set_num_threads(min(n, limit)))
+        _numba = numba
+    return _numba
+
+
+def compiled(fn: Callable[..., Any], *, parallel: bool = False) -> Any:
+    """`fn` compiled by numba (nopython, cached on disk); `parallel` compiles its
+    `prange` loops to run on the threads `set_num_threads` allows."""
+    key = (fn, parallel)
+    kernel = _compiled.get(key)
+    if kernel is None:
+        with _lock:
+            kernel = _compiled.get(key)
+            if kernel is None:
+                numba = _load()
+                source = fn
+                if parallel:
+                    scope = {**fn.__globals__, "prange": numba.prange}
+                    source = types.FunctionType(
+                        fn.__code__, scope, fn.__name__, fn.__defaults__, fn.__closure__
+                    )
+                kernel = numba.njit(
+                    cache=True, parallel=parallel, nogil=True, error_model="numpy"
+                )(source)
+                _compiled[key] = kernel
+    return kernel
+
+
+def loaded() -> bool:
+    """Whether numba has been imported by a compiled kernel."""
+    return _numba is not None

@@ -1,0 +1,216 @@
+"""The compiled kernel layer: the `cpu` device against `reference` and a float64
+oracle, the fused activations' refusals, the thread setting, and numba's cold
+start (not imported by `import actnet.device`; cached where the package cannot
+be written)."""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+import textwrap
+from typing import Any
+
+import numpy as np
+import pytest
+from _helpers import get, put
+
+import actnet.device
+from actnet.device import get_device
+from actnet.device._compiled_activations import _gelu, _gelu_backward
+
+CPU = get_device("cpu")
+REF = get_device("reference")
+
+
+def _run(code: str, **env: str) -> str:
+    """Run `code` in a fresh interpreter; its standard output."""
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+def _gelu_oracle(x: np.ndarray[Any, Any], tanh: bool) -> np.ndarray[Any, Any]:
+    """gelu in float64 from the math module, element by element."""
+
+    def one(v: float) -> float:
+        if tanh:
+            inner = math.sqrt(2 / math.pi) * (v + 0.044715 * v**3)
+            return 0.5 * v * (1 + math.tanh(inner))
+        return 0.5 * v * (1 + math.erf(v / math.sqrt(2)))
+
+    return np.array([one(float(v)) for v in x.reshape(-1)]).reshape(x.shape)
+
+
+def _slope_oracle(x: np.ndarray[Any, Any], tanh: bool) -> np.ndarray[Any, Any]:
+    """gelu'(x) in float64 from the math module, element by element."""
+
+    def one(v: float) -> float:
+        if tanh:
+            b, k = math.sqrt(2 / math.pi), 0.044715
+            t = math.tanh(b * (v + k * v**3))
+            return 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * b * (1 + 3 * k * v * v)
+        pdf = math.exp(-v * v / 2) / math.sqrt(2 * math.pi)
+        return 0.5 * (1 + math.erf(v / math.sqrt(2))) + v * pdf
+
+    return np.array([one(float(v)) for v in x.reshape(-1)]).reshape(x.shape)
+
+
+def _assert_close(
+    got: np.ndarray[Any, Any], want: np.ndarray[Any, Any], x: np.ndarray[Any, Any]
+) -> None:
+    """float32: one rounding of the float64 value, give or take that value's own
+    error, which two libms differ by (1 + erf(x / sqrt 2) cancels for x < -4, and
+    1 - tanh(u)^2 as |x| grows: absolute errors of 1e-16 |x|, times x^2 in the tanh
+    form's derivative). float64: the formula's few roundings, and that condition."""
+    if got.dtype == np.float32:
+        bound = (
+            np.spacing(np.abs(want).astype(np.float32)) + 4e-16 * (1 + np.abs(x)) ** 3
+        )
+    else:
+        bound = 16 * np.spacing(np.abs(want)) + 1e-15 * (1 + np.abs(x)) ** 3
+    excess = np.abs(got.astype(np.float64) - want) - bound - 1e-300
+    assert excess.max() <= 0, f"off by {excess.max():.3g} beyond the bound"
+
+
+@pytest.mark.parametrize("device", [CPU, REF], ids=["cpu", "reference"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+@pytest.mark.parametrize("n", [7, 50_000])  # one thread; the threaded kernel
+def test_gelu_is_the_float64_value_rounded_once(
+    device: Any, dtype: Any, approximate: str, n: int
+) -> None:
+    rng = np.random.default_rng(n)
+    x = (rng.standard_normal(n) * 4).astype(dtype)
+    tanh = approximate == "tanh"
+    got = get(device.gelu(put(x, device), approximate=approximate))
+    want = _gelu_oracle(x.astype(np.float64), tanh)
+    assert got.dtype == dtype
+    _assert_close(got, want, x.astype(np.float64))
+    g = rng.standard_normal(n).astype(dtype)
+    back = get(device.gelu_backward(put(g, device), put(x, device), approximate))
+    slope = _slope_oracle(x.astype(np.float64), tanh)
+    _assert_close(back, g.astype(np.float64) * slope, x.astype(np.float64))
+
+
+def test_cpu_equals_reference_on_odd_layouts_and_half_precision() -> None:
+    """Strided inputs and float16/bfloat16 take the reference kernel on cpu too."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((40, 30)).astype(np.float32)
+    strided = put(x, CPU).T
+    assert not strided.is_contiguous
+    np.testing.assert_array_equal(get(CPU.gelu(strided)), get(REF.gelu(put(x, REF).T)))
+    for dtype in (actnet.device.float16, actnet.device.bfloat16):
+        h = x.astype(dtype)
+        np.testing.assert_array_equal(
+            get(CPU.gelu(put(h, CPU))), get(REF.gelu(put(h, REF)))
+        )
+
+
+def test_the_kernels_run_as_plain_python() -> None:
+    """A kernel is a Python function first (prange is range): same values."""
+    x = np.linspace(-5, 5, 11)
+    out = np.empty_like(x)
+    _gelu(x, out, False)
+    np.testing.assert_allclose(out, _gelu_oracle(x, False), rtol=1e-15)
+    _gelu_backward(np.ones_like(x), x, out, True)
+    np.testing.assert_allclose(out, _slope_oracle(x, True), rtol=1e-14)
+
+
+def test_gelu_refusals() -> None:
+    x = put(np.zeros(3, np.float32), CPU)
+    with pytest.raises(ValueError, match="approximate must be 'none' or 'tanh'"):
+        CPU.gelu(x, approximate="erf")  # type: ignore[arg-type]  # wrong on purpose
+    with pytest.raises(TypeError, match="gelu does not take int32"):
+        CPU.gelu(put(np.zeros(3, np.int32), CPU))
+    with pytest.raises(ValueError, match="one shape and dtype"):
+        CPU.gelu_backward(put(np.zeros(4, np.float32), CPU), x)
+    with pytest.raises(ValueError, match="out shares memory with an input"):
+        CPU.gelu_backward(x, put(np.zeros(3, np.float32), CPU), out=x[::1])
+
+
+def test_gelu_in_place() -> None:
+    x = put(np.linspace(-3, 3, 9, dtype=np.float32), CPU)
+    want = get(CPU.gelu(x))
+    assert CPU.gelu(x, out=x) is x
+    np.testing.assert_array_equal(get(x), want)
+
+
+def test_set_num_threads_governs_blas_and_the_compiled_kernels() -> None:
+    out = _run(
+        """
+        import numpy as np
+        import numba
+        from actnet.device import get_device, get_num_threads, set_num_threads
+        from actnet.device._threads import blas_threads
+        cpu = get_device("cpu")
+        cpu.gelu(cpu.from_host(np.ones(10, np.float32)))  # loads numba
+        set_num_threads(1)
+        print(get_num_threads(), blas_threads(), numba.get_num_threads())
+        set_num_threads(2)
+        print(get_num_threads(), blas_threads(), numba.get_num_threads())
+        """,
+        OMP_NUM_THREADS="2",
+        NUMBA_NUM_THREADS="2",
+    )
+    first, second = (line.split() for line in out.splitlines())
+    assert first[0] == first[2] == "1" and first[1] in ("1", "None")
+    assert second[0] == second[2] == "2" and second[1] in ("2", "None")
+
+
+def test_the_default_honours_omp_num_threads() -> None:
+    code = "from actnet.device import get_num_threads; print(get_num_threads())"
+    assert _run(code, OMP_NUM_THREADS="3") == "3"
+
+
+def test_set_num_threads_refusals() -> None:
+    with pytest.raises(TypeError, match="n must be an int"):
+        actnet.device.set_num_threads(2.0)  # type: ignore[arg-type]  # wrong on purpose
+    with pytest.raises(ValueError, match="at least 1"):
+        actnet.device.set_num_threads(0)
+
+
+def test_numba_loads_only_when_a_compiled_kernel_runs() -> None:
+    out = _run(
+        """
+        import sys
+        import numpy as np
+        from actnet.device import get_device
+        print("numba" in sys.modules)
+        ref = get_device("reference")
+        ref.gelu(ref.from_host(np.ones(3, np.float32)))
+        print("numba" in sys.modules)
+        cpu = get_device("cpu")
+        cpu.gelu(cpu.from_host(np.ones(3, np.float32)))
+        print("numba" in sys.modules)
+        """
+    )
+    assert out.split() == ["False", "False", "True"]
+
+
+def test_the_cache_moves_to_the_user_cache_when_the_package_is_read_only(
+    tmp_path: Any,
+) -> None:
+    out = _run(
+        """
+        import os
+        writable = os.access
+        def access(path, mode):
+            return False if "actnet" in str(path) else writable(path, mode)
+        os.access = access
+        import numpy as np
+        from actnet.device import get_device
+        cpu = get_device("cpu")
+        cpu.gelu(cpu.from_host(np.ones(3, np.float32)))
+        print(os.environ["NUMBA_CACHE_DIR"])
+        """,
+        XDG_CACHE_HOME=str(tmp_path),
+    )
+    assert out == str(tmp_path / "actnet" / "numba")
+    assert any((tmp_path / "actnet" / "numba").rglob("*.nbi"))  # numba's index
