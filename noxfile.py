@@ -359,6 +359,7 @@ def bench(session: nox.Session) -> None:
         "bench_tensor.py",
         "bench_nn.py",
         "bench_util.py",
+        "bench_kernels.py",
     ):
         session.run(
             "env",

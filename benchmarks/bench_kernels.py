@@ -1,0 +1,325 @@
+"""The compiled kernel layer against PyTorch, in the same run (2 threads each).
+
+Rows (issue 19):
+- gelu (exact and tanh), layer_norm, softmax, log_softmax, cross_entropy and
+  scaled-dot-product attention, each forward + backward at the GPT peer's shapes
+  (../shared/peers/bench_gpt_torch.py: batch 16, context 128, d_model 256, 4 heads,
+  MLP 1024): pass <= 1.2x torch each, goal <= 1.0x.
+- The GPT peer's training step, eager: its model built in actnet from the same
+  initial weights (copied from torch's), the same random tokens, AdamW(lr 3e-4,
+  betas 0.9/0.95, weight decay 0.1) against torch's default AdamW; the losses of
+  the first steps must agree (printed). Pass <= 1.5x torch, goal <= 1.0x.
+- The same step with one busy process beside it (a Python loop on one core): each
+  framework's slowdown against its own idle step, and actnet's slowdown over
+  torch's. Pass <= 1.2x, goal <= 1.0x.
+- First digits step in a fresh process (numba's cache cold, then warm): pass
+  <= 2 s cold, <= 0.3 s warm.
+
+Run with `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python
+benchmarks/bench_kernels.py` (see /work/shared/peers/README.md).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import benchutil as bu  # before any numeric library: it sets the thread counts
+import numpy as np
+import torch
+from bench_device import interleaved
+
+import actnet.device as ad
+import actnet.neuron as F
+import actnet.tensor as at
+from actnet import nn
+from actnet.nn.optim import AdamW
+
+torch.set_num_threads(bu.NTHREADS)
+ad.set_num_threads(bu.NTHREADS)
+
+VOCAB, D, LAYERS, HEADS, SEQ, BATCH = 256, 256, 4, 4, 128, 16
+ADAMW = {"lr": 3e-4, "betas": (0.9, 0.95), "weight_decay": 0.1}
+PEERS = Path(__file__).resolve().parents[2] / "shared" / "peers"
+
+
+# ------------------------------------------------------------------- the ops
+def _pair(
+    shape: tuple[int, ...], seed: int
+) -> tuple[at.Tensor, torch.Tensor, np.ndarray[Any, Any]]:
+    x = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+    return (
+        at.tensor(x, requires_grad=True),
+        torch.from_numpy(x.copy()).requires_grad_(True),
+        x,
+    )
+
+
+def _fwd_bwd(
+    fn: Callable[..., Any], *inputs: Any, extra: tuple[Any, ...] = ()
+) -> Callable[[], None]:
+    """forward, then backward of the sum of the output times a fixed weight (so
+    the incoming gradient is not all ones)."""
+
+    def step() -> None:
+        for t in inputs:
+            t.grad = None
+        out = fn(*inputs, *extra)
+        out.backward(_WEIGHTS[id(step)])
+
+    return step
+
+
+_WEIGHTS: dict[int, Any] = {}
+
+
+def op_rows() -> dict[str, dict[str, float]]:
+    rows: dict[str, dict[str, float]] = {}
+    cases: list[tuple[str, tuple[int, ...], Callable[..., Any], Callable[..., Any]]] = [
+        ("gelu (exact) fwd+bwd, 2048x1024", (2048, 1024), F.gelu,
+         torch.nn.functional.gelu),
+        ("gelu (tanh) fwd+bwd, 2048x1024", (2048, 1024),
+         lambda x: F.gelu(x, approximate="tanh"),
+         lambda x: torch.nn.functional.gelu(x, approximate="tanh")),
+        ("layer_norm fwd+bwd, 16x128x256", (BATCH, SEQ, D),
+         lambda x: F.layer_norm(x, (D,)),
+         lambda x: torch.nn.functional.layer_norm(x, (D,))),
+        ("softmax fwd+bwd, 16x4x128x128", (BATCH, HEADS, SEQ, SEQ),
+         lambda x: F.softmax(x, dim=-1),
+         lambda x: torch.nn.functional.softmax(x, dim=-1)),
+        ("log_softmax fwd+bwd, 2048x256", (BATCH * SEQ, VOCAB),
+         lambda x: F.log_softmax(x, dim=-1),
+         lambda x: torch.nn.functional.log_softmax(x, dim=-1)),
+    ]  # fmt: skip
+    print(f"{'workload':52s} {'actnet':>10s} {'torch':>10s} {'ratio':>7s}")
+    for seed, (name, shape, ours_fn, peer_fn) in enumerate(cases):
+        a, t, _ = _pair(shape, seed)
+        w = np.random.default_rng(100 + seed).standard_normal(shape).astype(np.float32)
+        ours = _fwd_bwd(ours_fn, a)
+        peer = _fwd_bwd(peer_fn, t)
+        _WEIGHTS[id(ours)] = at.tensor(w)
+        _WEIGHTS[id(peer)] = torch.from_numpy(w)
+        _report(rows, name, ours, peer, "pass <= 1.2x, goal <= 1x")
+    # cross_entropy: logits (2048, 256), class indices
+    logits, tlogits, _ = _pair((BATCH * SEQ, VOCAB), 11)
+    target = np.random.default_rng(12).integers(0, VOCAB, BATCH * SEQ)
+
+    def ce() -> None:
+        logits.grad = None
+        F.cross_entropy(logits, at.tensor(target)).backward()
+
+    ttarget = torch.from_numpy(target)
+
+    def tce() -> None:
+        tlogits.grad = None
+        torch.nn.functional.cross_entropy(tlogits, ttarget).backward()
+
+    _report(rows, "cross_entropy fwd+bwd, 2048x256", ce, tce, "pass <= 1.2x")
+    # attention, causal
+    shape = (BATCH, HEADS, SEQ, D // HEADS)
+    (q, tq, _), (k, tk, _), (v, tv, _) = (_pair(shape, 20 + i) for i in range(3))
+    w = np.random.default_rng(30).standard_normal(shape).astype(np.float32)
+    wa, wt = at.tensor(w), torch.from_numpy(w)
+
+    def sdpa() -> None:
+        q.grad = k.grad = v.grad = None
+        F.scaled_dot_product_attention(q, k, v, is_causal=True).backward(wa)
+
+    def tsdpa() -> None:
+        tq.grad = tk.grad = tv.grad = None
+        torch.nn.functional.scaled_dot_product_attention(
+            tq, tk, tv, is_causal=True
+        ).backward(wt)
+
+    _report(rows, "sdpa causal fwd+bwd, 16x4x128x64", sdpa, tsdpa, "pass <= 1.2x")
+    return rows
+
+
+def _report(
+    rows: dict[str, dict[str, float]],
+    name: str,
+    ours: Callable[[], None],
+    peer: Callable[[], None],
+    criterion: str,
+) -> None:
+    t_ours, t_peer, ratio = interleaved(ours, peer, reps=7)
+    rows[name] = {"actnet_ms": t_ours * 1e3, "torch_ms": t_peer * 1e3, "ratio": ratio}
+    print(
+        f"{name:52s} {t_ours * 1e3:8.2f}ms {t_peer * 1e3:8.2f}ms {ratio:6.2f}x"
+        f"   {criterion}",
+        flush=True,
+    )
+
+
+# ------------------------------------------------------------ the GPT step
+class Block(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ln1, self.ln2 = nn.LayerNorm(D), nn.LayerNorm(D)
+        self.qkv, self.proj = nn.Linear(D, 3 * D), nn.Linear(D, D)
+        self.fc1, self.fc2 = nn.Linear(D, 4 * D), nn.Linear(4 * D, D)
+
+    def forward(self, x: at.Tensor) -> at.Tensor:
+        b, t, _ = x.shape
+        q, k, v = F.split(self.qkv(self.ln1(x)), D, dim=2)
+        q, k, v = (
+            z.reshape(b, t, HEADS, D // HEADS).transpose(1, 2) for z in (q, k, v)
+        )
+        a = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        x = x + self.proj(a.transpose(1, 2).reshape(b, t, D))
+        return x + self.fc2(F.gelu(self.fc1(self.ln2(x))))
+
+
+class GPT(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tok, self.pos = nn.Embedding(VOCAB, D), nn.Embedding(SEQ, D)
+        self.blocks = nn.ModuleList([Block() for _ in range(LAYERS)])
+        self.ln_f = nn.LayerNorm(D)
+        self.head = nn.Linear(D, VOCAB, bias=False)
+
+    def forward(self, idx: at.Tensor) -> at.Tensor:
+        x = self.tok(idx) + self.pos(at.arange(idx.shape[1]))
+        for blk in self.blocks:
+            x = blk(x)
+        return self.head(self.ln_f(x))
+
+
+def _peer() -> Any:
+    sys.path.insert(0, str(PEERS))
+    try:
+        import bench_gpt_torch  # the peer's model, as the peer script builds it
+    finally:
+        sys.path.pop(0)
+    return bench_gpt_torch
+
+
+def gpt_steps() -> tuple[Callable[[], float], Callable[[], float]]:
+    """One training step of each framework, from the same initial weights."""
+    torch.manual_seed(0)
+    tmodel = _peer().build(torch)
+    model = GPT()
+    state = {
+        k: at.tensor(v.detach().numpy().copy()) for k, v in tmodel.state_dict().items()
+    }
+    model.load_state_dict(state)
+    opt = AdamW(model.parameters(), **ADAMW)
+    topt = torch.optim.AdamW(tmodel.parameters(), **ADAMW)
+    g = torch.Generator().manual_seed(0)
+    data = torch.randint(0, VOCAB, (BATCH, SEQ + 1), generator=g)
+    tx, ty = data[:, :-1].contiguous(), data[:, 1:].contiguous()
+    x, y = at.tensor(tx.numpy()), at.tensor(ty.numpy().reshape(-1))
+
+    def ours() -> float:
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(x).reshape(-1, VOCAB), y)
+        loss.backward()
+        opt.step()
+        return float(loss.item())
+
+    def peer() -> float:
+        topt.zero_grad(set_to_none=True)
+        loss = torch.nn.functional.cross_entropy(
+            tmodel(tx).view(-1, VOCAB), ty.view(-1)
+        )
+        loss.backward()
+        topt.step()
+        return float(loss.detach())
+
+    return ours, peer
+
+
+def _busy() -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-c", "while True: pass"])
+
+
+def gpt_rows() -> dict[str, dict[str, float]]:
+    rows: dict[str, dict[str, float]] = {}
+    ours, peer = gpt_steps()
+    losses = [(ours(), peer()) for _ in range(3)]
+    worst = max(abs(a - b) for a, b in losses)
+    print(
+        f"GPT losses of the first 3 steps (actnet, torch): {losses}; "
+        f"max diff {worst:.2e}"
+    )
+    t_ours, t_peer, ratio = interleaved(ours, peer, reps=7)
+    rows["GPT step, eager"] = {
+        "actnet_ms": t_ours * 1e3, "torch_ms": t_peer * 1e3, "ratio": ratio,
+        "first_losses_max_diff": worst,
+    }  # fmt: skip
+    print(f"{'GPT step, eager':52s} {t_ours * 1e3:8.1f}ms {t_peer * 1e3:8.1f}ms "
+          f"{ratio:6.2f}x   pass <= 1.5x, goal <= 1x", flush=True)  # fmt: skip
+    busy = _busy()
+    try:
+        time.sleep(0.5)
+        b_ours, b_peer, b_ratio = interleaved(ours, peer, reps=5)
+    finally:
+        busy.kill()
+        busy.wait()
+    slow_ours, slow_peer = b_ours / t_ours, b_peer / t_peer
+    rows["GPT step, one busy process beside it"] = {
+        "actnet_ms": b_ours * 1e3, "torch_ms": b_peer * 1e3, "ratio": b_ratio,
+        "actnet_slowdown": slow_ours, "torch_slowdown": slow_peer,
+        "slowdown_ratio": slow_ours / slow_peer,
+    }  # fmt: skip
+    print(f"{'GPT step, one busy process beside it':52s} {b_ours * 1e3:8.1f}ms "
+          f"{b_peer * 1e3:8.1f}ms {b_ratio:6.2f}x   slowdown actnet {slow_ours:.2f}x, "
+          f"torch {slow_peer:.2f}x: {slow_ours / slow_peer:.2f} (pass <= 1.2)",
+          flush=True)  # fmt: skip
+    return rows
+
+
+# ---------------------------------------------------------------- cold start
+_FIRST_STEP = textwrap.dedent(
+    """
+    import time
+    start = time.perf_counter()
+    import actnet.neuron as F
+    import actnet.tensor as at
+    from actnet.util.demos.digits import build_model
+    from actnet.nn.optim import SGD
+    model = build_model(seed=0)
+    opt = SGD(model.parameters(), lr=0.1, momentum=0.9)
+    x, y = at.randn(64, 64), at.tensor([i % 10 for i in range(64)])
+    loss = F.cross_entropy(model(x), y)
+    loss.backward()
+    opt.step()
+    print(time.perf_counter() - start)
+    """
+)
+
+
+def cold_start_rows() -> dict[str, dict[str, float]]:
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        runs = []
+        for _ in range(3):
+            done = subprocess.run(
+                [sys.executable, "-c", _FIRST_STEP],
+                env=env, capture_output=True, text=True, check=True,
+            )  # fmt: skip
+            runs.append(float(done.stdout.strip().splitlines()[-1]))
+    cold, warm = runs[0], statistics.median(runs[1:])
+    print(f"{'first digits step, fresh process':52s} cold {cold:.2f}s, warm {warm:.2f}s"
+          "   pass <= 2 s cold, <= 0.3 s warm")  # fmt: skip
+    return {"first digits step, fresh process": {"cold_s": cold, "warm_s": warm}}
+
+
+def main() -> None:
+    rows: dict[str, dict[str, float]] = {}
+    rows.update(op_rows())
+    rows.update(gpt_rows())
+    rows.update(cold_start_rows())
+    bu.save("kernels", rows)
+
+
+if __name__ == "__main__":
+    main()
