@@ -12,9 +12,6 @@ gradient, activation, saved for backward, and the op that made it) in the
 device's memory snapshot.
 """
 
-# Tensor first: the modules of its operations import it (and it imports them last).
-from actnet.tensor._tensor import RemovableHandle, Tensor  # isort: skip
-
 from actnet.ndarray import (
     bfloat16,
     bool,  # the dtype names of the array namespace
@@ -29,7 +26,8 @@ from actnet.ndarray import (
     int64,
     uint8,
 )
-from actnet.tensor._autograd import AccumulateGrad, Node, backward, grad
+from actnet.tensor._arithmetic import matmul
+from actnet.tensor._copy_on_write import writable_buffer
 from actnet.tensor._creation import (
     arange,
     as_tensor,
@@ -48,6 +46,7 @@ from actnet.tensor._creation import (
     zeros,
     zeros_like,
 )
+from actnet.tensor._engine import backward, grad
 from actnet.tensor._function import Function, FunctionCtx
 from actnet.tensor._grad_mode import (
     enable_grad,
@@ -56,24 +55,13 @@ from actnet.tensor._grad_mode import (
     set_grad_enabled,
 )
 from actnet.tensor._gradcheck import GradcheckError, gradcheck, gradgradcheck
-from actnet.tensor._inplace import writable_buffer
-from actnet.tensor._ops import (
-    abs,  # PyTorch's names
-    cat,
-    clamp,
-    exp,
-    gather,
-    log,
-    matmul,
-    max,
-    mean,
-    min,
-    pow,
-    sqrt,
-    stack,
-    sum,
-    where,
-)
+from actnet.tensor._graph import AccumulateGrad, Node
+from actnet.tensor._indexing import cat, gather, stack
+from actnet.tensor._math import abs, clamp, exp, log, pow, sqrt, where  # PyTorch's
+from actnet.tensor._promotion import as_dtype
+from actnet.tensor._reductions import max, mean, min, sum  # names
+from actnet.tensor._tensor import Tensor
+from actnet.tensor._tensor_base import RemovableHandle
 from actnet.tensor._version import __version__
 
 __all__ = [
@@ -87,6 +75,7 @@ __all__ = [
     "__version__",
     "abs",
     "arange",
+    "as_dtype",
     "as_tensor",
     "backward",
     "bfloat16",

@@ -11,15 +11,19 @@ import numpy as np
 import actnet.ndarray as xp
 from actnet.device import Device, Generator, default_generator, get_device
 from actnet.ndarray import NDArray, from_buffer
-from actnet.tensor._tensor import Tensor, _dtype, _make, _shape_args
+from actnet.tensor._promotion import as_dtype
+from actnet.tensor._tensor import Tensor
+from actnet.tensor._tensor_base import _make, _shape_args
 
 DEFAULT_FLOAT = np.dtype(np.float32)
 
 
-def _finish(data: NDArray, requires_grad: bool, info: str) -> Tensor:
+def _leaf(data: NDArray, requires_grad: bool, info: str) -> Tensor:
+    """A new leaf around `data`, its memory labelled: a parameter (it requires
+    grad) or an input, and the function that made it."""
     buf = data.buffer
     if buf.base is None:
-        buf._meta[2] = ("parameter" if requires_grad else "input", info)
+        buf.info = ("parameter" if requires_grad else "input", info)
     t = _make(data)
     if requires_grad:
         t.requires_grad_(True)
@@ -27,7 +31,7 @@ def _finish(data: NDArray, requires_grad: bool, info: str) -> Tensor:
 
 
 def _dtype_or(dtype: Any, default: np.dtype[Any] | None) -> np.dtype[Any] | None:
-    return default if dtype is None else _dtype(dtype)
+    return default if dtype is None else as_dtype(dtype)
 
 
 def tensor(
@@ -48,7 +52,7 @@ def tensor(
         values = xp.asarray(data, dtype=target, device=device)
         if values.buffer.base is not None:
             values = xp.asarray(values, copy=True)
-    return _finish(values, requires_grad, "tensor")
+    return _leaf(values, requires_grad, "tensor")
 
 
 def as_tensor(
@@ -77,7 +81,7 @@ def from_numpy(array: np.ndarray[Any, Any]) -> Tensor:
         raise TypeError(
             f"from_numpy expects a numpy.ndarray, got {type(array).__name__}"
         )
-    return _finish(xp.asarray(array), False, "from_numpy")
+    return _leaf(xp.asarray(array), False, "from_numpy")
 
 
 def _size(size: tuple[Any, ...]) -> tuple[int, ...]:
@@ -91,7 +95,7 @@ def zeros(
     requires_grad: bool = False,
 ) -> Tensor:
     data = xp.zeros(_size(size), dtype=_dtype_or(dtype, DEFAULT_FLOAT), device=device)
-    return _finish(data, requires_grad, "zeros")
+    return _leaf(data, requires_grad, "zeros")
 
 
 def ones(
@@ -101,7 +105,7 @@ def ones(
     requires_grad: bool = False,
 ) -> Tensor:
     data = xp.ones(_size(size), dtype=_dtype_or(dtype, DEFAULT_FLOAT), device=device)
-    return _finish(data, requires_grad, "ones")
+    return _leaf(data, requires_grad, "ones")
 
 
 def empty(
@@ -111,7 +115,7 @@ def empty(
     requires_grad: bool = False,
 ) -> Tensor:
     data = xp.empty(_size(size), dtype=_dtype_or(dtype, DEFAULT_FLOAT), device=device)
-    return _finish(data, requires_grad, "empty")
+    return _leaf(data, requires_grad, "empty")
 
 
 def full(
@@ -126,7 +130,7 @@ def full(
     if target is None and isinstance(fill_value, float):
         target = DEFAULT_FLOAT
     data = xp.full(_size(tuple(size)), fill_value, dtype=target, device=device)
-    return _finish(data, requires_grad, "full")
+    return _leaf(data, requires_grad, "full")
 
 
 def arange(
@@ -139,7 +143,7 @@ def arange(
     requires_grad: bool = False,
 ) -> Tensor:
     data = xp.arange(start, end, step, dtype=_dtype_or(dtype, None), device=device)
-    return _finish(data, requires_grad, "arange")
+    return _leaf(data, requires_grad, "arange")
 
 
 def rand(
@@ -155,7 +159,7 @@ def rand(
     buf = gen.uniform(
         _size(size), target, device=device if device is not None else "cpu"
     )
-    return _finish(from_buffer(buf), requires_grad, "rand")
+    return _leaf(from_buffer(buf), requires_grad, "rand")
 
 
 def randn(
@@ -171,7 +175,7 @@ def randn(
     buf = gen.normal(
         _size(size), target, device=device if device is not None else "cpu"
     )
-    return _finish(from_buffer(buf), requires_grad, "randn")
+    return _leaf(from_buffer(buf), requires_grad, "randn")
 
 
 def _like(t: Tensor, dtype: Any, device: Any) -> tuple[tuple[int, ...], Any, Any]:
@@ -179,7 +183,7 @@ def _like(t: Tensor, dtype: Any, device: Any) -> tuple[tuple[int, ...], Any, Any
         raise TypeError(f"expected a Tensor, got {type(t).__name__}")
     return (
         t.shape,
-        (t.dtype if dtype is None else _dtype(dtype)),
+        (t.dtype if dtype is None else as_dtype(dtype)),
         (t.device if device is None else device),
     )
 

@@ -25,10 +25,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import actnet.ndarray as xp
-from actnet.tensor._autograd import Edge, Node, edge_of
 from actnet.tensor._grad_mode import _state
-from actnet.tensor._ops import _Saved, _SavedOutput
-from actnet.tensor._tensor import Tensor, _make
+from actnet.tensor._graph import Edge, Node, edge_of
+from actnet.tensor._saved import Saved, SavedOutput
+from actnet.tensor._tensor import Tensor
+from actnet.tensor._tensor_base import _make
 
 
 class FunctionCtx:
@@ -39,7 +40,7 @@ class FunctionCtx:
         self._saved: tuple[Any, ...] | None = ()
         self._freed = False
         self._non_differentiable: set[int] | None = None  # made when marked
-        self._node: weakref.ref[Node] | None = None  # weak: node -> ctx is strong
+        self._node_ref: weakref.ref[Node] | None = None  # weak: node -> ctx is strong
 
     def save_for_backward(self, *tensors: Tensor | None) -> None:
         """Keep tensors for backward; an in-place change to one before backward is
@@ -49,7 +50,7 @@ class FunctionCtx:
                 raise TypeError(
                     f"save_for_backward takes Tensors or None, got {type(t).__name__}"
                 )
-        self._saved = tuple(None if t is None else _Saved(t) for t in tensors)
+        self._saved = tuple(None if t is None else Saved(t) for t in tensors)
 
     @property
     def saved_tensors(self) -> tuple[Tensor | None, ...]:
@@ -58,8 +59,8 @@ class FunctionCtx:
                 "Trying to backward through the graph a second time (or to read "
                 "saved tensors after they were freed); specify retain_graph=True"
             )
-        assert self._saved is not None and self._node is not None
-        node = self._node()
+        assert self._saved is not None and self._node_ref is not None
+        node = self._node_ref()
         assert node is not None  # backward runs on a live node
         return tuple(None if s is None else s.get(node) for s in self._saved)
 
@@ -106,7 +107,7 @@ class Function:
         if not (previous and True in needs):
             return result
         node = FunctionNode(cls, ctx, tuple([edge_of(a) for a in args]), outputs)
-        ctx._node = weakref.ref(node)
+        ctx._node_ref = weakref.ref(node)
         marked = ctx._non_differentiable
         wrapped = []
         for nr, out in enumerate(outputs):
@@ -124,8 +125,8 @@ class Function:
             # version), as the built-in operations do: a strong reference would make
             # a cycle output -> node -> ctx -> output that only the GC could free.
             ctx._saved = tuple(
-                _SavedOutput(s.tensor, s.tensor._output_nr)
-                if isinstance(s, _Saved) and s.tensor.grad_fn is node
+                SavedOutput(s.tensor, s.tensor._output_nr)
+                if isinstance(s, Saved) and s.tensor.grad_fn is node
                 else s
                 for s in ctx._saved
             )

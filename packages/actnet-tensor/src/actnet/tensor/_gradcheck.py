@@ -9,8 +9,9 @@ import numpy as np
 
 import actnet.ndarray as xp
 from actnet.device import Generator
-from actnet.tensor._autograd import grad
-from actnet.tensor._tensor import Tensor, _make
+from actnet.tensor._engine import grad
+from actnet.tensor._tensor import Tensor
+from actnet.tensor._tensor_base import _make
 
 
 class GradcheckError(RuntimeError):

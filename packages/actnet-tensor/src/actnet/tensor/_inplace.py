@@ -1,10 +1,9 @@
 """In-place Tensor methods: copy-on-write over immutable NDArrays.
 
 An in-place method writes into the tensor's own device buffer (through the
-device's `out=`) only when nothing else holds that buffer: no other reference to
-the tensor's NDArray, no other reference to the buffer (views, DLPack exports and
-saved-for-backward values all hold one). Otherwise it computes new values and
-rebinds `.data`, so no NDArray anyone holds ever changes. Either way the version
+device's `out=`) only when nothing else holds that buffer (`sole_buffer`, the
+rule of _copy_on_write.py). Otherwise it computes new values and rebinds
+`.data`, so no NDArray anyone holds ever changes. Either way the version
 counter goes up, which is what backward checks.
 
 When the graph is recorded (the tensor, or an operand, requires grad), an in-place
@@ -14,52 +13,24 @@ as in PyTorch; on a leaf that requires grad it is an error outside no_grad().
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import actnet.ndarray as xp
 from actnet.device import Buffer, Generator, default_generator
-from actnet.ndarray import NDArray, buffer_of, from_buffer
-from actnet.tensor import _ops
-from actnet.tensor._autograd import Edge, Node, edge_of
+from actnet.ndarray import NDArray, from_buffer
+from actnet.tensor._arithmetic import add, div, mul, sub
+from actnet.tensor._copy_on_write import sole_buffer
 from actnet.tensor._grad_mode import _state
-from actnet.tensor._tensor import Scalar, Tensor, _make
+from actnet.tensor._graph import Edge, Node, edge_of, needs_grad
+from actnet.tensor._indexing import index, key_values
+from actnet.tensor._math import clamp
+from actnet.tensor._promotion import is_scalar, result_dtype, scalar_dtype
+from actnet.tensor._shape import to, unbroadcast
+from actnet.tensor._tensor_base import Scalar, TensorBase, _make
 
-_getrefcount = sys.getrefcount
-
-
-def _writable_buffer(t: Tensor) -> Buffer | None:
-    """t's buffer when t alone holds it (so writing into it changes nothing anyone
-    else sees), else None."""
-    data = t.array
-    # t.array, `data` and getrefcount's argument: 3 references when t is alone.
-    if _getrefcount(data) != 3:
-        return None
-    buf = buffer_of(data)
-    # data.buffer, `buf` and getrefcount's argument; a view or an export adds one.
-    if _getrefcount(buf) != 3 or buf.base is not None:
-        return None
-    return buf
-
-
-def writable_buffer(t: Tensor) -> Buffer:
-    """t's device buffer, for the caller to update in place; t's version goes up.
-
-    For the layers above that write tensors themselves (actnet.nn's optimizers):
-    t's own buffer when nothing else holds it, otherwise (copy-on-write, as the
-    in-place methods do) a private copy that t holds from now on, so no array
-    anyone else holds ever changes. No graph is recorded: use it under no_grad()
-    on tensors that are not part of one.
-    """
-    buf = _writable_buffer(t)
-    if buf is None:
-        old = t.array.buffer
-        buf = old.device.copy(old)
-        buf.info = old.info
-        t.array = from_buffer(buf)
-    t._version += 1
-    return buf
+if TYPE_CHECKING:
+    from actnet.tensor._tensor import Tensor
 
 
 def _check_leaf(t: Tensor, op: str) -> None:
@@ -68,14 +39,6 @@ def _check_leaf(t: Tensor, op: str) -> None:
             f"a leaf tensor that requires grad is being used in an in-place operation "
             f"({op}); wrap it in no_grad() or use the out-of-place operation"
         )
-
-
-def _records(t: Tensor, *others: Any) -> bool:
-    if not _state.enabled:
-        return False
-    return t._requires_grad or any(
-        isinstance(o, Tensor) and o._requires_grad for o in others
-    )
 
 
 def _rebase(t: Tensor, result: Tensor) -> Tensor:
@@ -105,16 +68,16 @@ def _history(t: Tensor) -> Tensor:
 def _operand(t: Tensor, other: Any, op: str) -> Any:
     """other's value (a Buffer or a scalar) in t's dtype, refused when the result
     would need another dtype (as PyTorch refuses)."""
-    if isinstance(other, Tensor):
-        target = _ops.result_dtype(t.dtype, other.dtype)
+    if isinstance(other, TensorBase):
+        target = result_dtype(t.dtype, other.dtype)
         if target != t.dtype:
             raise RuntimeError(f"{op}: result type {target} can't be cast to {t.dtype}")
         data = (
             other.array if other.dtype == t.dtype else xp.astype(other.array, t.dtype)
         )
-        return buffer_of(data)
-    if type(other) in (int, float, bool, complex):
-        target = _ops.scalar_dtype(t.dtype, other)
+        return data.buffer
+    if is_scalar(other):
+        target = scalar_dtype(t.dtype, other)
         if target != t.dtype:
             raise RuntimeError(f"{op}: result type {target} can't be cast to {t.dtype}")
         return other
@@ -131,10 +94,10 @@ def _binary_(
     device_op: str,
 ) -> Tensor:
     _check_leaf(t, op)
-    if _records(t, other):
+    if needs_grad(t, other):
         return _rebase(t, record(_history(t), other))
     value = _operand(t, other, op)
-    buf = _writable_buffer(t)
+    buf = sole_buffer(t)
     if buf is not None and (type(value) is not Buffer or _fits(value.shape, buf.shape)):
         getattr(buf.device, device_op)(buf, value, out=buf)
     else:
@@ -164,12 +127,12 @@ def _fits(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
 
 def add_(t: Tensor, other: Tensor | Scalar, alpha: Scalar = 1) -> Tensor:
     if alpha != 1:
-        other = _ops.mul(other, alpha) if isinstance(other, Tensor) else other * alpha
-    return _binary_(t, other, "add_", _ops.add, "add")
+        other = mul(other, alpha) if isinstance(other, TensorBase) else other * alpha
+    return _binary_(t, other, "add_", add, "add")
 
 
 def mul_(t: Tensor, other: Tensor | Scalar) -> Tensor:
-    return _binary_(t, other, "mul_", _ops.mul, "multiply")
+    return _binary_(t, other, "mul_", mul, "multiply")
 
 
 def div_(t: Tensor, other: Tensor | Scalar) -> Tensor:
@@ -177,32 +140,30 @@ def div_(t: Tensor, other: Tensor | Scalar) -> Tensor:
         raise RuntimeError(
             f"div_: result type float can't be cast to {t.dtype} in place"
         )
-    return _binary_(t, other, "div_", _ops.div, "divide")
+    return _binary_(t, other, "div_", div, "divide")
 
 
 def copy_(t: Tensor, src: Tensor | NDArray) -> Tensor:
     """t's values replaced by src's (broadcast, cast to t's dtype)."""
     if type(src) is NDArray:
         src = _make(src)
-    if not isinstance(src, Tensor):
+    if not isinstance(src, TensorBase):
         raise TypeError(f"copy_: src must be a Tensor, got {type(src).__name__}")
     _check_leaf(t, "copy_")
     if not _fits(src.shape, t.shape):
         raise RuntimeError(
             f"copy_: source of shape {src.shape} does not broadcast to {t.shape}"
         )
-    if _records(t, src):
-        return _rebase(
-            t, _ops.add(_ops.mul(_history(t), 0), _ops.to(src, t.device, t.dtype))
-        )
+    if needs_grad(t, src):
+        return _rebase(t, add(mul(_history(t), 0), to(src, t.device, t.dtype)))
     data = src.array
     if data.dtype != t.dtype:
         data = xp.astype(data, t.dtype)
     if data.device is not t.device:
         data = data.to_device(t.device)
-    buf = _writable_buffer(t)
+    buf = sole_buffer(t)
     if buf is not None:
-        buf.device.copy(buffer_of(data), out=buf)
+        buf.device.copy(data.buffer, out=buf)
     else:
         t.array = xp.asarray(xp.broadcast_to(data, t.shape), copy=True)
     t._version += 1
@@ -211,12 +172,12 @@ def copy_(t: Tensor, src: Tensor | NDArray) -> Tensor:
 
 def fill_(t: Tensor, value: Scalar) -> Tensor:
     _check_leaf(t, "fill_")
-    if isinstance(value, Tensor):
+    if isinstance(value, TensorBase):
         value = value.item()
-    if _records(t):
+    if needs_grad(t):
         filled = _make(xp.full(t.shape, value, dtype=t.dtype, device=t.device))
-        return _rebase(t, _ops.add(_ops.mul(_history(t), 0), filled))
-    buf = _writable_buffer(t)
+        return _rebase(t, add(mul(_history(t), 0), filled))
+    buf = sole_buffer(t)
     if buf is not None:
         buf.device.full(buf.shape, value, buf.dtype, out=buf)
     else:
@@ -229,9 +190,9 @@ def clamp_(t: Tensor, low: Scalar | None, high: Scalar | None) -> Tensor:
     _check_leaf(t, "clamp_")
     if low is None and high is None:
         raise ValueError("clamp_: at least one of min and max must be given")
-    if _records(t):
-        return _rebase(t, _ops.clamp(_history(t), low, high))
-    buf = _writable_buffer(t)
+    if needs_grad(t):
+        return _rebase(t, clamp(_history(t), low, high))
+    buf = sole_buffer(t)
     if buf is not None:
         if low is not None:
             buf.device.maximum(buf, _operand(t, low, "clamp_"), out=buf)
@@ -246,26 +207,26 @@ def clamp_(t: Tensor, low: Scalar | None, high: Scalar | None) -> Tensor:
 def addcmul_(t: Tensor, tensor1: Tensor, tensor2: Tensor, value: Scalar) -> Tensor:
     """t += value * tensor1 * tensor2."""
     with _no_graph_unless(t, tensor1, tensor2):
-        product = _ops.mul(tensor1, tensor2)
+        product = mul(tensor1, tensor2)
         if value != 1:
-            product = _ops.mul(product, value)
+            product = mul(product, value)
     return add_(t, product)
 
 
 def addcdiv_(t: Tensor, tensor1: Tensor, tensor2: Tensor, value: Scalar) -> Tensor:
     """t += value * tensor1 / tensor2."""
     with _no_graph_unless(t, tensor1, tensor2):
-        quotient = _ops.div(tensor1, tensor2)
+        quotient = div(tensor1, tensor2)
         if value != 1:
-            quotient = _ops.mul(quotient, value)
+            quotient = mul(quotient, value)
     return add_(t, quotient)
 
 
 def lerp_(t: Tensor, end: Tensor, weight: Scalar | Tensor) -> Tensor:
     """t += weight * (end - t)."""
     with _no_graph_unless(t, end, weight):
-        step = _ops.mul(
-            _ops.sub(end, _make(t.array, t._requires_grad, t.grad_fn, t._output_nr)),
+        step = mul(
+            sub(end, _history(t)),
             weight,
         )
     return add_(t, step)
@@ -275,7 +236,7 @@ class _no_graph_unless:  # used as a context manager
     """Record the graph only if some operand needs it (a cheap no_grad)."""
 
     def __init__(self, *operands: Any) -> None:
-        self.keep = _records(*operands) if operands else False
+        self.keep = needs_grad(*operands) if operands else False
 
     def __enter__(self) -> None:
         self.previous = _state.enabled
@@ -289,7 +250,7 @@ def _random_(t: Tensor, values: Buffer, op: str) -> Tensor:
     _check_leaf(t, op)
     if t.grad_fn is not None and _state.enabled:
         new = _make(from_buffer(values))
-        return _rebase(t, _ops.add(_ops.mul(_history(t), 0), new))
+        return _rebase(t, add(mul(_history(t), 0), new))
     t.array = from_buffer(values)  # fresh values: the old buffer is simply released
     t._version += 1
     return t
@@ -329,18 +290,18 @@ class SetItemBackward(Node):
         if self.next_edges[0]:
             zeros = xp.zeros_like(g.array)
             mask = _make(xp.ones_like(g.array).at[self.key].set(zeros[self.key]))
-            old = _ops.mul(g, mask)
+            old = mul(g, mask)
         new = None
         if len(self.next_edges) > 1 and self.next_edges[1]:
-            new = _ops.unbroadcast(_ops.index(g, self.key), self.value_shape)
+            new = unbroadcast(index(g, self.key), self.value_shape)
         return old, new
 
 
 def setitem_(t: Tensor, key: Any, value: Tensor | Scalar) -> None:
     _check_leaf(t, "__setitem__")
-    k = _ops._key(key)
-    if isinstance(value, Tensor):
-        target = _ops.result_dtype(t.dtype, value.dtype)
+    k = key_values(key)
+    if isinstance(value, TensorBase):
+        target = result_dtype(t.dtype, value.dtype)
         if target != t.dtype and not (
             t.dtype.kind in "fc" and value.dtype.kind in "biuf"
         ):
@@ -350,24 +311,24 @@ def setitem_(t: Tensor, key: Any, value: Tensor | Scalar) -> None:
         )
     else:
         v_data = value
-    if _records(t, value):
+    if needs_grad(t, value):
         old = _history(t)
         data = old.array.at[k].set(v_data)
         edges = (
             (edge_of(old), edge_of(value))
-            if isinstance(value, Tensor)
+            if isinstance(value, TensorBase)
             else (edge_of(old),)
         )
-        value_shape = value.shape if isinstance(value, Tensor) else ()
+        value_shape = value.shape if isinstance(value, TensorBase) else ()
         _rebase(t, _make(data, True, SetItemBackward(edges, k, value_shape)))
         return
-    buf = _writable_buffer(t)
+    buf = sole_buffer(t)
     if buf is not None and all(
         type(i) in (int, slice) or i is None or i is Ellipsis for i in k
     ):
         view = buf[k]
         if type(v_data) is NDArray:
-            buf.device.copy(buffer_of(v_data), out=view)
+            buf.device.copy(v_data.buffer, out=view)
         else:
             buf.device.full(view.shape, v_data, view.dtype, out=view)
         del view

@@ -1,0 +1,61 @@
+"""Copy-on-write: when a tensor may write into its own device buffer.
+
+NDArrays are immutable by contract: values someone holds never change. A tensor
+may still update its values in place (the in-place methods, gradient
+accumulation, the optimizers of the layers above) when nothing but the tensor can
+see its buffer; otherwise it computes new values and rebinds `.array`. This module
+is the one place that decides, by reference counts.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from actnet.device import Buffer
+from actnet.ndarray import from_buffer
+from actnet.tensor._tensor_base import TensorBase
+
+_getrefcount = sys.getrefcount
+
+
+def sole_buffer(t: TensorBase) -> Buffer | None:
+    """t's buffer when t alone holds it (so writing into it changes nothing anyone
+    else sees), else None.
+
+    The reference counts, in CPython (tests/test_copy_on_write.py checks each
+    case, so a CPython that counts these idioms differently fails there):
+    - the NDArray is held by `t.array`, by the local `data` and by getrefcount's
+      argument: 3 when nothing else holds it. Anything else that holds it (a
+      `t.data` someone kept, a detached tensor, a saved-for-backward value, a
+      gradient shared with another tensor) adds one.
+    - its Buffer is held by `data.buffer`, by the local `buf` and by the
+      argument: 3. A view of it (`t[1:]`, a reshape) or an export holds it too.
+    - a buffer that is itself a view (`buf.base`) shows memory that its owner,
+      and whoever holds the owner, sees.
+    """
+    data = t.array
+    if _getrefcount(data) != 3:
+        return None
+    buf = data.buffer
+    if _getrefcount(buf) != 3 or buf.base is not None:
+        return None
+    return buf
+
+
+def writable_buffer(t: TensorBase) -> Buffer:
+    """t's device buffer, for the caller to update in place; t's version goes up.
+
+    For the layers above that write tensors themselves (actnet.nn's optimizers):
+    t's own buffer when nothing else holds it, otherwise (copy-on-write, as the
+    in-place methods do) a private copy that t holds from now on, so no array
+    anyone else holds ever changes. No graph is recorded: use it under no_grad()
+    on tensors that are not part of one.
+    """
+    buf = sole_buffer(t)
+    if buf is None:
+        old = t.array.buffer
+        buf = old.device.copy(old)
+        buf.info = old.info
+        t.array = from_buffer(buf)
+    t._version += 1
+    return buf

@@ -1,0 +1,151 @@
+"""Data types: their names (PyTorch's aliases too) and PyTorch's type promotion.
+
+Promotion is one table over actnet's dtypes (`actnet.device.ALL`), built once
+from actnet.ndarray's public `result_type`: a higher category wins (bool <
+integer < floating < complex), and within a category the array API's table
+decides (int8 + int16 is int16). A Python scalar does not widen a tensor of its
+category or above; below, it gives PyTorch's default dtype of its kind
+(`int_tensor * 0.5` is float32).
+"""
+
+from __future__ import annotations
+
+import builtins
+import itertools
+from typing import TYPE_CHECKING, Any, Final
+
+import numpy as np
+
+import actnet.ndarray as xp
+from actnet.device import ALL
+from actnet.ndarray import NDArray
+from actnet.tensor._tensor_base import TensorBase
+
+if TYPE_CHECKING:
+    from actnet.tensor._tensor import Tensor
+
+DType = np.dtype[Any]
+
+# PyTorch's dtype names that are not NumPy's ("torch." may precede any name).
+_TORCH_NAMES: Final = {
+    "float": "float32",
+    "double": "float64",
+    "half": "float16",
+    "long": "int64",
+    "int": "int32",
+    "short": "int16",
+    "byte": "uint8",
+    "cfloat": "complex64",
+    "cdouble": "complex128",
+}
+
+
+def as_dtype(value: Any) -> DType:
+    """The dtype `value` names: an actnet or NumPy dtype, or a name ("float32"),
+    PyTorch's names included ("float", "long", "torch.half", ...).
+
+        >>> as_dtype("long")
+        dtype('int64')
+    """
+    name = value
+    if isinstance(value, str):
+        name = value.removeprefix("torch.")
+        name = _TORCH_NAMES.get(name, name)
+    try:
+        dtype: DType = np.dtype(name)
+        xp.isdtype(dtype, "numeric")  # refuses what the array namespace does not hold
+    except TypeError as exc:
+        raise TypeError(f"not a data type of actnet: {value!r}") from exc
+    return dtype
+
+
+# ----------------------------------------------------------------- the tables
+_CATEGORY: Final = {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}
+
+
+def _promote(a: DType, b: DType) -> DType | None:
+    """PyTorch's promotion of two tensors' dtypes; None where there is none."""
+    if a == b:
+        return a
+    ca, cb = _CATEGORY.get(a.kind), _CATEGORY.get(b.kind)
+    if ca is None or cb is None:  # bfloat16 is for storage: it combines with itself
+        return None
+    if ca == cb:
+        try:
+            result: DType = xp.result_type(a, b)
+        except TypeError:  # uint64 with a signed integer
+            return None
+        return result
+    high, low = (a, b) if ca > cb else (b, a)
+    if high.kind == "c" and low == xp.float64:
+        return xp.complex128
+    return high
+
+
+def _promote_scalar(dtype: DType, kind: type) -> DType:
+    """The dtype of a tensor of `dtype` combined with a Python scalar of `kind`."""
+    if kind is int and dtype.kind == "b":
+        return xp.int64
+    if kind is float and dtype.kind in "biu":
+        return xp.float32  # PyTorch's default float
+    if kind is complex and dtype.kind != "c":
+        return xp.complex128 if dtype == xp.float64 else xp.complex64
+    return dtype
+
+
+_TENSORS: Final[dict[tuple[DType, DType], DType]] = {
+    (a, b): result
+    for a, b in itertools.product(ALL, repeat=2)
+    if (result := _promote(a, b)) is not None
+}
+# Keyed by the scalar's exact type: a NumPy scalar is not a Python scalar here.
+_SCALARS: Final[dict[tuple[DType, type], DType]] = {
+    (dtype, kind): _promote_scalar(dtype, kind)
+    for dtype in ALL
+    for kind in (builtins.bool, builtins.int, builtins.float, complex)
+}
+
+
+def result_dtype(a: DType, b: DType) -> DType:
+    """The dtype of an operation between tensors of dtypes `a` and `b`."""
+    result = _TENSORS.get((a, b))
+    if result is None:
+        raise TypeError(f"{a} and {b} do not promote to a common dtype")
+    return result
+
+
+def scalar_dtype(dtype: DType, value: Any) -> DType:
+    """The dtype of an operation between a tensor of `dtype` and the Python
+    scalar `value` (`dtype` itself for anything else)."""
+    return _SCALARS.get((dtype, type(value)), dtype)
+
+
+def is_scalar(value: Any) -> bool:
+    """Whether `value` is a Python scalar an operation takes beside a tensor."""
+    t = type(value)
+    return t is int or t is float or t is builtins.bool or t is complex
+
+
+def operands(a: Tensor, b: Any, op: str) -> tuple[NDArray, Any]:
+    """The values of `a` and `b` (a Tensor or a Python scalar), promoted to the
+    dtype of their result."""
+    da = a.array
+    have = da.buffer.native.dtype
+    if isinstance(b, TensorBase):
+        db = b.array
+        other = db.buffer.native.dtype
+        if have is not other and have != other:
+            target = result_dtype(have, other)
+            if have != target:
+                da = xp.astype(da, target)
+            if other != target:
+                db = xp.astype(db, target)
+        return da, db
+    wanted = _SCALARS.get((have, type(b)))
+    if wanted is None:
+        raise TypeError(
+            f"{op}: operands must be Tensors or Python scalars, got {type(b).__name__}"
+        )
+    if wanted is not have and wanted != have:
+        da = xp.astype(da, wanted)
+    return da, b

@@ -1,0 +1,108 @@
+"""The copy-on-write rule (`sole_buffer`): its reference counts, and its users.
+
+`sole_buffer` decides by CPython reference counts whether a tensor alone holds
+its buffer. These tests pin down each count it relies on, both ways: a CPython
+that counted these idioms differently would either never write in place (the
+first test fails) or write into memory someone else sees (the others fail).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import actnet.tensor as at
+from actnet.tensor._copy_on_write import sole_buffer
+
+
+def address(t: at.Tensor) -> int:
+    interface: dict[str, Any] = t.array.buffer.native.__array_interface__
+    return int(interface["data"][0])
+
+
+def test_a_tensor_alone_holds_its_buffer() -> None:
+    t = at.tensor(np.arange(4.0))
+    buf = sole_buffer(t)
+    assert buf is not None and buf is t.array.buffer
+
+
+def test_another_reference_to_the_ndarray_shares_it() -> None:
+    t = at.tensor(np.arange(4.0))
+    held = t.data
+    assert sole_buffer(t) is None
+    del held
+    assert sole_buffer(t) is not None
+
+
+def test_another_tensor_over_the_same_ndarray_shares_it() -> None:
+    t = at.tensor(np.arange(4.0))
+    detached = t.detach()
+    assert sole_buffer(t) is None and sole_buffer(detached) is None
+    del detached
+    assert sole_buffer(t) is not None
+
+
+def test_another_reference_to_the_buffer_shares_it() -> None:
+    t = at.tensor(np.arange(4.0))
+    buf = t.array.buffer
+    assert sole_buffer(t) is None
+    del buf
+    assert sole_buffer(t) is not None
+
+
+def test_a_view_shares_its_owner_and_is_not_writable_itself() -> None:
+    t = at.tensor(np.arange(4.0))
+    view = t[1:]
+    assert sole_buffer(t) is None  # the view holds the owner's buffer
+    assert sole_buffer(view) is None  # a view shows its owner's memory
+    del view
+    assert sole_buffer(t) is not None
+
+
+def test_writable_buffer_writes_in_place_or_copies() -> None:
+    t = at.tensor(np.arange(4.0))
+    before = address(t)
+    buf = at.writable_buffer(t)
+    assert buf.native.__array_interface__["data"][0] == before
+    assert t._version == 1
+    del buf
+    held = t.data
+    buf = at.writable_buffer(t)  # someone holds the values: t gets a copy
+    buf.native[...] = -1.0
+    np.testing.assert_array_equal(np.asarray(held), np.arange(4.0))
+    np.testing.assert_array_equal(t.numpy(), [-1.0] * 4)
+    assert t._version == 2
+
+
+def test_gradients_accumulate_in_place() -> None:
+    w = at.tensor(np.ones(8), requires_grad=True)
+    (w * 2.0).sum().backward()
+    assert w.grad is not None
+    before = address(w.grad)
+    for _ in range(3):
+        (w * 2.0).sum().backward()
+    assert address(w.grad) == before
+    np.testing.assert_array_equal(w.grad.numpy(), [8.0] * 8)
+
+
+def test_leaves_sharing_an_incoming_gradient_keep_their_own() -> None:
+    # An addition passes one gradient to both inputs: each leaf's .grad is its
+    # own tensor, and accumulating into one leaves the other alone.
+    a = at.tensor([1.0, 2.0], requires_grad=True)
+    b = at.tensor([1.0, 2.0], requires_grad=True)
+    (a + b).sum().backward()
+    assert a.grad is not None and b.grad is not None and a.grad is not b.grad
+    (a * 3.0).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [4.0, 4.0])
+    np.testing.assert_array_equal(b.grad.numpy(), [1.0, 1.0])
+
+
+def test_the_implicit_output_gradient_is_never_written() -> None:
+    x = at.tensor(2.0, requires_grad=True)
+    x.backward()
+    x.backward()  # accumulates into x.grad, not into the shared ones
+    y = at.tensor(3.0, requires_grad=True)
+    y.backward()
+    assert x.grad is not None and y.grad is not None
+    assert x.grad.item() == 2.0 and y.grad.item() == 1.0
