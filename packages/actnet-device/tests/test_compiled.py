@@ -1,7 +1,8 @@
 """The compiled kernel layer: the `cpu` device against `reference` and a float64
-oracle, the fused activations' refusals, the thread setting, and numba's cold
-start (not imported by `import actnet.device`; cached where the package cannot
-be written)."""
+oracle (the fused activations: gelu, both forms, and silu, with their
+backwards), their refusals, the thread setting, and numba's cold start (not
+imported by `import actnet.device`; cached where the package cannot be
+written)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,15 @@ from _helpers import get, put
 
 import actnet.device
 from actnet.device import get_device
-from actnet.device._compiled_activations import _gelu, _gelu_backward
+from actnet.device._compiled_activations import (
+    BLOCK,
+    _gelu,
+    _gelu_backward,
+    _gelu_tanh,
+    _gelu_tanh_backward,
+    _silu,
+    _silu_backward,
+)
 
 CPU = get_device("cpu")
 REF = get_device("reference")
@@ -62,6 +71,26 @@ def _slope_oracle(x: np.ndarray[Any, Any], tanh: bool) -> np.ndarray[Any, Any]:
     return np.array([one(float(v)) for v in x.reshape(-1)]).reshape(x.shape)
 
 
+def _silu_oracle(x: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """x sigmoid(x) in float64 from the math module, element by element."""
+
+    def one(v: float) -> float:
+        return v / (1 + math.exp(-v)) if v > -700 else v * math.exp(v)
+
+    return np.array([one(float(v)) for v in x.reshape(-1)]).reshape(x.shape)
+
+
+def _silu_slope_oracle(x: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """silu'(x) = s (1 + x (1 - s)), s = sigmoid(x), element by element."""
+
+    def one(v: float) -> float:
+        e = math.exp(-abs(v))
+        s, rest = (1 / (1 + e), e / (1 + e)) if v >= 0 else (e / (1 + e), 1 / (1 + e))
+        return s * (1 + v * rest)
+
+    return np.array([one(float(v)) for v in x.reshape(-1)]).reshape(x.shape)
+
+
 def _assert_close(
     got: np.ndarray[Any, Any], want: np.ndarray[Any, Any], x: np.ndarray[Any, Any]
 ) -> None:
@@ -99,6 +128,113 @@ def test_gelu_is_the_float64_value_rounded_once(
     _assert_close(back, g.astype(np.float64) * slope, x.astype(np.float64))
 
 
+@pytest.mark.parametrize("device", [CPU, REF], ids=["cpu", "reference"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [7, 50_000])
+def test_silu_is_the_float64_value_rounded_once(
+    device: Any, dtype: Any, n: int
+) -> None:
+    rng = np.random.default_rng(n)
+    x = (rng.standard_normal(n) * 6).astype(dtype)
+    got = get(device.silu(put(x, device)))
+    assert got.dtype == dtype
+    _assert_close(got, _silu_oracle(x.astype(np.float64)), x.astype(np.float64))
+    g = rng.standard_normal(n).astype(dtype)
+    back = get(device.silu_backward(put(g, device), put(x, device)))
+    slope = _silu_slope_oracle(x.astype(np.float64))
+    _assert_close(back, g.astype(np.float64) * slope, x.astype(np.float64))
+
+
+_SPECIAL = [-np.inf, -1e300, -50.0, -40.0, -38.5, -37.0, -4.0, -1e-310, -0.0, 0.0,
+            1e-310, 4.0, 30.0, 1e300, np.inf, np.nan]  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_special_values_match_the_reference(dtype: Any) -> None:
+    """inf, NaN, signed zeros, subnormals, the edges of the forms: each block of
+    the exact gelu once with |x| <= 4 only and once with larger values."""
+    with np.errstate(over="ignore"):
+        x = np.array(_SPECIAL, dtype)
+    small = np.array([v for v in _SPECIAL if not abs(v) > 4.0], dtype)
+    for values in (x, small):
+        g = np.linspace(-2, 2, values.size).astype(dtype)
+        for op, args in (
+            ("gelu", ("none",)),
+            ("gelu", ("tanh",)),
+            ("silu", ()),
+        ):
+            for backward in (False, True):
+                name = f"{op}_backward" if backward else op
+                inputs = (g, values) if backward else (values,)
+                got = get(getattr(CPU, name)(*(put(a) for a in inputs), *args))
+                want = get(getattr(REF, name)(*(put(a, REF) for a in inputs), *args))
+                np.testing.assert_array_equal(np.isnan(got), np.isnan(want), name)
+                tol = 1e-6 if dtype == np.float32 else 1e-12
+                np.testing.assert_allclose(
+                    got, want, rtol=tol, atol=1e-15, err_msg=name
+                )
+
+
+def test_float32_results_are_the_exact_values_rounded_once() -> None:
+    """On float32, the compiled kernels give the exact values rounded (mpmath,
+    40 digits): the float64 work is accurate enough that no sample rounds the
+    other way."""
+    mp = pytest.importorskip("mpmath")
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.standard_normal(1500), rng.standard_normal(500) * 5])
+    x = x.astype(np.float32)
+    ones = np.ones_like(x)
+    k, b = mp.mpf("0.044715"), 2 * mp.sqrt(2 / mp.pi)
+
+    def exact(v: Any, op: str) -> Any:
+        if op.startswith("gelu_tanh"):
+            s = 1 / (1 + mp.exp(-b * (v + k * v**3)))  # (1 + tanh(u)) / 2
+            return (
+                v * s
+                if op == "gelu_tanh"
+                else s + v * s * (1 - s) * b * (1 + 3 * k * v**2)
+            )
+        if op.startswith("gelu"):
+            return v * mp.ncdf(v) if op == "gelu" else mp.ncdf(v) + v * mp.npdf(v)
+        s = 1 / (1 + mp.exp(-v))
+        return v * s if op == "silu" else s * (1 + v * (1 - s))
+
+    runs = {
+        "gelu": lambda: CPU.gelu(put(x)),
+        "gelu_backward": lambda: CPU.gelu_backward(put(ones), put(x)),
+        "gelu_tanh": lambda: CPU.gelu(put(x), "tanh"),
+        "gelu_tanh_backward": lambda: CPU.gelu_backward(put(ones), put(x), "tanh"),
+        "silu": lambda: CPU.silu(put(x)),
+        "silu_backward": lambda: CPU.silu_backward(put(ones), put(x)),
+    }
+    with mp.workdps(40):
+        for op, run in runs.items():
+            want = np.array([float(exact(mp.mpf(float(v)), op)) for v in x])
+            np.testing.assert_array_equal(get(run()), want.astype(np.float32), op)
+
+
+def test_the_exact_gelu_tail_form_is_relatively_accurate() -> None:
+    """In a block with some |x| > 4, Phi(-|x|) is exp(-x^2/2) erfcx(|x|/sqrt 2)
+    / 2: float64 gelu and its slope to a few ulp (mpmath) down to the subnormals,
+    where the reference's 1 + erf(x/sqrt 2) cancels (for x < -1 it is the
+    absolute error of about 1e-16 that the test above allows)."""
+    mp = pytest.importorskip("mpmath")
+    rng = np.random.default_rng(4)
+    x = np.concatenate([rng.uniform(-38.4, 8, 600), rng.uniform(-1, 1, 200)])
+    interleaved = np.stack([x, np.full_like(x, 5.0)], 1).reshape(-1)
+    ones = np.ones_like(interleaved)
+    got = get(CPU.gelu(put(interleaved)))[0::2]
+    slope = get(CPU.gelu_backward(put(ones), put(interleaved)))[0::2]
+    with mp.workdps(40):
+        want = np.array([float(mp.mpf(v) * mp.ncdf(v)) for v in x])
+        want_slope = np.array([float(mp.ncdf(v) + mp.mpf(v) * mp.npdf(v)) for v in x])
+    ulps = np.abs(got - want) / np.spacing(np.abs(want))
+    assert ulps.max() <= 8, f"{ulps.max()} ulp at x = {x[ulps.argmax()]}"
+    # the slope cancels near its root (x = -0.75): there, the absolute error
+    err = np.abs(slope - want_slope) - 8 * np.spacing(np.abs(want_slope))
+    assert err.max() <= 4e-16, f"off by {err.max():.3g} at x = {x[err.argmax()]}"
+
+
 def test_cpu_equals_reference_on_odd_layouts_and_half_precision() -> None:
     """Strided inputs and float16/bfloat16 take the reference kernel on cpu too."""
     rng = np.random.default_rng(0)
@@ -106,21 +242,34 @@ def test_cpu_equals_reference_on_odd_layouts_and_half_precision() -> None:
     strided = put(x, CPU).T
     assert not strided.is_contiguous
     np.testing.assert_array_equal(get(CPU.gelu(strided)), get(REF.gelu(put(x, REF).T)))
+    np.testing.assert_array_equal(get(CPU.silu(strided)), get(REF.silu(put(x, REF).T)))
     for dtype in (actnet.device.float16, actnet.device.bfloat16):
         h = x.astype(dtype)
         np.testing.assert_array_equal(
             get(CPU.gelu(put(h, CPU))), get(REF.gelu(put(h, REF)))
         )
+        np.testing.assert_array_equal(
+            get(CPU.silu(put(h, CPU))), get(REF.silu(put(h, REF)))
+        )
 
 
 def test_the_kernels_run_as_plain_python() -> None:
-    """A kernel is a Python function first (prange is range): same values."""
-    x = np.linspace(-5, 5, 11)
-    out = np.empty_like(x)
-    _gelu(x, out, False)
-    np.testing.assert_allclose(out, _gelu_oracle(x, False), rtol=1e-15)
-    _gelu_backward(np.ones_like(x), x, out, True)
-    np.testing.assert_allclose(out, _slope_oracle(x, True), rtol=1e-14)
+    """A kernel is a Python function first (prange is range): same values. One
+    block has |x| <= 4 only (the polynomial form), the other not (the tail form)."""
+    x = np.concatenate([np.linspace(-4, 4, BLOCK), np.linspace(-9, 6, BLOCK)])
+    ones, out = np.ones_like(x), np.empty_like(x)
+    _gelu(x, out)
+    _assert_close(out, _gelu_oracle(x, False), x)
+    _gelu_backward(ones, x, out)
+    _assert_close(out, _slope_oracle(x, False), x)
+    _gelu_tanh(x, out)
+    _assert_close(out, _gelu_oracle(x, True), x)
+    _gelu_tanh_backward(ones, x, out)
+    _assert_close(out, _slope_oracle(x, True), x)
+    _silu(x, out)
+    _assert_close(out, _silu_oracle(x), x)
+    _silu_backward(ones, x, out)
+    _assert_close(out, _silu_slope_oracle(x), x)
 
 
 def test_gelu_refusals() -> None:
@@ -135,11 +284,29 @@ def test_gelu_refusals() -> None:
         CPU.gelu_backward(x, put(np.zeros(3, np.float32), CPU), out=x[::1])
 
 
+def test_silu_refusals() -> None:
+    x = put(np.zeros(3, np.float32), CPU)
+    with pytest.raises(TypeError, match="silu does not take int32"):
+        CPU.silu(put(np.zeros(3, np.int32), CPU))
+    with pytest.raises(ValueError, match=r"silu_backward: grad .* one shape and dtype"):
+        CPU.silu_backward(put(np.zeros(3, np.float64), CPU), x)
+    with pytest.raises(ValueError, match="out shares memory with an input"):
+        CPU.silu(x, out=x[::1])
+
+
 def test_gelu_in_place() -> None:
     x = put(np.linspace(-3, 3, 9, dtype=np.float32), CPU)
     want = get(CPU.gelu(x))
     assert CPU.gelu(x, out=x) is x
     np.testing.assert_array_equal(get(x), want)
+    x = put(np.linspace(-3, 3, 9, dtype=np.float32), CPU)
+    want = get(CPU.silu(x))
+    assert CPU.silu(x, out=x) is x
+    np.testing.assert_array_equal(get(x), want)
+    g = put(np.linspace(1, 2, 9, dtype=np.float32), CPU)
+    want = get(CPU.silu_backward(g, x))
+    assert CPU.silu_backward(g, x, out=g) is g
+    np.testing.assert_array_equal(get(g), want)
 
 
 def test_set_num_threads_governs_blas_and_the_compiled_kernels() -> None:

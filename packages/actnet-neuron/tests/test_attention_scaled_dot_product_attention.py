@@ -8,7 +8,7 @@ from harness import Case, check, check_float32
 
 import actnet.neuron as F
 import actnet.tensor as at
-from actnet.device import manual_seed
+from actnet.device import get_device, manual_seed
 
 
 def attention_reference(
@@ -141,6 +141,20 @@ CASES = [
         differentiable=(0, 1, 2),
     ),
     Case(
+        "causal, L = S = 70: across the fused kernel's blocks of 64 keys",
+        _normal((1, 2, 70, 4), (1, 2, 70, 4), (1, 2, 70, 3)),
+        lambda F, q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True),
+        lambda q, k, v: attention_reference(q, k, v, is_causal=True),
+        differentiable=(0, 1, 2),
+    ),
+    Case(
+        "cross-attention over blocks, L = 67 < S = 130, causal",
+        _normal((1, 1, 67, 3), (1, 1, 130, 3), (1, 1, 130, 2)),
+        lambda F, q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True),
+        lambda q, k, v: attention_reference(q, k, v, is_causal=True),
+        differentiable=(0, 1, 2),
+    ),
+    Case(
         "double backward, causal",
         _normal((1, 1, 3, 2), (1, 1, 3, 2), (1, 1, 3, 2)),
         lambda F, q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True),
@@ -220,3 +234,36 @@ def test_scaled_dot_product_attention_refuses_bad_arguments() -> None:
             at.randn(1, 2, 2, 4),
             enable_gqa=True,
         )
+
+
+def test_without_mask_or_dropout_the_fused_operators_run() -> None:
+    """No attn_mask and dropout_p = 0 (causal or not): the device's fused sdpa,
+    whose backward keeps q, k, v, the output and the log-sum-exp; a mask,
+    dropout or broadcast batch axes keep the composition."""
+    q = at.randn(2, 3, 6, 4, requires_grad=True)
+    k = at.randn(2, 3, 6, 4, requires_grad=True)
+    for causal in (False, True):
+        out = F.scaled_dot_product_attention(q, k, k, is_causal=causal)
+        assert out.grad_fn.name() == "FusedScaledDotProductAttentionBackward"
+    mask = at.ones(6, 6, dtype=at.bool)
+    composed = [
+        F.scaled_dot_product_attention(q, k, k, attn_mask=mask),
+        F.scaled_dot_product_attention(q, k, k, dropout_p=0.5),
+        F.scaled_dot_product_attention(q, k[:1], k[:1]),
+    ]
+    for out in composed:
+        assert out.grad_fn.name() == "ScaledDotProductAttentionBackward"
+
+
+def test_the_fused_path_keeps_no_scores() -> None:
+    """Forward and backward at L = S = 1024: the device's peak stays below half
+    the (L, S) float32 probabilities the composition keeps for backward (it holds
+    the inputs, outputs and gradients, and the backward's per-group parts of dq)."""
+    length = 1024
+    device = get_device("cpu")
+    q, k, v = (at.randn(1, 1, length, 16, requires_grad=True) for _ in range(3))
+    device.reset_peak_memory_stats()
+    before = device.memory_stats().used_bytes
+    F.scaled_dot_product_attention(q, k, v, is_causal=True).sum().backward()
+    peak = device.memory_stats().peak_bytes - before
+    assert peak < length * length * 4 // 2, peak

@@ -1,4 +1,4 @@
-"""Fused activations of a Device: gelu and its backward, each one pass."""
+"""Fused activations of a Device: gelu and silu, and their backwards, each one pass."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ Approximate = Literal["none", "tanh"]
 
 
 class ActivationOps(DeviceCore):
-    """The fused activations of a Device."""
+    """The fused activations of a Device. They run quiet (OPS): inf and NaN in,
+    IEEE results out, no warnings (x Phi(x) at x = -inf is NaN, as -inf * 0)."""
 
     def _approximate(self, op: str, approximate: Any) -> bool:
         if approximate not in ("none", "tanh"):
@@ -33,7 +34,7 @@ class ActivationOps(DeviceCore):
         out = self._output("gelu", out, arr.shape, dtype)
         if out is not x:
             self._check_no_overlap("gelu", out, x)
-        self._backend.gelu(arr, out.native, tanh)
+        self._call(True, self._backend.gelu, arr, out.native, tanh)
         return out
 
     def gelu_backward(
@@ -46,17 +47,44 @@ class ActivationOps(DeviceCore):
         """grad * gelu'(x), for gelu's backward: one pass, in float64, rounded
         once. grad and x have one shape and dtype."""
         tanh = self._approximate("gelu_backward", approximate)
-        g = self._own(grad, "gelu_backward", "grad")
-        arr = self._own(x, "gelu_backward", "x")
+        g, arr, out = self._pair_output("gelu_backward", grad, x, out)
+        self._call(True, self._backend.gelu_backward, g, arr, out.native, tanh)
+        return out
+
+    def _pair_output(
+        self, op: str, grad: Buffer, x: Buffer, out: Buffer | None
+    ) -> tuple[Any, Any, Buffer]:
+        """A backward's grad and x arrays (checked: one shape and dtype) and its
+        output buffer, which may be grad or x itself but no other view of them."""
+        g = self._own(grad, op, "grad")
+        arr = self._own(x, op, "x")
         if g.shape != arr.shape or g.dtype != arr.dtype:
             raise ValueError(
-                f"gelu_backward: grad ({g.shape}, {g.dtype}) and x ({arr.shape}, "
+                f"{op}: grad ({g.shape}, {g.dtype}) and x ({arr.shape}, "
                 f"{arr.dtype}) must have one shape and dtype"
             )
-        dtype = self._result_dtype("gelu_backward", OPS["gelu"].dtypes, arr.dtype)
-        out = self._output("gelu_backward", out, arr.shape, dtype)
-        self._check_no_overlap(
-            "gelu_backward", out, *(b for b in (grad, x) if b is not out)
-        )
-        self._backend.gelu_backward(g, arr, out.native, tanh)
+        dtype = self._result_dtype(op, OPS[op].dtypes, arr.dtype)
+        out = self._output(op, out, arr.shape, dtype)
+        self._check_no_overlap(op, out, *(b for b in (grad, x) if b is not out))
+        return g, arr, out
+
+    def silu(self, x: Buffer, out: Buffer | None = None) -> Buffer:
+        """x sigmoid(x) (`torch.nn.functional.silu`): computed in float64 and
+        rounded once."""
+        arr = self._own(x, "silu")
+        dtype = self._result_dtype("silu", OPS["silu"].dtypes, arr.dtype)
+        out = self._output("silu", out, arr.shape, dtype)
+        if out is not x:
+            self._check_no_overlap("silu", out, x)
+        self._call(True, self._backend.silu, arr, out.native)
+        return out
+
+    def silu_backward(
+        self, grad: Buffer, x: Buffer, out: Buffer | None = None
+    ) -> Buffer:
+        """grad * silu'(x) = grad s (1 + x (1 - s)), s = sigmoid(x), for silu's
+        backward: one pass, in float64, rounded once. grad and x have one shape
+        and dtype."""
+        g, arr, out = self._pair_output("silu_backward", grad, x, out)
+        self._call(True, self._backend.silu_backward, g, arr, out.native)
         return out

@@ -10,8 +10,23 @@ The conformance kit checks it against `reference`, operator by operator.
 from __future__ import annotations
 
 from actnet.device._compiled_activations import ActivationCompiled
+from actnet.device._compiled_attention import AttentionCompiled
+from actnet.device._compiled_dropout import DropoutCompiled
+from actnet.device._compiled_matmul import MatmulCompiled
+from actnet.device._compiled_norms import NormCompiled
+from actnet.device._compiled_optim import OptimCompiled
+from actnet.device._compiled_softmax import SoftmaxCompiled
 from actnet.device._numpy import NumPyBackend
 
 
-class CompiledBackend(ActivationCompiled, NumPyBackend):
+class CompiledBackend(
+    ActivationCompiled,
+    OptimCompiled,
+    NormCompiled,
+    SoftmaxCompiled,
+    AttentionCompiled,
+    MatmulCompiled,
+    DropoutCompiled,
+    NumPyBackend,
+):
     """NumPy arenas and kernels; compiled kernels where they exist."""

@@ -14,13 +14,18 @@ from collections.abc import Sequence
 from typing import Any
 
 from actnet.device._activations import ActivationOps
+from actnet.device._attention import AttentionOps
 from actnet.device._buffer import Buffer
 from actnet.device._creation import CreationOps
+from actnet.device._dropout import DropoutOps
 from actnet.device._elementwise import ElementwiseOps
 from actnet.device._indexing import IndexingOps
 from actnet.device._linalg import LinalgOps
+from actnet.device._norms import NormOps
 from actnet.device._opset import OPS
+from actnet.device._optim import OptimOps
 from actnet.device._reductions import ReductionOps
+from actnet.device._softmax import SoftmaxOps
 from actnet.device._sorting import SortingOps
 
 
@@ -32,6 +37,11 @@ class Device(
     SortingOps,
     CreationOps,
     ActivationOps,
+    NormOps,
+    OptimOps,
+    SoftmaxOps,
+    AttentionOps,
+    DropoutOps,
 ):
     """A compute device: buffers in arenas, and the closed operator set.
 

@@ -28,7 +28,7 @@ from actnet.device import _threads
 
 _lock = threading.Lock()  # guards _numba and _compiled
 _numba: Any = None
-_compiled: dict[tuple[Callable[..., Any], bool], Any] = {}
+_compiled: dict[tuple[Callable[..., Any], bool, bool, bool], Any] = {}
 
 
 def _cache_dir() -> Path:
@@ -47,15 +47,28 @@ def _load() -> Any:
         # must not pay for numba (this is no import cycle: numba is not actnet).
         numba = importlib.import_module("numba")
         limit = int(numba.config.NUMBA_NUM_THREADS)
-        _threads.on_change(lambda n: numba.set_num_threads(min(n, limit)))
+        # Setting numba's count launches its threads (and loads the OpenMP
+        # runtime): they are to sleep, not spin, between loops (see _threads).
+        with _threads.passive_openmp():
+            _threads.on_change(lambda n: numba.set_num_threads(min(n, limit)))
         _numba = numba
     return _numba
 
 
-def compiled(fn: Callable[..., Any], *, parallel: bool = False) -> Any:
+def compiled(
+    fn: Callable[..., Any],
+    *,
+    parallel: bool = False,
+    reassociate: bool = False,
+    contract: bool = False,
+) -> Any:
     """`fn` compiled by numba (nopython, cached on disk); `parallel` compiles its
-    `prange` loops to run on the threads `set_num_threads` allows."""
-    key = (fn, parallel)
+    `prange` loops to run on the threads `set_num_threads` allows; `reassociate`
+    lets LLVM reorder its floating-point sums (numba's fastmath flag "reassoc"
+    alone), so that reductions vectorize: a sum's last bits then depend on the
+    vector width, not on the written order; `contract` lets it fuse a multiply
+    and an add into one FMA (the flag "contract" alone: one rounding for two)."""
+    key = (fn, parallel, reassociate, contract)
     kernel = _compiled.get(key)
     if kernel is None:
         with _lock:
@@ -63,16 +76,40 @@ def compiled(fn: Callable[..., Any], *, parallel: bool = False) -> Any:
             if kernel is None:
                 numba = _load()
                 source = fn
-                if parallel:
+                if parallel or reassociate or contract:
                     scope = {**fn.__globals__, "prange": numba.prange}
                     source = types.FunctionType(
-                        fn.__code__, scope, fn.__name__, fn.__defaults__, fn.__closure__
+                        fn.__code__,
+                        scope if parallel else fn.__globals__,
+                        fn.__name__,
+                        fn.__defaults__,
+                        fn.__closure__,
                     )
+                    # numba's disk cache keys an entry by the function's name,
+                    # bytecode and argument types, not by these options: without
+                    # a name of its own, each variant would load whichever
+                    # variant was cached first.
+                    suffix = "__parallel" if parallel else ""
+                    suffix += "__reassoc" if reassociate else ""
+                    suffix += "__contract" if contract else ""
+                    source.__qualname__ = fn.__qualname__ + suffix
                 kernel = numba.njit(
-                    cache=True, parallel=parallel, nogil=True, error_model="numpy"
+                    cache=True,
+                    parallel=parallel,
+                    nogil=True,
+                    error_model="numpy",
+                    fastmath=_fastmath(reassociate, contract),
                 )(source)
                 _compiled[key] = kernel
     return kernel
+
+
+def _fastmath(reassociate: bool, contract: bool) -> set[str] | bool:
+    """numba's fastmath argument: the LLVM flags asked for, or False."""
+    flags = {"reassoc"} if reassociate else set()
+    if contract:
+        flags.add("contract")
+    return flags or False
 
 
 def loaded() -> bool:

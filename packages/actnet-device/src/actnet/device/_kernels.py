@@ -22,6 +22,11 @@ import numpy as np
 
 from actnet.device import _erf
 from actnet.device._kernels_activations import ActivationKernels
+from actnet.device._kernels_attention import AttentionKernels
+from actnet.device._kernels_dropout import DropoutKernels
+from actnet.device._kernels_norms import NormKernels
+from actnet.device._kernels_optim import OptimKernels
+from actnet.device._kernels_softmax import SoftmaxKernels
 from actnet.device._opset import BINARY, UNARY
 from actnet.device._philox import PHILOX_CHUNK, philox4x32_into
 
@@ -48,7 +53,14 @@ _UFUNC_NAMES: Final = {
 SCALED_CHUNK: Final = 1 << 16
 
 
-class Kernels(ActivationKernels):
+class Kernels(
+    ActivationKernels,
+    OptimKernels,
+    NormKernels,
+    SoftmaxKernels,
+    AttentionKernels,
+    DropoutKernels,
+):
     """The operator set against `self.xp`; subclasses set `xp` and may override.
     The fused operators' reference kernels come from the mixins it subclasses."""
 

@@ -2,7 +2,9 @@
 
 Each computes in float64 scratch from the arena and rounds once into `out`: the
 "definitely right" values the compiled kernels (`_compiled_activations.py`) and
-every other backend are checked against.
+every other backend are checked against. The exact gelu takes erf to double
+precision (`_erf.py`); silu and the tanh form of gelu are both x sigmoid(w), w a
+polynomial in x, with sigmoid taken from exp(-|w|).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ KAPPA: Final = 0.044715  # the tanh form's cubic coefficient
 
 
 class ActivationKernels:
-    """gelu and its derivative (exact, and the tanh approximation)."""
+    """gelu (exact, and the tanh approximation) and silu, with their backwards."""
 
     xp: Any
     scratch: Callable[[tuple[int, ...], np.dtype[Any]], Any]
@@ -38,12 +40,18 @@ class ActivationKernels:
 
     def gelu(self, x: Array, out: Array, approximate: bool) -> None:
         """out = x Phi(x), Phi the normal CDF; with `approximate`, Phi(x) as
-        (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2."""
+        (1 + tanh(u)) / 2 = sigmoid(2 u), u = sqrt(2/pi) (x + 0.044715 x^3)."""
+        if approximate:
+            self._gate(x, None, out, 2.0 * BETA, 2.0 * BETA * KAPPA)
+            return
         xp = self.xp
         held = self.scratch((2, *x.shape), _F64)
         xd = self._float64(x, held.native[0])
         cdf = held.native[1]
-        self._cdf(xd, cdf, approximate)
+        xp.multiply(xd, SQRT1_2, cdf)
+        _erf.erf(xp, self.scratch, cdf, cdf)
+        xp.add(cdf, 1.0, cdf)
+        xp.multiply(cdf, 0.5, cdf)
         xp.multiply(cdf, xd, cdf)
         xp.copyto(out, cdf, casting="unsafe")
 
@@ -51,51 +59,81 @@ class ActivationKernels:
         self, grad: Array, x: Array, out: Array, approximate: bool
     ) -> None:
         """out = grad * gelu'(x): Phi(x) + x phi(x) (phi the normal density), or
-        for the tanh form (1 + t)/2 + x (1 - t^2) u'/2, u = sqrt(2/pi) (x + k x^3),
-        t = tanh(u)."""
-        xp = self.xp
-        held = self.scratch((4, *x.shape), _F64)
-        xd = self._float64(x, held.native[0])
-        slope, work, square = held.native[1], held.native[2], held.native[3]
-        xp.multiply(xd, xd, square)
+        for the tanh form s + x s (1 - s) 2 u', s = sigmoid(2 u)."""
         if approximate:
-            # t = tanh(b (x + k x^3)); slope = (1 + t)/2 + x (1 - t^2) u'/2
-            xp.multiply(square, BETA * KAPPA, work)
-            xp.add(work, BETA, work)
-            xp.multiply(work, xd, work)
-            xp.tanh(work, slope)  # t
-            xp.multiply(square, 3.0 * BETA * KAPPA, square)
-            xp.add(square, BETA, square)  # u'
-            xp.multiply(slope, slope, work)
-            xp.subtract(1.0, work, work)  # 1 - t^2
-            xp.multiply(work, square, work)
-            xp.multiply(work, xd, work)
-            xp.multiply(work, 0.5, work)  # x (1 - t^2) u' / 2
-            xp.add(slope, 1.0, slope)
-            xp.multiply(slope, 0.5, slope)
-            xp.add(slope, work, slope)
-        else:
-            self._cdf(xd, slope, False)
-            xp.multiply(square, -0.5, square)
-            xp.exp(square, square)
-            xp.multiply(square, INV_SQRT_2PI, square)  # phi(x)
-            xp.multiply(square, xd, square)
-            xp.add(slope, square, slope)
+            self._gate(x, grad, out, 2.0 * BETA, 2.0 * BETA * KAPPA)
+            return
+        xp = self.xp
+        held = self.scratch((3, *x.shape), _F64)
+        xd = self._float64(x, held.native[0])
+        slope, work = held.native[1], held.native[2]
+        xp.multiply(xd, SQRT1_2, slope)
+        _erf.erf(xp, self.scratch, slope, slope)
+        xp.add(slope, 1.0, slope)
+        xp.multiply(slope, 0.5, slope)  # Phi(x)
+        xp.multiply(xd, xd, work)
+        xp.multiply(work, -0.5, work)
+        xp.exp(work, work)
+        xp.multiply(work, INV_SQRT_2PI, work)  # phi(x)
+        xp.multiply(work, xd, work)
+        xp.add(slope, work, slope)
         gd = self._float64(grad, work)
         xp.multiply(slope, gd, slope)
         xp.copyto(out, slope, casting="unsafe")
 
-    def _cdf(self, xd: Array, out: Array, approximate: bool) -> None:
-        """out = Phi(x) (or its tanh form) for float64 x; out is float64 scratch."""
+    def silu(self, x: Array, out: Array) -> None:
+        """out = x sigmoid(x)."""
+        self._gate(x, None, out, 1.0, 0.0)
+
+    def silu_backward(self, grad: Array, x: Array, out: Array) -> None:
+        """out = grad * silu'(x) = grad s (1 + x (1 - s)), s = sigmoid(x)."""
+        self._gate(x, grad, out, 1.0, 0.0)
+
+    def _gate(
+        self, x: Array, grad: Array | None, out: Array, a: float, b: float
+    ) -> None:
+        """x sigmoid(w) into out, or with `grad`, grad (s + x s (1 - s) w'), for
+        w = a x + b x^3 and s = sigmoid(w). sigmoid(w) is 1 / (1 + e) for w >= 0
+        and e / (1 + e) below, e = exp(-|w|) <= 1: nothing overflows, and
+        neither s nor 1 - s cancels."""
         xp = self.xp
-        if approximate:
-            xp.multiply(xd, xd, out)
-            xp.multiply(out, BETA * KAPPA, out)
-            xp.add(out, BETA, out)
-            xp.multiply(out, xd, out)
-            xp.tanh(out, out)
+        held = self.scratch((5, *x.shape), _F64)
+        flags = self.scratch(tuple(x.shape), np.dtype(np.bool_))
+        xd = self._float64(x, held.native[0])
+        w, e, s, rest = (held.native[i] for i in range(1, 5))
+        upper = flags.native
+        if b:  # w = x (a + b x^2); not a x + 0: that is NaN at x = inf
+            xp.multiply(xd, xd, w)
+            xp.multiply(w, b, w)
+            xp.add(w, a, w)
+            xp.multiply(w, xd, w)
         else:
-            xp.multiply(xd, SQRT1_2, out)
-            _erf.erf(xp, self.scratch, out, out)
-        xp.add(out, 1.0, out)
-        xp.multiply(out, 0.5, out)
+            xp.multiply(xd, a, w)
+        xp.greater_equal(w, 0.0, upper)
+        xp.absolute(w, e)
+        xp.negative(e, e)
+        xp.exp(e, e)  # e = exp(-|w|)
+        xp.add(e, 1.0, rest)
+        xp.divide(1.0, rest, rest)  # 1 / (1 + e)
+        xp.multiply(e, rest, s)  # e / (1 + e)
+        xp.copyto(e, s)
+        xp.copyto(s, rest, where=upper)  # s = sigmoid(w)
+        xp.copyto(rest, e, where=upper)  # rest = sigmoid(-w) = 1 - s
+        if grad is None:
+            xp.multiply(s, xd, s)
+            xp.copyto(out, s, casting="unsafe")
+            return
+        # w' = a + 3 b x^2, into e
+        if b:
+            xp.multiply(xd, xd, e)
+            xp.multiply(e, 3.0 * b, e)
+            xp.add(e, a, e)
+        else:
+            e.fill(a)
+        xp.multiply(rest, e, rest)
+        xp.multiply(rest, xd, rest)
+        xp.multiply(rest, s, rest)
+        xp.add(s, rest, s)  # s + x s (1 - s) w'
+        gd = self._float64(grad, w)
+        xp.multiply(s, gd, s)
+        xp.copyto(out, s, casting="unsafe")

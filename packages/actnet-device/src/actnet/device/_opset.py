@@ -181,6 +181,15 @@ LINALG: Final = (
     "svdvals",
     "eigh",
 )
+# softmax, log_softmax and class-index cross-entropy: fused, each with its backward
+SOFTMAX_FAMILY: Final = (
+    "softmax",
+    "softmax_backward",
+    "log_softmax",
+    "log_softmax_backward",
+    "cross_entropy",
+    "cross_entropy_backward",
+)
 LINALG_DTYPES: Final = _same((dt.float32, dt.float64, *dt.COMPLEX_FLOATING))
 
 
@@ -220,8 +229,24 @@ def _specs() -> dict[str, OpSpec]:
         ("unique", "unique", _same((dt.bool_, *dt.REAL)), False),
         ("random_bits", "random_bits", {}, False),
         # Fused operators: one pass where a composition of the above takes several.
-        ("gelu", "fused", _same((*dt.REAL_FLOATING, dt.bfloat16)), False),
-        ("gelu_backward", "fused", _same((*dt.REAL_FLOATING, dt.bfloat16)), False),
+        ("gelu", "fused", _same((*dt.REAL_FLOATING, dt.bfloat16)), True),
+        ("gelu_backward", "fused", _same((*dt.REAL_FLOATING, dt.bfloat16)), True),
+        ("silu", "fused", _same((*dt.REAL_FLOATING, dt.bfloat16)), True),
+        ("silu_backward", "fused", _same((*dt.REAL_FLOATING, dt.bfloat16)), True),
+        ("dropout", "fused", _same((*dt.REAL_FLOATING, dt.bfloat16)), False),
+        ("dropout_backward", "fused", _same((*dt.REAL_FLOATING, dt.bfloat16)), False),
+        *(
+            (name, "fused", _same((*dt.REAL_FLOATING, dt.bfloat16)), True)
+            for name in SOFTMAX_FAMILY
+        ),
+        ("layer_norm", "fused", _same((*dt.REAL_FLOATING, dt.bfloat16)), True),
+        ("layer_norm_backward", "fused", _same((*dt.REAL_FLOATING, dt.bfloat16)), True),
+        ("rms_norm", "fused", _same((*dt.REAL_FLOATING, dt.bfloat16)), True),
+        ("rms_norm_backward", "fused", _same((*dt.REAL_FLOATING, dt.bfloat16)), True),
+        ("sgd_update", "fused", _same(dt.FLOATING), True),
+        ("adam_update", "fused", _same(dt.REAL_FLOATING), True),
+        ("sdpa", "fused", _same((*dt.REAL_FLOATING, dt.bfloat16)), True),
+        ("sdpa_backward", "fused", _same((*dt.REAL_FLOATING, dt.bfloat16)), True),
     ]
     for name, kind, dtypes, quiet in others:
         specs[name] = OpSpec(name, kind, dtypes, quiet)

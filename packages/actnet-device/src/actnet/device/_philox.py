@@ -16,6 +16,18 @@ _W0: Final = 0x9E3779B9  # the golden ratio
 _W1: Final = 0xBB67AE85  # sqrt(3) - 1
 _MASK: Final = 0xFFFFFFFF
 ROUNDS: Final = 10
+MULTIPLIERS: Final = (_M0, _M1)
+
+
+def round_keys(key: tuple[int, int]) -> tuple[int, ...]:
+    """The key of each of the ROUNDS rounds, k0 and k1 interleaved (the key
+    words each add a Weyl constant per round, mod 2**32): for kernels that run
+    the rounds themselves (`_compiled_dropout.py`)."""
+    keys: list[int] = []
+    for r in range(ROUNDS):
+        keys.append((key[0] + r * _W0) & _MASK)
+        keys.append((key[1] + r * _W1) & _MASK)
+    return tuple(keys)
 
 
 def philox4x32(

@@ -114,12 +114,26 @@ class Generator:
             raise ValueError(f"n must be a non-negative int, got {n!r}")
         return [self.fold_in(i) for i in range(n)]
 
-    def _bits(self, n_words: int, device: Device) -> Buffer:
+    def reserve(self, n_words: int) -> tuple[tuple[int, int], int]:
+        """The key and first counter of the stream's next `n_words` words, which
+        the generator then moves past (ceil(n_words / 4) counters), as drawing
+        them would: for kernels that make their Philox bits themselves.
+
+        >>> g = Generator(7)
+        >>> key, counter = g.reserve(2 * x.size)  # counter 0; g's counter moves on
+        >>> y, mask = cpu.dropout(x, 0.1, key, counter)  # bernoulli(0.9)'s mask
+        """
+        if type(n_words) is not int or n_words < 0:
+            raise ValueError(f"n_words must be a non-negative int, got {n_words!r}")
         blocks = -(-n_words // 4)
         with self._lock:
-            start = self._counter
+            start, seed = self._counter, self._seed
             self._counter = (start + blocks) & _MASK64
-        return device.random_bits(self.key, start, n_words)
+        return (seed & _MASK32, seed >> 32), start
+
+    def _bits(self, n_words: int, device: Device) -> Buffer:
+        key, start = self.reserve(n_words)
+        return device.random_bits(key, start, n_words)
 
     def random_bits(
         self, shape: Sequence[int], *, device: str | Device = "cpu"

@@ -2,45 +2,59 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import actnet.ndarray as xp
+from actnet.device import Buffer
+from actnet.ndarray import buffer_of, from_buffer
 from actnet.neuron._checks import check_tensor
 from actnet.neuron.activation.tanh import Tanh
-from actnet.tensor import Function, Tensor, as_tensor
+from actnet.tensor import Function, Tensor, as_tensor, is_grad_enabled
 
 _SQRT1_2 = 0.7071067811865476  # 1 / sqrt(2)
 _INV_SQRT_2PI = 0.3989422804014327  # 1 / sqrt(2 pi): the normal density at 0
 _BETA = 0.7978845608028654  # sqrt(2 / pi), the tanh form's scale
 _KAPPA = 0.044715  # the tanh form's cubic coefficient
 
+_Approximate = Literal["none", "tanh"]
+
+
+def contiguous(t: Tensor) -> Buffer:
+    """The device buffer of t's values, contiguous: the device's compiled kernels
+    read flat memory (a transposed input, or a broadcast gradient, would take
+    the slower reference kernel)."""
+    buf = buffer_of(t.array)
+    return buf if buf.is_contiguous else buf.device.copy(buf)
+
 
 class GELU(Function):
-    """x * Phi(x): Phi(x) = (1 + erf(x / sqrt 2)) / 2 (erf to double precision),
-    or with approximate="tanh", (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2.
-    Backward keeps only the input; its derivative is a Function of its own
-    (GELUDerivative), so that double backward works without erf among the Tensor
-    operations."""
+    """x * Phi(x): Phi(x) = (1 + erf(x / sqrt 2)) / 2, or with approximate="tanh",
+    (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2: one device call (`gelu`,
+    computed in float64 and rounded once). Backward keeps only the input and is
+    one device call (`gelu_backward`); under create_graph, the derivative is a
+    Function of its own (GELUDerivative), so that double backward works without
+    erf among the Tensor operations."""
 
     @staticmethod
     def forward(ctx: Any, x: Tensor, approximate: str) -> Tensor:
-        data = x.array
-        if approximate == "none":
-            out = data * (xp.erf(data * _SQRT1_2) * 0.5 + 0.5)
-        else:
-            # sqrt(2/pi) (x + k x^3), as x (b + b k x^2): one multiply fewer
-            inner = data * (data * data * (_BETA * _KAPPA) + _BETA)
-            out = data * (xp.tanh(inner) * 0.5 + 0.5)
+        xb = contiguous(x)
+        mode: _Approximate = "tanh" if approximate == "tanh" else "none"
+        out = as_tensor(from_buffer(xb.device.gelu(xb, mode)))
         if ctx.needs_input_grad[0]:
             ctx.save_for_backward(x)
-            ctx.approximate = approximate
-        return as_tensor(out)
+            ctx.approximate = mode
+        return out
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
         (x,) = ctx.saved_tensors
-        slope: Tensor = GELUDerivative.apply(x, ctx.approximate)
-        return grad * slope, None
+        if is_grad_enabled() or grad.dtype != x.dtype or grad.shape != x.shape:
+            # create_graph (or an odd gradient): Tensor operations
+            slope: Tensor = GELUDerivative.apply(x, ctx.approximate)
+            return grad * slope, None
+        xb = contiguous(x)
+        grad_x = xb.device.gelu_backward(contiguous(grad), xb, ctx.approximate)
+        return as_tensor(from_buffer(grad_x)), None
 
 
 class GELUDerivative(Function):

@@ -4,25 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-import actnet.ndarray as xp
+from actnet.ndarray import from_buffer
 from actnet.neuron._arguments import cast, check_dim
 from actnet.neuron._checks import check_tensor
-from actnet.neuron.activation.softmax import implicit_dim
-from actnet.tensor import Function, Tensor, as_tensor
+from actnet.neuron.activation.softmax import contiguous, implicit_dim
+from actnet.tensor import Function, Tensor, as_tensor, is_grad_enabled
 
 
 class LogSoftmax(Function):
     """(x - max) - log(sum(exp(x - max))) along dim: exp stays at most 1 and the
-    sum at least 1, so neither overflows nor takes the log of 0. Backward keeps
-    only the output y: grad_x = grad - exp(y) * sum(grad), Tensor operations on
-    the output Tensor (which carries the graph for double backward)."""
+    sum at least 1, so neither overflows nor takes the log of 0; one device call
+    (`log_softmax`, summed in float64). Backward keeps only the output y:
+    grad_x = grad - exp(y) * sum(grad), one device call (`log_softmax_backward`);
+    under create_graph, Tensor operations on the output Tensor (which carries
+    the graph for double backward)."""
 
     @staticmethod
     def forward(ctx: Any, x: Tensor, dim: int) -> Tensor:
-        data = x.array
-        shifted = data - xp.max(data, axis=dim, keepdims=True)
-        total = xp.sum(xp.exp(shifted), axis=dim, keepdims=True)
-        out = as_tensor(shifted - xp.log(total))
+        xb = contiguous(x)
+        out = as_tensor(from_buffer(xb.device.log_softmax(xb, dim)))
         if ctx.needs_input_grad[0]:
             ctx.save_for_backward(out)
             ctx.dim = dim
@@ -31,7 +31,11 @@ class LogSoftmax(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
         (y,) = ctx.saved_tensors
-        return grad - y.exp() * grad.sum(ctx.dim, keepdim=True), None
+        if is_grad_enabled():  # create_graph: a backward that is differentiable
+            return grad - y.exp() * grad.sum(ctx.dim, keepdim=True), None
+        yb = contiguous(y)
+        grad_x = yb.device.log_softmax_backward(contiguous(grad), yb, ctx.dim)
+        return as_tensor(from_buffer(grad_x)), None
 
 
 def log_softmax(

@@ -4,30 +4,37 @@ from __future__ import annotations
 
 from typing import Any
 
-import actnet.ndarray as xp
+from actnet.ndarray import from_buffer
 from actnet.neuron._checks import check_tensor
+from actnet.neuron.activation.gelu import contiguous
 from actnet.neuron.activation.sigmoid import Sigmoid
-from actnet.tensor import Function, Tensor, as_tensor
+from actnet.tensor import Function, Tensor, as_tensor, is_grad_enabled
 
 
 class SiLU(Function):
-    """x / (1 + exp(-x)): for very negative x, exp(-x) overflows to inf and the
-    quotient is -0. Backward keeps the input: silu' = s (1 + x (1 - s)) with
-    s = sigmoid(x), taken through Sigmoid so that double backward works."""
+    """x sigmoid(x): one device call (`silu`, computed in float64 and rounded
+    once; for very negative x it is -0). Backward keeps the input and is one
+    device call (`silu_backward`: silu' = s (1 + x (1 - s)), s = sigmoid(x));
+    under create_graph, the same through Sigmoid, so that double backward
+    works."""
 
     @staticmethod
     def forward(ctx: Any, x: Tensor) -> Tensor:
-        data = x.array
+        xb = contiguous(x)
         if ctx.needs_input_grad[0]:
             ctx.save_for_backward(x)
-        return as_tensor(data / (1.0 + xp.exp(-data)))
+        return as_tensor(from_buffer(xb.device.silu(xb)))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
-        s: Tensor = Sigmoid.apply(x)
-        grad_input: Tensor = grad * (s * (1.0 + x * (1.0 - s)))
-        return grad_input
+        if is_grad_enabled() or grad.dtype != x.dtype or grad.shape != x.shape:
+            # create_graph (or an odd gradient): Tensor operations
+            s: Tensor = Sigmoid.apply(x)
+            grad_input: Tensor = grad * (s * (1.0 + x * (1.0 - s)))
+            return grad_input
+        xb = contiguous(x)
+        return as_tensor(from_buffer(xb.device.silu_backward(contiguous(grad), xb)))
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:

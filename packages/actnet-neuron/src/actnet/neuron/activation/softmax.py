@@ -5,23 +5,33 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-import actnet.ndarray as xp
+from actnet.device import Buffer
+from actnet.ndarray import buffer_of, from_buffer
 from actnet.neuron._arguments import cast, check_dim
 from actnet.neuron._checks import check_tensor
-from actnet.tensor import Function, Tensor, as_tensor
+from actnet.tensor import Function, Tensor, as_tensor, is_grad_enabled
+
+
+def contiguous(t: Tensor) -> Buffer:
+    """The device buffer of t's values, contiguous: the device's compiled softmax
+    kernels read rows of contiguous memory (a transposed input, or a broadcast
+    gradient, would take the slower reference kernel)."""
+    buf = buffer_of(t.array)
+    return buf if buf.is_contiguous else buf.device.copy(buf)
 
 
 class Softmax(Function):
     """exp(x - max) / sum(exp(x - max)) along dim: subtracting the max keeps exp
-    at most 1, so nothing overflows. Backward keeps only the output y:
-    grad_x = y * (grad - sum(grad * y)), Tensor operations on the output Tensor
-    (which carries the graph for double backward)."""
+    at most 1, so nothing overflows; one device call (`softmax`, summed in
+    float64). Backward keeps only the output y: grad_x = y * (grad - sum(grad *
+    y)), one device call (`softmax_backward`); under create_graph, Tensor
+    operations on the output Tensor (which carries the graph for double
+    backward)."""
 
     @staticmethod
     def forward(ctx: Any, x: Tensor, dim: int) -> Tensor:
-        data = x.array
-        e = xp.exp(data - xp.max(data, axis=dim, keepdims=True))
-        out = as_tensor(e / xp.sum(e, axis=dim, keepdims=True))
+        xb = contiguous(x)
+        out = as_tensor(from_buffer(xb.device.softmax(xb, dim)))
         if ctx.needs_input_grad[0]:
             ctx.save_for_backward(out)
             ctx.dim = dim
@@ -30,8 +40,12 @@ class Softmax(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
         (y,) = ctx.saved_tensors
-        gy = grad * y
-        return gy - y * gy.sum(ctx.dim, keepdim=True), None
+        if is_grad_enabled():  # create_graph: a backward that is differentiable
+            gy = grad * y
+            return gy - y * gy.sum(ctx.dim, keepdim=True), None
+        yb = contiguous(y)
+        grad_x = yb.device.softmax_backward(contiguous(grad), yb, ctx.dim)
+        return as_tensor(from_buffer(grad_x)), None
 
 
 def implicit_dim(op: str, ndim: int, stacklevel: int) -> int:

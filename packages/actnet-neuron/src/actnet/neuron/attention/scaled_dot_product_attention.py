@@ -7,9 +7,13 @@ from typing import Any
 
 import actnet.ndarray as xp
 from actnet.device import default_generator
-from actnet.ndarray import NDArray, from_buffer
+from actnet.ndarray import NDArray, buffer_of, from_buffer
 from actnet.neuron._checks import check_tensor
 from actnet.tensor import Function, Tensor, as_tensor, exp, is_grad_enabled, where
+
+# The dtypes the fused operators (device sdpa, sdpa_backward) take here; the
+# half-precision types keep the composition, which computes in their own dtype.
+_FUSED_DTYPES = (xp.float32, xp.float64)
 
 
 def _masked_scores(
@@ -103,31 +107,98 @@ class ScaledDotProductAttention(Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
         q, k, v, mask = ctx.saved_tensors
-        needs = ctx.needs_input_grad
         scale: float = ctx.scale
-        keep: Tensor | None = ctx.keep
         # under create_graph the probabilities must carry q's and k's graph
         probs = _tensor_probs(q, k, mask, scale) if is_grad_enabled() else ctx.probs
-        weights = probs if keep is None else probs * keep
-        grad_q = grad_k = grad_v = grad_mask = None
-        if needs[2]:
-            grad_v = _sum_to(weights.transpose(-2, -1) @ grad, v.shape)
-        if needs[0] or needs[1] or needs[3]:
-            grad_probs = grad @ v.transpose(-2, -1)
-            if keep is not None:
-                grad_probs = grad_probs * keep
-            # softmax: dS = P * (dP - sum(dP * P) over the row)
-            grad_scores = probs * (
-                grad_probs - (grad_probs * probs).sum(-1, keepdim=True)
-            )
-            if needs[3]:
-                grad_mask = _sum_to(grad_scores, mask.shape)
-            grad_scores = grad_scores * scale
-            if needs[0]:
-                grad_q = _sum_to(grad_scores @ k, q.shape)
-            if needs[1]:
-                grad_k = _sum_to(grad_scores.transpose(-2, -1) @ q, k.shape)
-        return grad_q, grad_k, grad_v, grad_mask, None, None
+        grads = _gradients(
+            grad, q, k, v, mask, probs, ctx.keep, scale, ctx.needs_input_grad
+        )
+        return *grads, None, None
+
+
+def _gradients(
+    grad: Tensor,
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    mask: Tensor | None,
+    probs: Tensor,
+    keep: Tensor | None,
+    scale: float,
+    needs: tuple[bool, ...],
+) -> tuple[Tensor | None, Tensor | None, Tensor | None, Tensor | None]:
+    """The gradients of q, k, v and the mask asked for by `needs`, from the
+    probabilities and the scaled dropout mask, with Tensor operations (so
+    differentiable when the graph is recorded)."""
+    weights = probs if keep is None else probs * keep
+    grad_q = grad_k = grad_v = grad_mask = None
+    if needs[2]:
+        grad_v = _sum_to(weights.transpose(-2, -1) @ grad, v.shape)
+    if needs[0] or needs[1] or needs[3]:
+        grad_probs = grad @ v.transpose(-2, -1)
+        if keep is not None:
+            grad_probs = grad_probs * keep
+        # softmax: dS = P * (dP - sum(dP * P) over the row)
+        grad_scores = probs * (grad_probs - (grad_probs * probs).sum(-1, keepdim=True))
+        if needs[3] and mask is not None:
+            grad_mask = _sum_to(grad_scores, mask.shape)
+        grad_scores = grad_scores * scale
+        if needs[0]:
+            grad_q = _sum_to(grad_scores @ k, q.shape)
+        if needs[1]:
+            grad_k = _sum_to(grad_scores.transpose(-2, -1) @ q, k.shape)
+    return grad_q, grad_k, grad_v, grad_mask
+
+
+class FusedScaledDotProductAttention(Function):
+    """softmax(q k^T * scale) v, causal or not, with no mask and no dropout, by
+    the device's fused operators (FlashAttention on `cpu`: the L x S scores never
+    exist in full). q, k and v share their leading shape. Backward keeps q, k,
+    v, the output and each query's log-sum-exp, not the probabilities, and is
+    the device's sdpa_backward; under create_graph it recomputes the
+    probabilities with Tensor operations instead, so double backward is exact."""
+
+    @staticmethod
+    def forward(
+        ctx: Any, q: Tensor, k: Tensor, v: Tensor, causal: bool, scale: float
+    ) -> Tensor:
+        qb, kb, vb = (buffer_of(t.array) for t in (q, k, v))
+        out_buf, lse = qb.device.sdpa(qb, kb, vb, causal, scale)
+        out = as_tensor(from_buffer(out_buf))
+        if True in ctx.needs_input_grad:
+            ctx.save_for_backward(q, k, v, out)
+            ctx.lse = lse
+            ctx.causal = causal
+            ctx.scale = scale
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        q, k, v, out = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        causal: bool = ctx.causal
+        if is_grad_enabled():
+            mask = _causal_mask(q, k) if causal else None
+            probs = _tensor_probs(q, k, mask, ctx.scale)
+            grads = _gradients(grad, q, k, v, mask, probs, None, ctx.scale, needs)
+            return *grads[:3], None, None
+        g, qb, kb, vb, ob = (buffer_of(t.array) for t in (grad, q, k, v, out))
+        dq, dk, dv = qb.device.sdpa_backward(
+            g, qb, kb, vb, ob, ctx.lse, causal, ctx.scale
+        )
+        return (
+            as_tensor(from_buffer(dq)) if needs[0] else None,
+            as_tensor(from_buffer(dk)) if needs[1] else None,
+            as_tensor(from_buffer(dv)) if needs[2] else None,
+            None,
+            None,
+        )
+
+
+def _causal_mask(q: Tensor, k: Tensor) -> Tensor:
+    """(L, S) bool, True where key j <= query i (top-left aligned)."""
+    ones = xp.ones((q.shape[-2], k.shape[-2]), dtype=xp.bool, device=q.device)
+    return as_tensor(xp.tril(ones))
 
 
 def _repeat_heads(t: Tensor, repeats: int) -> Tensor:
@@ -157,7 +228,10 @@ def scaled_dot_product_attention(
     scale defaults to 1 / sqrt(E). dropout_p drops probabilities (with the
     default generator) and scales the rest by 1 / (1 - p). A row with every key
     masked gives zeros. enable_gqa repeats each of key's and value's heads (dim
-    -3) to query's count.
+    -3) to query's count. Without attn_mask and dropout (causal or not, float32
+    or float64, one leading shape) it runs the device's fused sdpa
+    (FlashAttention on `cpu`), whose backward keeps the output and one
+    log-sum-exp per query instead of the (L, S) probabilities.
 
     >>> q = at.randn(2, 4, 5, 8)
     >>> scaled_dot_product_attention(q, q, q, is_causal=True).shape
@@ -202,9 +276,6 @@ def scaled_dot_product_attention(
                 f"{op}: attn_mask of shape {mask.shape} does not broadcast to "
                 f"(..., L, S) = (..., {length}, {source})"
             )
-    elif is_causal:
-        ones = xp.ones((length, source), dtype=xp.bool, device=query.device)
-        mask = as_tensor(xp.tril(ones))
     if enable_gqa:
         if query.ndim < 3 or key.ndim < 3 or value.ndim < 3:
             raise ValueError(f"{op}: enable_gqa needs a heads dimension (dim -3)")
@@ -218,6 +289,18 @@ def scaled_dot_product_attention(
             key = _repeat_heads(key, heads // kv_heads)
             value = _repeat_heads(value, heads // kv_heads)
     factor = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
+    if (
+        mask is None
+        and dropout_p == 0.0
+        and query.dtype in _FUSED_DTYPES
+        and query.shape[:-2] == key.shape[:-2] == value.shape[:-2]
+    ):
+        fused: Tensor = FusedScaledDotProductAttention.apply(
+            query, key, value, is_causal, factor
+        )
+        return fused
+    if is_causal:
+        mask = _causal_mask(query, key)
     out: Tensor = ScaledDotProductAttention.apply(
         query, key, value, mask, float(dropout_p), factor
     )

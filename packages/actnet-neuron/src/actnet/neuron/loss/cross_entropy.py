@@ -1,10 +1,12 @@
 """cross_entropy: log_softmax and the negative log likelihood, fused.
 
-Every training step of a classifier ends here, so the class-index path is one
-Function working on device buffers directly (the array namespace's argument
-checks cost more than the arithmetic at the usual sizes): forward keeps exp(x -
-max) and its row sums, backward is softmax - one_hot (smoothed, weighted),
-scaled, written into one fresh buffer.
+Every training step of a classifier ends here, so the class-index path of
+logits (N, C) (and (C,)) is the device's fused pair: `cross_entropy` (one pass
+over the rows: the loss and each row's logsumexp, the targets' bounds checked in
+the same pass) and `cross_entropy_backward` (softmax - one_hot, smoothed,
+weighted, scaled, in one pass). Logits (N, C, d1, ...) take a Function of device
+operators: forward keeps exp(x - max) and its row sums, backward is the same
+formula written into one fresh buffer.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import actnet.ndarray as xp
 from actnet.device import Buffer, Device
 from actnet.ndarray import NDArray, buffer_of, from_buffer
 from actnet.neuron._checks import check_tensor
+from actnet.neuron.activation.softmax import Softmax, contiguous
 from actnet.neuron.loss._common import (
     check_class_targets,
     class_indices,
@@ -22,9 +25,10 @@ from actnet.neuron.loss._common import (
     mean_divisor,
     reduction_of,
 )
-from actnet.tensor import Function, Tensor, as_tensor
+from actnet.tensor import Function, Tensor, as_tensor, is_grad_enabled
 
 _OP = "cross_entropy"
+_INT64 = (-(1 << 63), (1 << 63) - 1)  # what the device's ignore_index may be
 
 
 def _softmax_parts(dev: Device, x: Buffer, axis: int) -> tuple[Buffer, Buffer, Buffer]:
@@ -35,10 +39,98 @@ def _softmax_parts(dev: Device, x: Buffer, axis: int) -> tuple[Buffer, Buffer, B
     return shifted, e, dev.sum(e, (axis,), True)
 
 
+class FusedCrossEntropy(Function):
+    """Class-index targets of logits (N, C): loss[n] = (1 - eps) w[y] (-log p[n, y])
+    + eps / C sum_c w[c] (-log p[n, c]), zero where y is ignore_index, as the
+    device's `cross_entropy`. Backward keeps the logits, the targets, the weight
+    and each row's max and log(sum(exp(x - max))) (2 N floats): one device call,
+    `cross_entropy_backward`; under create_graph, softmax as a Function and the
+    rest with Tensor operations, so that double backward works."""
+
+    @staticmethod
+    def forward(
+        ctx: Any,
+        input: Tensor,  # torch's names
+        target: Tensor,
+        weight: Tensor | None,
+        ignore_index: int,
+        reduction: str,
+        label_smoothing: float,
+    ) -> Tensor:
+        x = contiguous(input)
+        t = buffer_of(target.array)
+        w = None if weight is None else buffer_of(weight.array)
+        loss, stats = x.device.cross_entropy(
+            x, t, w, ignore_index, label_smoothing, reduction
+        )
+        if ctx.needs_input_grad[0]:
+            ctx.save_for_backward(input)
+            ctx.parts = (x, t, w, stats)
+            ctx.options = (ignore_index, label_smoothing, reduction)
+        return as_tensor(from_buffer(loss))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        if ctx.needs_input_grad[2]:
+            raise RuntimeError(f"{_OP}: the derivative for 'weight' is not implemented")
+        if not ctx.needs_input_grad[0]:
+            return None, None, None, None, None, None
+        x, t, w, stats = ctx.parts
+        ignore_index, eps, reduction = ctx.options
+        if is_grad_enabled():  # create_graph: a backward that is differentiable
+            (input,) = ctx.saved_tensors
+            grad_x = _tensor_backward(input, grad, t, w, ignore_index, eps, reduction)
+            return grad_x, None, None, None, None, None
+        g = contiguous(grad)
+        grad_x = x.device.cross_entropy_backward(
+            g, x, t, stats, w, ignore_index, eps, reduction
+        )
+        return as_tensor(from_buffer(grad_x)), None, None, None, None, None
+
+
+def _tensor_backward(
+    input: Tensor,  # torch's names
+    grad: Tensor,
+    target: Buffer,
+    w: Buffer | None,
+    ignore_index: int,
+    eps: float,
+    reduction: str,
+) -> Tensor:
+    """FusedCrossEntropy's gradient with Tensor operations (recorded under
+    create_graph): (total softmax - a) coef, a = (1 - eps) w[y] one_hot(y) +
+    eps / C w (0 on ignored rows), total = sum_c a[c], coef the loss gradient."""
+    dev = target.device
+    rows, classes = input.shape
+    valid, safe = class_indices(dev, as_tensor(from_buffer(target)), ignore_index)
+    valid_f = dev.astype(valid, input.dtype)  # (N, 1)
+    wv = valid_f
+    if w is not None:
+        wv = dev.multiply(dev.take(w, safe.reshape(-1), 0).reshape(safe.shape), wv)
+    hot = dev.full((rows, classes), 0, input.dtype)
+    dev.scatter(hot, safe, dev.multiply(wv, 1.0 - eps), 1, out=hot)
+    total = dev.multiply(wv, 1.0 - eps)
+    if eps:
+        wb = dev.full((1, classes), 1, input.dtype) if w is None else w.reshape(1, -1)
+        spread = dev.multiply(dev.multiply(valid_f, wb), eps / classes)
+        hot = dev.add(hot, spread)
+        total = dev.add(total, dev.sum(spread, (1,), True))
+    if reduction == "none":
+        coef = grad.reshape(rows, 1)
+    elif reduction == "mean":
+        coef = grad / as_tensor(from_buffer(mean_divisor(dev, dev.sum(wv))))
+    else:
+        coef = grad
+    p: Tensor = Softmax.apply(input, 1)
+    a = as_tensor(from_buffer(hot))
+    return (p * as_tensor(from_buffer(total)) - a) * coef
+
+
 class CrossEntropy(Function):
-    """Class-index targets: loss[n] = (1 - eps) w[y] (-log p[n, y]) + eps / C
-    sum_c w[c] (-log p[n, c]), zero where y is ignore_index. Backward keeps
-    exp(x - max) (one input-sized buffer) and per-sample vectors."""
+    """Class-index targets of logits (N, C, d1, ...): loss[n] = (1 - eps) w[y]
+    (-log p[n, y]) + eps / C sum_c w[c] (-log p[n, c]), zero where y is
+    ignore_index. Backward keeps exp(x - max) (one input-sized buffer) and
+    per-sample vectors."""
 
     @staticmethod
     def forward(
@@ -230,15 +322,16 @@ def cross_entropy(
     if type(ignore_index) is not int:
         raise TypeError(f"{_OP}: ignore_index must be an int, got {ignore_index!r}")
     eps = float(label_smoothing)
+    # (C,) and (N, C): the device's fused pair (its ignore_index is an int64)
+    fused = input.ndim <= 2 and _INT64[0] <= ignore_index <= _INT64[1]
+    function = FusedCrossEntropy if fused else CrossEntropy
     if input.ndim == 1:  # one sample: as a batch of one
         batch = input.reshape(1, input.shape[0])
-        out: Tensor = CrossEntropy.apply(
+        out: Tensor = function.apply(
             batch, target.reshape(1), weight, ignore_index, reduction, eps
         )
         return out.reshape(()) if reduction == "none" else out
-    result: Tensor = CrossEntropy.apply(
-        input, target, weight, ignore_index, reduction, eps
-    )
+    result: Tensor = function.apply(input, target, weight, ignore_index, reduction, eps)
     return result
 
 

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-import actnet.ndarray as xp
-from actnet.device import Generator, default_generator
+from actnet.device import Buffer, Generator, default_generator
 from actnet.ndarray import from_buffer
 from actnet.neuron._checks import check_tensor
-from actnet.tensor import Function, Tensor, as_tensor, where
+from actnet.neuron.activation.gelu import contiguous
+from actnet.tensor import Function, Tensor, as_tensor
 
 _OP = "dropout"
 
 
 class Dropout(Function):
-    """x * keep / (1 - p) with keep ~ Bernoulli(1 - p), from the counter-based
-    generator. Backward keeps the mask (one byte an element), not the input, and
-    is written with tensor operations (differentiable)."""
+    """x * keep / (1 - p) with keep ~ Bernoulli(1 - p) from the counter-based
+    generator: one device call (`dropout`, which runs Philox in its kernel on
+    the generator's next counters and draws `bernoulli(1 - p)`'s very mask).
+    Backward keeps the mask as bits (one bit an element, the device's), not the
+    input: one device call, through DropoutBackward (differentiable)."""
 
     @staticmethod
     def forward(
@@ -25,19 +27,35 @@ class Dropout(Function):
         p: float,
         generator: Generator,
     ) -> Tensor:
-        x = input.array
-        keep = from_buffer(
-            generator.bernoulli(1.0 - p, x.shape, xp.bool, device=x.device)
-        )
-        scale = 1.0 / (1.0 - p)
+        xb = contiguous(input)  # the mask follows x's C order either way
+        key, counter = generator.reserve(2 * xb.size)  # 2 words an element
+        y, mask = xb.device.dropout(xb, p, key, counter)
         if ctx.needs_input_grad[0]:
-            ctx.keep = as_tensor(keep)
-            ctx.scale = scale
-        return as_tensor(xp.where(keep, x * scale, 0.0))
+            ctx.mask = mask
+            ctx.p = p
+        return as_tensor(from_buffer(y))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
-        return where(ctx.keep, grad * ctx.scale, 0.0), None, None
+        result: Tensor = DropoutBackward.apply(grad, ctx.mask, ctx.p)
+        return result, None, None
+
+
+class DropoutBackward(Function):
+    """grad / (1 - p) where the mask keeps, 0 elsewhere: linear in grad, so its
+    backward is itself (any order of derivative works)."""
+
+    @staticmethod
+    def forward(ctx: Any, grad: Tensor, mask: Buffer, p: float) -> Tensor:
+        gb = contiguous(grad)
+        ctx.mask = mask
+        ctx.p = p
+        return as_tensor(from_buffer(gb.device.dropout_backward(gb, mask, p)))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        result: Tensor = DropoutBackward.apply(grad, ctx.mask, ctx.p)
+        return result, None, None
 
 
 def dropout(

@@ -1,5 +1,6 @@
 """What the normalizations share: the moments, the gradient of standardization,
-and `Standardize`, the Function behind batch_norm and group_norm.
+`Standardize`, the Function behind batch_norm and group_norm, and the helpers of
+layer_norm and rms_norm, which call the device's fused operators.
 
 Their backwards follow one rule: without create_graph they use the mean and
 1 / std that forward kept (as PyTorch saves mean and rstd); under create_graph
@@ -12,9 +13,30 @@ from __future__ import annotations
 from typing import Any
 
 import actnet.ndarray as xp
-from actnet.ndarray import NDArray
+from actnet.device import Buffer
+from actnet.ndarray import NDArray, buffer_of, from_buffer
 from actnet.neuron._checks import check_tensor
 from actnet.tensor import Function, Tensor, as_tensor, is_grad_enabled
+
+
+def contiguous(buf: Buffer) -> Buffer:
+    """buf, or a contiguous copy of it: the device's compiled kernels read rows of
+    contiguous memory (a broadcast gradient or a transposed input takes the
+    slower reference kernel)."""
+    return buf if buf.is_contiguous else buf.device.copy(buf)
+
+
+def optional_buffer(t: Tensor | None) -> Buffer | None:
+    """The device buffer under an optional tensor (weight, bias)."""
+    return None if t is None else buffer_of(t.array)
+
+
+def gradient(buf: Buffer | None, op: str) -> Tensor | None:
+    """A gradient the device computed, as a Tensor (labelled for memory_snapshot)."""
+    if buf is None:
+        return None
+    buf.info = ("gradient", f"{op} backward")
+    return as_tensor(from_buffer(buf))
 
 
 def moments(data: NDArray, axes: tuple[int, ...], eps: float) -> tuple[NDArray, ...]:

@@ -5,9 +5,80 @@ from __future__ import annotations
 from typing import Any
 
 import actnet.ndarray as xp
+from actnet.ndarray import buffer_of, from_buffer
 from actnet.neuron._checks import check_tensor
-from actnet.neuron.normalization._standardize import check_affine, normalized_axes
-from actnet.tensor import Tensor
+from actnet.neuron.normalization._standardize import (
+    check_affine,
+    contiguous,
+    gradient,
+    normalized_axes,
+    optional_buffer,
+)
+from actnet.tensor import Function, Tensor, as_tensor, is_grad_enabled
+
+_OP = "rms_norm"
+
+
+class RMSNorm(Function):
+    """x * rstd * weight, rstd = 1 / sqrt(mean(x^2) + eps) over the trailing
+    `axes`: forward is one device call (`rms_norm`) and keeps the input, the
+    weight and rstd per row; backward is one device call (`rms_norm_backward`).
+    Under create_graph, backward is written with tensor operations instead
+    (rstd recomputed from the input), so gradients of any order work."""
+
+    @staticmethod
+    def forward(
+        ctx: Any,
+        x: Tensor,
+        weight: Tensor | None,
+        axes: tuple[int, ...],
+        eps: float,
+    ) -> Tensor:
+        xb = buffer_of(x.array)
+        w = optional_buffer(weight)
+        y, rstd = xb.device.rms_norm(contiguous(xb), w, len(axes), eps)
+        needs = ctx.needs_input_grad
+        if needs[0] or needs[1]:
+            ctx.save_for_backward(x, weight if needs[0] else None)
+            ctx.rstd = rstd
+        ctx.axes, ctx.eps = axes, eps
+        return as_tensor(from_buffer(y))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        needs = ctx.needs_input_grad
+        x, weight = ctx.saved_tensors
+        if is_grad_enabled():  # create_graph: a backward that is differentiable
+            return (*_tensor_backward(ctx, grad, x, weight, needs), None, None)
+        g = contiguous(buffer_of(grad.array))
+        xb = contiguous(buffer_of(x.array))
+        grads = xb.device.rms_norm_backward(
+            g, xb, ctx.rstd, optional_buffer(weight), len(ctx.axes), needs[:2]
+        )
+        return (*(gradient(b, _OP) for b in grads), None, None)
+
+
+def _tensor_backward(
+    ctx: Any,
+    grad: Tensor,
+    x: Tensor,
+    weight: Tensor | None,
+    needs: tuple[bool, ...],
+) -> tuple[Tensor | None, ...]:
+    """RMSNorm's gradients with tensor operations (recorded under create_graph):
+    with xhat = x * rstd, grad_x = rstd (gw - xhat mean(gw xhat)), gw = grad *
+    weight; grad_weight sums grad * xhat over the leading axes."""
+    axes: tuple[int, ...] = ctx.axes
+    rstd = 1.0 / ((x * x).mean(axes, keepdim=True) + ctx.eps).sqrt()
+    xhat = x * rstd
+    grad_x = grad_w = None
+    if needs[0]:
+        gw = grad if weight is None else grad * weight
+        grad_x = rstd * (gw - xhat * (gw * xhat).mean(axes, keepdim=True))
+    if needs[1]:
+        batch_axes = tuple(range(grad.ndim - len(axes)))
+        grad_w = (grad * xhat).sum(batch_axes) if batch_axes else grad * xhat
+    return grad_x, grad_w
 
 
 def rms_norm(
@@ -20,18 +91,13 @@ def rms_norm(
     len(normalized_shape) dimensions (torch.nn.functional.rms_norm). eps None is
     the machine epsilon of input's dtype.
 
-    A composition of differentiable operations (no Function): its gradients, of
-    any order, are theirs.
-
     >>> rms_norm(at.tensor([[3.0, 4.0]]), (2,))
     tensor([[0.8485, 1.1314]])
     """
-    op = "rms_norm"
-    check_tensor(input, op, kinds="f")
-    axes = normalized_axes(input, normalized_shape, op)
-    check_affine(weight, "weight", input.shape[axes[0] :], input, op)
+    check_tensor(input, _OP, kinds="f")
+    axes = normalized_axes(input, normalized_shape, _OP)
+    check_affine(weight, "weight", input.shape[axes[0] :], input, _OP)
     if eps is None:
         eps = float(xp.finfo(input.dtype).eps)
-    mean_square = (input * input).mean(axes, keepdim=True)
-    result = input * (1.0 / (mean_square + eps).sqrt())
-    return result if weight is None else result * weight
+    result: Tensor = RMSNorm.apply(input, weight, axes, float(eps))
+    return result

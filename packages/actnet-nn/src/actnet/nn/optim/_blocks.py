@@ -2,7 +2,8 @@
 its state updated block by block, so that a block of every operand stays in cache
 across the update's passes, with temporaries that live for one step.
 
-(Device-kernel work: it moves into actnet-device as fused operators.)
+The optimizers' fallback: their usual update is the device's fused operator
+(see `_fused.py`); this serves the pairs it does not take.
 """
 
 from __future__ import annotations

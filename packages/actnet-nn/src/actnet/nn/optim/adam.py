@@ -8,6 +8,7 @@ from typing import Any, TypeAlias
 
 import actnet.tensor as at
 from actnet.device import Buffer
+from actnet.nn.optim._fused import fused_batches
 from actnet.nn.optim.optimizer import (
     Optimizer,
     ParamsT,
@@ -36,7 +37,10 @@ class Adam(Optimizer):
     The state of a parameter: "step" (a float32 0-d tensor on the cpu device, as
     PyTorch keeps it), "exp_avg" (m), "exp_avg_sq" (v) and, with amsgrad,
     "max_exp_avg_sq". Parameters without a gradient are skipped. Parameters and
-    state are updated in place; a step's temporaries go when it returns.
+    state are updated in place by the device's fused `adam_update`: one call per
+    device and dtype, one pass per tensor (a gradient whose shape, dtype or
+    device is not its parameter's takes the same update in separate device
+    operations, whose temporaries go when the step returns).
 
     >>> opt = Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999))
     """
@@ -103,16 +107,66 @@ class Adam(Optimizer):
         own_grad = maximize or (weight_decay != 0 and not decoupled)
         return options, 3 if own_grad else 2
 
+    def _update_group(
+        self, group: dict[str, Any], work: list[tuple[Tensor, Tensor]]
+    ) -> None:
+        batches, rest = fused_batches("adam_update", work)
+        if rest:
+            super()._update_group(group, rest)
+        if not batches:
+            return
+        options, _ = self._group_options(group)
+        lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled = options
+        for (device, _), (params, grads) in batches.items():
+            # Every buffer is made writable before any view of it exists.
+            buffers = [at.writable_buffer(p) for p in params]
+            exp_avgs: list[Buffer] = []
+            exp_avg_sqs: list[Buffer] = []
+            max_exp_avg_sqs: list[Buffer] = []
+            steps: list[float] = []
+            for p in params:
+                state, step = self._count_step(p, amsgrad)
+                steps.append(step)
+                exp_avgs.append(at.writable_buffer(state["exp_avg"]))
+                exp_avg_sqs.append(at.writable_buffer(state["exp_avg_sq"]))
+                if amsgrad:
+                    max_exp_avg_sqs.append(at.writable_buffer(state["max_exp_avg_sq"]))
+            device.adam_update(
+                buffers,
+                grads,
+                exp_avgs,
+                exp_avg_sqs,
+                max_exp_avg_sqs,
+                steps=steps,
+                lr=lr,
+                beta1=beta1,
+                beta2=beta2,
+                eps=eps,
+                weight_decay=weight_decay,
+                decoupled_weight_decay=decoupled,
+                amsgrad=amsgrad,
+                maximize=maximize,
+            )
+
+    def _count_step(self, p: Tensor, amsgrad: bool) -> tuple[dict[str, Any], float]:
+        """p's state (made on its first step), its step count one up, and the
+        count."""
+        state = self._init_state(p, amsgrad)
+        step_buf = at.writable_buffer(state["step"])
+        device = step_buf.device
+        # PyTorch's `step += 1` in the tensor's dtype (float32): count + 1 is exact
+        # in a Python float, then rounded once, as the device's add would round it.
+        step = float(step_buf.dtype.type(float(device.to_host(step_buf)) + 1.0))
+        device.full(step_buf.shape, step, step_buf.dtype, out=step_buf)
+        return state, step
+
     def _state_buffers(
         self, p: Tensor, buffers: list[Buffer], options: _Options
     ) -> tuple[float, float]:
         """Counts the step, appends exp_avg, exp_avg_sq (and max_exp_avg_sq);
         returns the step's (step_size, sqrt(bias_correction2))."""
         lr, beta1, beta2, _, _, amsgrad, _, _ = options
-        state = self._init_state(p, amsgrad)
-        step_buf = at.writable_buffer(state["step"])
-        step_buf.device.add(step_buf, 1, out=step_buf)
-        step = float(step_buf.device.to_host(step_buf))
+        state, step = self._count_step(p, amsgrad)
         # PyTorch's bias corrections, in its order (Python floats)
         bias_correction1 = 1 - beta1**step
         bias_correction2 = 1 - beta2**step

@@ -8,6 +8,7 @@ from typing import Any, TypeAlias
 import actnet.tensor as at
 from actnet.device import Buffer
 from actnet.ndarray import buffer_of, from_buffer
+from actnet.nn.optim._fused import fused_batches
 from actnet.nn.optim.optimizer import (
     Optimizer,
     ParamsT,
@@ -31,9 +32,10 @@ class SGD(Optimizer):
         param = param - lr * g
 
     The state of a parameter is its "momentum_buffer" (when momentum != 0).
-    Parameters and state are updated in place; `-lr * g` and `(1 - dampening) *
-    g` are added with the device's `add_scaled` (one fused pass where the device
-    has one), as PyTorch's `add_(alpha=)` adds them.
+    Parameters and state are updated in place, by the device's fused
+    `sgd_update`: one call per device and dtype, one pass per tensor (a gradient
+    whose shape, dtype or device is not its parameter's takes the same update
+    in separate device operations).
 
     >>> opt = SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True)
     >>> opt.zero_grad(); loss_fn(model(x), y).backward(); opt.step()
@@ -77,6 +79,39 @@ class SGD(Optimizer):
         for group in self.param_groups:
             group.setdefault("nesterov", False)
             group.setdefault("maximize", False)
+
+    def _update_group(
+        self, group: dict[str, Any], work: list[tuple[Tensor, Tensor]]
+    ) -> None:
+        batches, rest = fused_batches("sgd_update", work)
+        if rest:
+            super()._update_group(group, rest)
+        if not batches:
+            return
+        options, _ = self._group_options(group)
+        lr, momentum, dampening, weight_decay, nesterov, maximize = options
+        for (device, _), (params, grads) in batches.items():
+            # Every buffer is made writable before any view of it exists.
+            buffers = [at.writable_buffer(p) for p in params]
+            momentum_buffers: list[Buffer] = []
+            first_step: list[bool] = []
+            if momentum != 0:
+                for p, buf, g in zip(params, buffers, grads, strict=True):
+                    held = [buf, g]
+                    first_step.append(self._state_buffers(p, held, options))
+                    momentum_buffers.append(held[2])
+            device.sgd_update(
+                buffers,
+                grads,
+                momentum_buffers,
+                lr=lr,
+                momentum=momentum,
+                dampening=dampening,
+                weight_decay=weight_decay,
+                nesterov=nesterov,
+                maximize=maximize,
+                first_step=first_step,
+            )
 
     def _group_options(self, group: dict[str, Any]) -> tuple[_Options, int]:
         options = (

@@ -1,0 +1,186 @@
+"""The `cpu` device's matmul: NumPy's BLAS under actnet's thread policy.
+
+NumPy runs a batched product as one BLAS call per matrix, each on OpenBLAS's
+threads, which spin while they wait for one another: 64 calls for a
+(16, 4, 128, 64) @ (16, 4, 64, 128) attention product, and with one other busy
+process on two cores the waits made it 10-75x slower than one thread. The
+policy here, for float32, float64, complex64 and complex128 (the dtypes NumPy
+hands to BLAS):
+
+- A batch that folds into rows is one product: (..., M, K) @ (K, N) is one
+  (B*M, K) @ (K, N) call (a Linear layer over a batch of sequences).
+- BLAS itself always runs on one thread (`_threads.single_threaded_blas`):
+  OpenBLAS's threads also spin for about 0.1 s after each call they share,
+  on a core the compiled kernels and the other parts need.
+- A product of fewer than PARALLEL_MIN_FLOPS runs whole on the calling thread:
+  waking another costs more than it saves, and far more on a busy machine.
+- A larger one is cut into parts, along a batch axis and then along the rows
+  or the columns of the result, and `_threads.parallel_for` runs the parts on
+  `get_num_threads()` threads, each taking the next part when it is free: a
+  thread the scheduler delays does less, and none spins.
+
+Each part is NumPy's own matmul of views, so every layout NumPy accepts works
+as it does there (BLAS where the strides allow it, NumPy's loop otherwise),
+and each result element is still one dot product over the whole K: results
+agree with NumPy's to the rounding of that sum (bit for bit where BLAS picks
+the same kernel). Other dtypes, and a BLAS whose thread count was not found,
+take the reference kernel (`np.matmul` whole).
+
+Example::
+
+    import numpy as np
+    from actnet.device import get_device
+
+    cpu = get_device("cpu")
+    q = cpu.from_host(np.ones((16, 4, 128, 64), np.float32))
+    scores = cpu.matmul(q, q.swapaxes(-1, -2))  # 64 products, shared by threads
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import numpy as np
+
+from actnet.device._kernels import Kernels
+from actnet.device._threads import (
+    begin_single_threaded_blas,
+    controls_blas,
+    end_single_threaded_blas,
+    get_num_threads,
+    parallel_for,
+)
+
+Array = Any  # a numpy.ndarray
+
+# From this many floating-point operations (2*M*N*K) a product is shared between
+# threads: about 0.2 ms on one core, against some 30 microseconds to wake a
+# helper on an idle machine.
+PARALLEL_MIN_FLOPS: Final = 1 << 24
+# A part is at least this much work (about 50 microseconds), and there are up to
+# PARTS_PER_THREAD parts per thread: enough for the others to take over the
+# share of a thread the scheduler delays.
+PART_MIN_FLOPS: Final = 1 << 22
+PARTS_PER_THREAD: Final = 4
+# Row and column cuts fall on multiples of ALIGN (64 bytes of float32: whole
+# cache lines, and whole tiles of BLAS's kernels) and leave at least MIN_CUT
+# rows or columns to a part: BLAS packs the other operand whole for each part,
+# which narrower parts do not repay.
+ALIGN: Final = 16
+MIN_CUT: Final = 64
+BLAS_DTYPES: Final = tuple(
+    np.dtype(t) for t in (np.float32, np.float64, np.complex64, np.complex128)
+)
+
+Part = tuple[Array, Array, Array]  # (a, b, out) views
+
+
+class MatmulCompiled(Kernels):
+    """matmul under the thread policy (see the module's docstring)."""
+
+    def matmul(self, a: Array, b: Array, out: Array) -> None:
+        if out.dtype not in BLAS_DTYPES or not controls_blas():
+            super().matmul(a, b, out)
+            return
+        a, b, out = fold(a, b, out)
+        flops = 2 * out.size * a.shape[-1]
+        threads = get_num_threads()
+        # Not a `with` block: this runs for every product, however small.
+        begin_single_threaded_blas()
+        try:
+            if threads == 1 or flops < PARALLEL_MIN_FLOPS or out.ndim == 0:
+                np.matmul(a, b, out=out)
+                return
+            count = min(threads * PARTS_PER_THREAD, flops // PART_MIN_FLOPS)
+            parts = split(*as_matrices(a, b, out), count)
+
+            def run(i: int) -> None:
+                pa, pb, po = parts[i]
+                np.matmul(pa, pb, out=po)
+
+            parallel_for(run, len(parts))
+        finally:
+            end_single_threaded_blas()
+
+
+def fold(a: Array, b: Array, out: Array) -> Part:
+    """(..., M, K) @ (K, N) as one (B*M, K) @ (K, N) product (and the same
+    with b of shape (K,), or with b's batch axes all of size 1) when a's and
+    out's batch axes merge into their rows without a copy; else unchanged."""
+    if a.ndim < 3 or any(size != 1 for size in b.shape[:-2]):
+        return a, b, out
+    matrix = b.reshape(b.shape[-2:]) if b.ndim > 2 else b  # drops 1s: a view
+    rows = _view(a, (-1, a.shape[-1]))
+    flat_out = _view(out, (-1, out.shape[-1]) if matrix.ndim == 2 else (-1,))
+    if rows is None or flat_out is None:
+        return a, b, out
+    return rows, matrix, flat_out
+
+
+def _view(x: Array, shape: tuple[int, ...]) -> Array | None:
+    """x reshaped to `shape` as a view of its memory, or None when that needs a
+    copy."""
+    try:
+        return np.reshape(x, shape, copy=False)
+    except ValueError:
+        return None
+
+
+def as_matrices(a: Array, b: Array, out: Array) -> Part:
+    """The operands and result as stacks of matrices (views): a 1-d a is a row
+    (1, K) and its axis in out a new one of size 1, a 1-d b a column (K, 1)."""
+    if a.ndim == 1:
+        a = a[None, :]
+        out = out[..., None, :]
+    if b.ndim == 1:
+        b = b[:, None]
+        out = out[..., None]
+    return a, b, out
+
+
+def split(a: Array, b: Array, out: Array, count: int) -> list[Part]:
+    """About `count` parts of the product a @ b -> out (stacks of matrices,
+    batch axes broadcast as matmul does): first along the longest batch axis of
+    out, then along out's rows or columns, whichever is longer."""
+    batch = out.shape[:-2]
+    parts: list[Part] = [(a, b, out)]
+    if batch:
+        axis = int(np.argmax(batch))
+        pieces = min(batch[axis], count)
+        parts = [
+            (_take(a, axis, len(batch), s), _take(b, axis, len(batch), s), out[s])
+            for s in _cuts(batch[axis], pieces, 1, axis)
+        ]
+        count = max(1, count // pieces)
+    rows, columns = out.shape[-2:]
+    count = min(count, max(rows, columns) // MIN_CUT)
+    if count < 2:
+        return parts
+    if rows >= columns:
+        cuts = _cuts(rows, count, ALIGN, -2)
+        return [(pa[s], pb, po[s]) for pa, pb, po in parts for s in cuts]
+    cuts = _cuts(columns, count, ALIGN, -1)
+    return [(pa, pb[s], po[s]) for pa, pb, po in parts for s in cuts]
+
+
+def _cuts(length: int, pieces: int, align: int, axis: int) -> list[tuple[Any, ...]]:
+    """Index tuples cutting `axis` (counted from the front when >= 0, else from
+    the back) into at most `pieces` ranges of a multiple of `align` (the last
+    one takes the rest)."""
+    step = -(-length // pieces)
+    step = -(-step // align) * align
+    lead: tuple[Any, ...] = (slice(None),) * axis if axis >= 0 else (Ellipsis,)
+    tail: tuple[Any, ...] = (slice(None),) * (-axis - 1) if axis < 0 else ()
+    return [
+        (*lead, slice(start, min(start + step, length)), *tail)
+        for start in range(0, length, step)
+    ]
+
+
+def _take(x: Array, axis: int, batch_ndim: int, index: tuple[Any, ...]) -> Array:
+    """x's part for out's batch `index` (a cut along out's batch `axis`): x itself
+    where matmul broadcasts it along that axis (absent or of size 1)."""
+    own = axis - (batch_ndim - (x.ndim - 2))  # the axis in x, batch right-aligned
+    if own < 0 or x.shape[own] == 1:
+        return x
+    return x[(slice(None),) * own + (index[axis],)]

@@ -1,0 +1,276 @@
+"""Fused scaled-dot-product attention: the compiled kernels (`cpu`) against the
+reference kernels (`reference`) and both against a float64 NumPy oracle, causal
+and not, L != S, sizes that are not multiples of the blocks, head dims 16 and
+64, few heads (the backward's dq parts) and many; strided and half-precision
+inputs, refusals, the kernels run as Python, and the memory they take."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from _helpers import get, put
+
+import actnet.device
+from actnet.device import _compiled_attention as ca
+from actnet.device import get_device
+
+CPU = get_device("cpu")
+REF = get_device("reference")
+F32_EPS = float(np.finfo(np.float32).eps)
+
+# (heads, L, S, E, Ev): odd sizes across BLOCK_Q = 128 and BLOCK_K = 64; few
+# heads split the backward's key blocks into groups (dq parts), twenty do not
+SHAPES = [
+    (2, 5, 7, 3, 2),
+    (2, 70, 45, 16, 16),
+    (2, 130, 200, 64, 48),
+    (20, 67, 67, 16, 24),
+    (3, 1, 33, 64, 64),
+    (1, 300, 150, 16, 8),
+]
+
+
+def _oracle(
+    q: Any, k: Any, v: Any, g: Any, causal: bool, scale: float
+) -> tuple[Any, ...]:
+    """(out, lse, dq, dk, dv) in float64 by plain NumPy, from the definitions."""
+    q, k, v, g = (a.astype(np.float64) for a in (q, k, v, g))
+    scores = q @ np.swapaxes(k, -1, -2) * scale
+    if causal:
+        length, source = scores.shape[-2:]
+        allowed = np.arange(source)[None, :] <= np.arange(length)[:, None]
+        scores = np.where(allowed, scores, -np.inf)
+    top = scores.max(axis=-1, keepdims=True)
+    e = np.exp(scores - top)
+    total = e.sum(axis=-1, keepdims=True)
+    p = e / total
+    out = p @ v
+    lse = (top + np.log(total))[..., 0]
+    dp = g @ np.swapaxes(v, -1, -2)
+    ds = p * (dp - (dp * p).sum(axis=-1, keepdims=True)) * scale
+    return out, lse, ds @ k, np.swapaxes(ds, -1, -2) @ q, np.swapaxes(p, -1, -2) @ g
+
+
+def _inputs(shape: tuple[int, ...], dtype: Any, seed: int = 0) -> list[Any]:
+    heads, length, source, width, vwidth = shape
+    rng = np.random.default_rng(seed)
+    sizes = (
+        (heads, length, width),
+        (heads, source, width),
+        (heads, source, vwidth),
+        (heads, length, vwidth),
+    )
+    return [rng.standard_normal(s).astype(dtype) for s in sizes]
+
+
+def _run(device: Any, arrays: list[Any], causal: bool, **kw: Any) -> list[Any]:
+    q, k, v, g = (put(a, device) for a in arrays)
+    out, lse = device.sdpa(q, k, v, causal=causal, **kw)
+    grads = device.sdpa_backward(g, q, k, v, out, lse, causal=causal, **kw)
+    return [get(b) for b in (out, lse, *grads)]
+
+
+def _float32_bound(arrays: list[Any], causal: bool, want: tuple[Any, ...]) -> list[Any]:
+    """Per result, the error of the same composition in float32 (NumPy's float32
+    matmuls and softmax; the softmax's backward from rowsum(grad * out), as
+    FlashAttention's and PyTorch's): how far from the float64 value a kernel that
+    accumulates in float32 lands."""
+    q, k, v, g = arrays
+    scale = np.float32(1 / np.sqrt(q.shape[-1]))
+    scores = (q @ np.swapaxes(k, -1, -2)) * scale
+    if causal:
+        length, source = scores.shape[-2:]
+        allowed = np.arange(source)[None, :] <= np.arange(length)[:, None]
+        scores = np.where(allowed, scores, np.float32(-np.inf))
+    top = scores.max(axis=-1, keepdims=True)
+    e = np.exp(scores - top)
+    total = e.sum(axis=-1, keepdims=True)
+    p = e / total
+    out = p @ v
+    dp = g @ np.swapaxes(v, -1, -2)
+    ds = p * (dp - (g * out).sum(axis=-1, keepdims=True)) * scale
+    got = (
+        out,
+        (top + np.log(total))[..., 0],
+        ds @ k,
+        np.swapaxes(ds, -1, -2) @ q,
+        np.swapaxes(p, -1, -2) @ g,
+    )
+    return [np.abs(a - w).max() for a, w in zip(got, want, strict=True)]
+
+
+@pytest.mark.parametrize("causal", [False, True], ids=["full", "causal"])
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_float64_kernels_equal_the_oracle(shape: tuple[int, ...], causal: bool) -> None:
+    arrays = _inputs(shape, np.float64)
+    want = _oracle(*arrays, causal, 1 / np.sqrt(shape[3]))
+    compiled = _run(CPU, arrays, causal)
+    reference = _run(REF, arrays, causal)
+    # a result that cancels to 0 (dq with one key) is compared at the scale of
+    # the terms that cancelled: the largest of all results
+    size = max(np.abs(w).max() for w in want)
+    for c, r, w in zip(compiled, reference, want, strict=True):
+        np.testing.assert_allclose(r, w, rtol=1e-12, atol=1e-13 * size)
+        np.testing.assert_allclose(c, r, rtol=1e-12, atol=1e-12 * size)
+
+
+@pytest.mark.parametrize("causal", [False, True], ids=["full", "causal"])
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_float32_kernels_within_float32_rounding(
+    shape: tuple[int, ...], causal: bool
+) -> None:
+    """reference: the float64 value rounded once. cpu: computes in float32, as
+    PyTorch does; within three times what the plain float32 composition is off
+    by, plus a rounding of the result."""
+    arrays = _inputs(shape, np.float32)
+    want = _oracle(*arrays, causal, 1 / np.sqrt(shape[3]))
+    bounds = _float32_bound(arrays, causal, want)
+    compiled = _run(CPU, arrays, causal)
+    reference = _run(REF, arrays, causal)
+    for c, r, w, bound in zip(compiled, reference, want, bounds, strict=True):
+        assert c.dtype == r.dtype == np.float32
+        ulp = np.spacing(np.abs(w).astype(np.float32))  # one rounding, give or take
+        assert np.all(np.abs(r - w) <= ulp + 1e-15 * np.abs(w).max())
+        error = np.abs(c - w).max()
+        assert error <= 3 * bound + F32_EPS * np.abs(w).max(), (error, bound)
+
+
+def test_keys_no_query_sees_never_reach_the_results() -> None:
+    """With L < S, keys L.. are masked for every query: NaN there changes nothing
+    (the blocks above the diagonal are skipped, not computed and masked; the
+    masked part of a diagonal tile is overwritten before it is used)."""
+    q, k, v, g = _inputs((3, 70, 130, 16, 16), np.float32, seed=1)
+    want = _run(CPU, [q, k[:, :70], v[:, :70], g], True)
+    k[:, 70:] = np.nan
+    v[:, 70:] = np.nan
+    got = _run(CPU, [q, k, v, g], True)
+    for a, b in zip(got[:3], want[:3], strict=True):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(got[3:], want[3:], strict=True):  # dk, dv: zero for the rest
+        np.testing.assert_array_equal(a[:, :70], b)
+        assert not np.any(a[:, 70:])
+
+
+@pytest.mark.parametrize("causal", [False, True], ids=["full", "causal"])
+def test_small_blocks(monkeypatch: pytest.MonkeyPatch, causal: bool) -> None:
+    """Blocks of 12 queries by 8 keys: many tiles, partial tiles and groups of
+    rows at every offset from the diagonal, in both directions (L < S, L > S)."""
+    monkeypatch.setattr(ca, "BLOCK_Q", 12)
+    monkeypatch.setattr(ca, "BLOCK_K", 8)
+    for shape in ((3, 37, 53, 5, 6), (2, 53, 37, 8, 3)):
+        arrays = _inputs(shape, np.float64)
+        want = _oracle(*arrays, causal, 1 / np.sqrt(shape[3]))
+        size = max(np.abs(w).max() for w in want)
+        for got, w in zip(_run(CPU, arrays, causal), want, strict=True):
+            np.testing.assert_allclose(got, w, rtol=1e-12, atol=1e-12 * size)
+
+
+def test_the_scale_is_an_option() -> None:
+    arrays = _inputs((2, 9, 11, 8, 5), np.float64)
+    got = _run(CPU, arrays, False, scale=0.3)
+    for a, b in zip(got, _oracle(*arrays, False, 0.3), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def test_leading_axes_and_unbatched_inputs() -> None:
+    """Any leading shape (batch, heads) is flattened; (L, E) has none."""
+    q, k, v, g = _inputs((6, 10, 12, 4, 3), np.float64)
+    batched = _run(CPU, [a.reshape(2, 3, *a.shape[1:]) for a in (q, k, v, g)], True)
+    flat = _run(CPU, [q, k, v, g], True)
+    for a, b in zip(batched, flat, strict=True):
+        np.testing.assert_array_equal(a.reshape(b.shape), b)
+    single = _run(CPU, [q[0], k[0], v[0], g[0]], True)
+    for a, b in zip(single, flat, strict=True):
+        np.testing.assert_array_equal(a, b[0])
+
+
+def test_strided_and_half_precision_inputs() -> None:
+    """Transposed inputs are copied to run the compiled kernel; float16 and
+    bfloat16 take the reference kernel on cpu too."""
+    q, k, v, g = _inputs((4, 33, 40, 8, 8), np.float32)
+    contiguous = _run(CPU, [q, k, v, g], True)
+    qs, ks, vs, gs = (
+        put(np.ascontiguousarray(a.transpose(1, 0, 2)), CPU).transpose((1, 0, 2))
+        for a in (q, k, v, g)
+    )
+    assert not qs.is_contiguous
+    out, lse = CPU.sdpa(qs, ks, vs, causal=True)
+    grads = CPU.sdpa_backward(gs, qs, ks, vs, out, lse, causal=True)
+    for a, b in zip((out, lse, *grads), contiguous, strict=True):
+        np.testing.assert_array_equal(get(a), b)
+    for dtype in (actnet.device.float16, actnet.device.bfloat16):
+        half = [a.astype(dtype) for a in (q, k, v, g)]
+        for a, b in zip(_run(CPU, half, True), _run(REF, half, True), strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_no_keys_gives_zeros() -> None:
+    """S = 0: out is zeros and lse -inf (PyTorch's empty softmax); L = 0 works."""
+    for device in (CPU, REF):
+        got = _run(device, _inputs((2, 3, 0, 4, 5), np.float32), False)
+        assert not got[0].any() and np.all(got[1] == -np.inf) and not got[2].any()
+        got = _run(device, _inputs((2, 0, 3, 4, 5), np.float32), True)
+        assert got[0].shape == (2, 0, 5) and not got[3].any() and not got[4].any()
+
+
+def test_the_kernels_run_as_plain_python() -> None:
+    """A kernel is a Python function first (prange is range): same values."""
+    q, k, v, g = _inputs((2, 9, 7, 4, 3), np.float64)
+    want = _oracle(q, k, v, g, True, 0.5)
+    out = np.empty((2, 9, 3))
+    lse = np.empty((2, 9))
+    ca._forward(q, k, v, out, lse, True, 0.5, 4, 3)
+    dq = np.empty((2, 2, 9, 4))  # two groups of key blocks: two dq parts
+    dk, dv = np.empty_like(k), np.empty_like(v)
+    ca._backward(g, q, k, v, out, lse, dq, dk, dv, True, 0.5, 4, 3)
+    got = (out, lse, dq.sum(axis=0), dk, dv)
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def test_the_scores_never_take_arena_memory() -> None:
+    """The (L, S) scores are never allocated: the arena's peak over forward and
+    backward stays far below one (L, S) float32 matrix (the reference device
+    holds several float64 ones)."""
+    length = 2048
+    q, k, v, g = (put(a, CPU) for a in _inputs((1, length, length, 16, 16), np.float32))
+    CPU.reset_peak_memory_stats()
+    before = CPU.memory_stats().used_bytes
+    out, lse = CPU.sdpa(q, k, v, causal=True)
+    CPU.sdpa_backward(g, q, k, v, out, lse, causal=True)
+    peak = CPU.memory_stats().peak_bytes - before
+    assert peak < length * length * 4 // 4, peak
+
+
+def test_sdpa_refusals() -> None:
+    x = put(np.zeros((2, 3, 4), np.float32))
+    with pytest.raises(TypeError, match="sdpa does not take int32"):
+        CPU.sdpa(*(put(np.zeros((2, 3, 4), np.int32)),) * 3)
+    with pytest.raises(TypeError, match="sdpa: v has dtype float64, q has float32"):
+        CPU.sdpa(x, x, put(np.zeros((2, 3, 4))))
+    with pytest.raises(ValueError, match="sdpa: q must be at least 2-d"):
+        CPU.sdpa(put(np.zeros(4, np.float32)), x, x)
+    with pytest.raises(ValueError, match=r"same leading \(batch\) shape"):
+        CPU.sdpa(x, put(np.zeros((1, 3, 4), np.float32)), x)
+    with pytest.raises(ValueError, match=r"last dimensions \(E\) differ"):
+        CPU.sdpa(x, put(np.zeros((2, 3, 5), np.float32)), x)
+    with pytest.raises(ValueError, match="same sequence length"):
+        CPU.sdpa(x, x, put(np.zeros((2, 5, 4), np.float32)))
+    with pytest.raises(TypeError, match="sdpa: causal must be a bool"):
+        CPU.sdpa(x, x, x, causal=1)  # type: ignore[arg-type]  # wrong on purpose
+    with pytest.raises(TypeError, match="sdpa: scale must be a float"):
+        CPU.sdpa(x, x, x, scale="0.5")  # type: ignore[arg-type]  # wrong on purpose
+    empty = put(np.zeros((2, 3, 0), np.float32))
+    with pytest.raises(ValueError, match="scale must be given when E is 0"):
+        CPU.sdpa(empty, empty, x)
+    with pytest.raises(ValueError, match="sdpa: k is on reference"):
+        CPU.sdpa(x, put(np.zeros((2, 3, 4), np.float32), REF), x)
+    out, lse = CPU.sdpa(x, x, x)
+    with pytest.raises(
+        ValueError, match=r"sdpa_backward: lse must have shape \(2, 3\)"
+    ):
+        CPU.sdpa_backward(x, x, x, x, out, out)
+    with pytest.raises(ValueError, match="sdpa_backward: grad must have shape"):
+        CPU.sdpa_backward(lse, x, x, x, out, lse)

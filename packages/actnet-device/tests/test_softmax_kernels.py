@@ -1,0 +1,474 @@
+"""The fused softmax family: the compiled kernels (`cpu`) and the reference
+kernels against a float64 NumPy oracle and each other; -inf logits and rows of
+them; cross-entropy's ignore_index (everywhere too), weights, smoothing,
+reductions and target bounds; the kernels as plain Python; refusals."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+from _helpers import get, put
+
+import actnet.device
+from actnet.device import get_device
+from actnet.device._compiled_softmax import (
+    _exp_into,
+    _max_of,
+    _softmax_backward_rows,
+    _softmax_rows,
+)
+
+CPU = get_device("cpu")
+REF = get_device("reference")
+DEVICES = [CPU, REF]
+IDS = ["cpu", "reference"]
+F32, F64 = np.dtype(np.float32), np.dtype(np.float64)
+
+
+# ------------------------------------------------------------------ the oracle
+# In NumPy's long double (x86's 80-bit: 11 more bits than float64), with
+# log(sum) as log1p of the terms off the maximum and p - 1 at the target as
+# expm1, so that both are right near 0 to what the kernels claim; returned as
+# float64.
+LONG = np.longdouble
+
+
+def _log_sum(shifted: np.ndarray[Any, Any], axis: int) -> np.ndarray[Any, Any]:
+    """log(sum(exp(shifted))) for shifted = x - max, kept along axis."""
+    hit = shifted == 0
+    e = np.exp(shifted)
+    rest = np.where(hit, 0, e).sum(axis=axis, keepdims=True)
+    with np.errstate(invalid="ignore"):  # a row of -inf: NaN, as the kernels
+        rest = rest + np.where(np.isnan(shifted), np.nan, 0).sum(axis, keepdims=True)
+    return np.log1p(rest + (hit.sum(axis=axis, keepdims=True) - 1))
+
+
+def _softmax(x: np.ndarray[Any, Any], axis: int) -> np.ndarray[Any, Any]:
+    x = x.astype(LONG)
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return (e / e.sum(axis=axis, keepdims=True)).astype(np.float64)
+
+
+def _log_softmax(x: np.ndarray[Any, Any], axis: int) -> np.ndarray[Any, Any]:
+    x = x.astype(LONG)
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return (shifted - _log_sum(shifted, axis)).astype(np.float64)
+
+
+def _cross_entropy(
+    x: np.ndarray[Any, Any],
+    t: np.ndarray[Any, Any],
+    w: np.ndarray[Any, Any] | None,
+    ignore: int,
+    eps: float,
+    reduction: str,
+) -> tuple[Any, ...]:
+    """PyTorch's cross_entropy of class indices and its gradient (for a loss
+    gradient of 1 per row, or 1 for the reduced loss), in float64; and the
+    sizes of the terms each is made of (for `_assert_near`'s scale)."""
+    rows, classes = x.shape
+    w = np.ones(classes, LONG) if w is None else w.astype(LONG)
+    valid = t != ignore
+    safe = np.where(valid, t, 0)
+    x = x.astype(LONG)
+    shifted = x - x.max(1, keepdims=True)
+    logp = shifted - _log_sum(shifted, 1)
+    wy = w[safe] * valid
+    nll = -logp[np.arange(rows), safe] * wy
+    smooth = -(logp * w).sum(1) * valid
+    loss = np.where(valid, (1 - eps) * nll + eps / classes * smooth, 0.0)
+    a = eps / classes * w[None, :] * valid[:, None]
+    a[np.arange(rows), safe] += (1 - eps) * wy
+    total = a.sum(1, keepdims=True)
+    grad = total * np.exp(logp) - a
+    # at the target: total (p - 1) + eps / C (sum(w) - w[y])
+    at = np.arange(rows), safe
+    grad[at] = total[:, 0] * np.expm1(logp[at]) + eps / classes * (w.sum() - w[safe])
+    grad = np.where(valid[:, None], grad, 0)
+    terms = total * np.exp(logp) + a
+    size = np.abs(loss)  # no term cancels: -log p and the smoothing are >= 0
+    f64 = np.float64
+    if reduction == "sum":
+        return f64(loss.sum()), grad.astype(f64), f64(size.sum()), terms.astype(f64)
+    if reduction == "mean":
+        with np.errstate(invalid="ignore"):
+            mean = loss.sum() / wy.sum()
+        d = wy.sum() if wy.sum() else 1.0
+        return f64(mean), (grad / d).astype(f64), f64(size.sum() / d), terms / d
+    return loss.astype(f64), grad.astype(f64), size.astype(f64), terms.astype(f64)
+
+
+def _assert_near(
+    got: np.ndarray[Any, Any],
+    want: np.ndarray[Any, Any],
+    scale: Any = 0.0,
+    ulps: float = 1.0,
+) -> None:
+    """float32: within `ulps` of the float64 value's rounding (one rounding and
+    the float64 arithmetic's own error: 1e-14 of `scale`, the size of the terms
+    that cancelled into it); float64: 1e-12 relative, and 1e-14 of `scale`.
+    NaN where the oracle is NaN; inf equal."""
+    got = np.asarray(got)
+    want = np.asarray(want, np.float64)
+    scale = np.abs(np.asarray(scale, np.float64))
+    assert np.array_equal(np.isnan(got), np.isnan(want)), "NaN in other places"
+    finite = np.isfinite(want)
+    assert np.array_equal(
+        got[~finite & ~np.isnan(want)], want[~finite & ~np.isnan(want)]
+    )
+    g = got.astype(np.float64)[finite]
+    w = want[finite]
+    s = np.broadcast_to(scale, want.shape)[finite]
+    if got.dtype == F32:
+        bound = ulps * np.spacing(np.abs(w).astype(np.float32)).astype(np.float64)
+    else:
+        bound = 1e-12 * np.abs(w)
+    bound = bound + 1e-14 * s + 1e-300
+    excess = np.abs(g - w) - bound
+    assert excess.size == 0 or excess.max() <= 0, (
+        f"off by {excess.max():.3g} beyond the bound"
+    )
+
+
+def _data(
+    rng: np.random.Generator, shape: tuple[int, ...], dtype: Any
+) -> np.ndarray[Any, Any]:
+    return (rng.standard_normal(shape) * 4).astype(dtype)
+
+
+# ------------------------------------------------------- softmax, log_softmax
+SHAPES = [
+    ((7, 5), -1),  # one thread
+    ((300, 257), -1),  # threaded, odd row length
+    ((2, 3, 40, 33), -1),
+    ((5, 6, 7), 1),  # a middle axis: the reference kernel, on cpu too
+    ((9,), 0),
+]
+
+
+@pytest.mark.parametrize("device", DEVICES, ids=IDS)
+@pytest.mark.parametrize("dtype", [F32, F64])
+@pytest.mark.parametrize(("shape", "axis"), SHAPES)
+def test_softmax_family_against_the_float64_oracle(
+    device: Any, dtype: Any, shape: tuple[int, ...], axis: int
+) -> None:
+    rng = np.random.default_rng(len(shape) * 100 + shape[0])
+    x = _data(rng, shape, dtype)
+    g = rng.standard_normal(shape).astype(dtype)
+    xd, gd = x.astype(np.float64), g.astype(np.float64)
+    y = get(device.softmax(put(x, device), axis))
+    _assert_near(y, _softmax(xd, axis))
+    log_y = get(device.log_softmax(put(x, device), axis))
+    _assert_near(log_y, _log_softmax(xd, axis))
+    # the backwards from the outputs the device made (the oracle too)
+    yd, log_yd = y.astype(np.float64), log_y.astype(np.float64)
+    back = get(device.softmax_backward(put(g, device), put(y, device), axis))
+    dot = (gd * yd).sum(axis, keepdims=True)
+    _assert_near(back, yd * (gd - dot), yd * (np.abs(gd) + np.abs(dot)))
+    back = get(device.log_softmax_backward(put(g, device), put(log_y, device), axis))
+    total = gd.sum(axis, keepdims=True)
+    want = gd - np.exp(log_yd) * total
+    _assert_near(back, want, np.abs(gd) + np.exp(log_yd) * np.abs(total))
+
+
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_cpu_equals_the_reference(dtype: Any) -> None:
+    """The compiled kernels against the reference's: float32 within one
+    rounding (the same float64 value, give or take its last bits), float64 to
+    1e-12 relative."""
+    rng = np.random.default_rng(1)
+    x = _data(rng, (300, 129), dtype)
+    g = rng.standard_normal(x.shape).astype(dtype)
+    for op in ("softmax", "log_softmax"):
+        ours = get(getattr(CPU, op)(put(x, CPU)))
+        theirs = get(getattr(REF, op)(put(x, REF)))
+        _assert_near(ours, theirs)
+        backward = f"{op}_backward"
+        ours = get(getattr(CPU, backward)(put(g, CPU), put(theirs, CPU)))
+        theirs = get(getattr(REF, backward)(put(g, REF), put(theirs, REF)))
+        _assert_near(ours, theirs, np.abs(g).sum(1, keepdims=True), ulps=1.0)
+
+
+@pytest.mark.parametrize("device", DEVICES, ids=IDS)
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_minus_infinity_and_rows_of_it(device: Any, dtype: Any) -> None:
+    """-inf logits get probability 0 (log-probability -inf); a row of them is
+    NaN, as in PyTorch; large logits do not overflow."""
+    x = np.array(
+        [
+            [0.5, -np.inf, 1.0, -np.inf],
+            [-np.inf, -np.inf, -np.inf, -np.inf],
+            [1000.0, 999.0, -1000.0, 0.0],
+            [-800.0, -801.0, -800.5, -np.inf],
+        ],
+        dtype,
+    )
+    xd = x.astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        want, log_want = _softmax(xd, 1), _log_softmax(xd, 1)
+    y = get(device.softmax(put(x, device), 1))
+    _assert_near(y, want)
+    assert y[0, 1] == y[0, 3] == 0.0
+    assert np.isnan(y[1]).all()
+    log_y = get(device.log_softmax(put(x, device), 1))
+    _assert_near(log_y, log_want)
+    assert log_y[0, 1] == -np.inf and np.isnan(log_y[1]).all()
+    # backward through the -inf: grad - exp(-inf) sum = grad there
+    g = np.ones_like(x)
+    back = get(device.log_softmax_backward(put(g, device), put(log_y, device), 1))
+    assert back[0, 1] == 1.0 and np.isnan(back[1]).all()
+    back = get(device.softmax_backward(put(g, device), put(y, device), 1))
+    assert back[0, 1] == 0.0
+
+
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_threads_do_not_change_the_bits(dtype: Any) -> None:
+    rng = np.random.default_rng(2)
+    x = _data(rng, (500, 300), dtype)
+    results = []
+    before = actnet.device.get_num_threads()
+    try:
+        for n in (1, 2, 3):
+            actnet.device.set_num_threads(n)
+            results.append(get(CPU.log_softmax(put(x, CPU))))
+    finally:
+        actnet.device.set_num_threads(before)
+    for r in results[1:]:
+        np.testing.assert_array_equal(r, results[0])
+
+
+def test_other_layouts_and_half_precision_take_the_reference() -> None:
+    rng = np.random.default_rng(3)
+    x = _data(rng, (40, 30), np.float32)
+    strided = put(x, CPU).T
+    assert not strided.is_contiguous
+    for op in ("softmax", "log_softmax"):
+        np.testing.assert_array_equal(
+            get(getattr(CPU, op)(strided, -1)), get(getattr(REF, op)(put(x, REF).T))
+        )
+        for dtype in (actnet.device.float16, actnet.device.bfloat16):
+            h = x.astype(dtype)
+            np.testing.assert_array_equal(
+                get(getattr(CPU, op)(put(h, CPU), 0)),
+                get(getattr(REF, op)(put(h, REF), 0)),
+            )
+
+
+def test_in_place_and_empty() -> None:
+    x = put(np.linspace(-3, 3, 12, dtype=np.float32).reshape(3, 4), CPU)
+    want = get(CPU.softmax(x))
+    assert CPU.softmax(x, out=x) is x
+    np.testing.assert_array_equal(get(x), want)
+    assert CPU.softmax(put(np.zeros((3, 0), np.float32), CPU)).shape == (3, 0)
+    assert CPU.log_softmax(put(np.zeros((0, 4)), CPU)).shape == (0, 4)
+
+
+# ---------------------------------------------------------------- cross-entropy
+def _targets(rng: np.random.Generator, rows: int, classes: int) -> Any:
+    t = rng.integers(0, classes, rows)
+    t[:: max(1, rows // 3)] = -100  # some rows ignored
+    return t
+
+
+CE_CASES = [
+    (None, 0.0, "mean"),
+    (None, 0.0, "sum"),
+    (None, 0.0, "none"),
+    ("weight", 0.0, "mean"),
+    ("weight", 0.3, "mean"),  # label smoothing with weights
+    ("weight", 0.1, "none"),
+    (None, 0.2, "sum"),
+    ("weight", 1.0, "sum"),
+]
+
+
+@pytest.mark.parametrize("device", DEVICES, ids=IDS)
+@pytest.mark.parametrize("dtype", [F32, F64])
+@pytest.mark.parametrize("size", [(9, 5), (400, 203)])  # one thread; threaded
+@pytest.mark.parametrize(("weighted", "eps", "reduction"), CE_CASES)
+def test_cross_entropy_against_the_float64_oracle(
+    device: Any,
+    dtype: Any,
+    size: tuple[int, int],
+    weighted: str | None,
+    eps: float,
+    reduction: str,
+) -> None:
+    rng = np.random.default_rng(size[0])
+    x = _data(rng, size, dtype)
+    t = _targets(rng, *size)
+    w = (rng.random(size[1]) + 0.5).astype(dtype) if weighted else None
+    wb = None if w is None else put(w, device)
+    loss, stats_buffer = device.cross_entropy(put(x, device), put(t, device), wb,
+                                              -100, eps, reduction)  # fmt: skip
+    xd = x.astype(np.float64)
+    want, want_grad, loss_scale, terms = _cross_entropy(
+        xd, t, None if w is None else w.astype(np.float64), -100, eps, reduction
+    )
+    _assert_near(get(loss), want, loss_scale)
+    # the row statistics: the maximum; log(sum(exp(x - max))), from float32
+    # logits to what float32 results need (exp's shorter polynomial: 1.2e-10)
+    stats = get(stats_buffer)
+    assert stats.dtype == F64 and stats.shape == (size[0], 2)
+    np.testing.assert_array_equal(stats[:, 0], xd.max(1))
+    xl = xd.astype(LONG)
+    log_sum = np.log(np.exp(xl - xl.max(1, keepdims=True)).sum(1)).astype(F64)
+    rtol = 1.2e-10 if dtype == F32 and eps == 0 else 1e-14
+    np.testing.assert_allclose(stats[:, 1], log_sum, rtol=rtol)
+    g = np.full(loss.shape, 0.75, dtype)
+    grad = get(device.cross_entropy_backward(put(g, device), put(x, device),
+                                             put(t, device), stats_buffer, wb, -100,
+                                             eps, reduction))  # fmt: skip
+    assert grad.dtype == dtype and grad.shape == size
+    coef = 0.75 if reduction != "none" else 0.75 * np.ones((size[0], 1))
+    _assert_near(grad, want_grad * coef, terms * coef)
+
+
+@pytest.mark.parametrize("device", DEVICES, ids=IDS)
+@pytest.mark.parametrize("eps", [0.0, 0.2])
+def test_cross_entropy_every_target_ignored(device: Any, eps: float) -> None:
+    """'mean' of no row is NaN (0 / 0, as PyTorch), 'sum' 0, 'none' zeros; every
+    gradient 0, even where the logits make the softmax NaN."""
+    x = np.ones((4, 3), np.float32)
+    x[2] = -np.inf
+    t = np.full(4, 7)
+    for reduction in ("mean", "sum", "none"):
+        loss, stats = device.cross_entropy(
+            put(x, device), put(t, device), None, 7, eps, reduction
+        )
+        if reduction == "mean":
+            assert np.isnan(get(loss))
+        else:
+            np.testing.assert_array_equal(get(loss), np.zeros(loss.shape))
+        g = put(np.ones(loss.shape, np.float32), device)
+        grad = device.cross_entropy_backward(
+            g, put(x, device), put(t, device), stats, None, 7, eps, reduction
+        )
+        np.testing.assert_array_equal(get(grad), np.zeros((4, 3)))
+
+
+@pytest.mark.parametrize("device", DEVICES, ids=IDS)
+def test_cross_entropy_of_a_confident_prediction(device: Any) -> None:
+    """-log p and p - 1 near 0 keep their digits (float32 arithmetic would make
+    them 0, float64's rounding of a sum near 1 would leave a few): log1p of the
+    terms off the maximum, expm1 of x[y] - max - log_sum, and exp(0) exactly 1."""
+    x = np.array([[30.0, 0.0, 0.0], [0.0, 15.0, 1.0], [3.0, 3.0, -9.0]], np.float32)
+    t = np.array([0, 1, 0])
+    loss, stats = device.cross_entropy(put(x, device), put(t, device), None, -100,
+                                       0.0, "none")  # fmt: skip
+    want, grad, _, _ = _cross_entropy(x.astype(np.float64), t, None, -100, 0.0,
+                                      "none")  # fmt: skip
+    assert 0 < want[0] < 1e-12
+    _assert_near(get(loss), want)
+    back = device.cross_entropy_backward(put(np.ones(3, np.float32), device),
+                                         put(x, device), put(t, device), stats, None,
+                                         -100, 0.0, "none")  # fmt: skip
+    _assert_near(get(back), grad)
+    log_p = get(device.log_softmax(put(x, device)))
+    _assert_near(log_p, _log_softmax(x.astype(np.float64), 1))
+
+
+@pytest.mark.parametrize("device", DEVICES, ids=IDS)
+def test_cross_entropy_targets_out_of_bounds(device: Any) -> None:
+    """A clear IndexError naming the target, from forward and backward (the
+    compiled kernels check before they index: no stray read)."""
+    x = put(np.zeros((3, 4), np.float32), device)
+    ones = put(np.ones((), np.float32), device)
+    lse = device.cross_entropy(x, put(np.array([0, 1, 2]), device))[1]
+    for bad, match in (
+        ([0, 4, 1], "target 4 is out of bounds for 4 classes"),
+        ([0, 10**12, 1], "target 1000000000000 is out of bounds for 4 classes"),
+        ([0, -1, 1], r"target -1 is out of bounds \(neither a class index nor"),
+    ):
+        t = put(np.array(bad), device)
+        with pytest.raises(IndexError, match=f"cross_entropy: {match}"):
+            device.cross_entropy(x, t)
+        with pytest.raises(IndexError, match=f"cross_entropy_backward: {match}"):
+            device.cross_entropy_backward(ones, x, t, lse)
+    # ignore_index may be anything, negative or in range
+    loss, _ = device.cross_entropy(x, put(np.array([0, 2, 2]), device), None, 2)
+    assert float(get(loss)) == pytest.approx(math.log(4))
+
+
+def test_cross_entropy_other_dtypes_and_layouts_take_the_reference() -> None:
+    rng = np.random.default_rng(4)
+    x = _data(rng, (6, 5), np.float32)
+    t = np.array([0, 4, -100, 2, 3, 1], np.int32)
+    for arr in (x, x.astype(actnet.device.bfloat16)):
+        for device_x in (put(arr, CPU), put(np.ascontiguousarray(arr.T), CPU).T):
+            loss, _ = CPU.cross_entropy(device_x, put(t, CPU), None, -100, 0.1)
+            want, _ = REF.cross_entropy(put(arr, REF), put(t, REF), None, -100,
+                                               0.1)  # fmt: skip
+            _assert_near(get(loss), get(want).astype(np.float64), ulps=1.0)
+
+
+# ------------------------------------------------------- the kernels as Python
+def test_the_kernels_run_as_plain_python() -> None:
+    """A kernel is a Python function first (prange is range): the same values
+    as compiled, and exp to float64's accuracy, with its special values."""
+    t = np.array([-np.inf, -1000.0, -745.0, -700.0, -1.5, -1e-300, 0.0, 1.0, np.nan])
+    out = np.empty_like(t)
+    for precise, rtol in ((True, 2.5e-16), (False, 1.2e-10)):
+        with np.errstate(all="ignore"):  # inf - inf where -inf is selected away
+            _exp_into(t, 0.0, out, precise)
+        assert out[0] == out[1] == out[2] == 0.0 and out[6] == 1.0
+        assert np.isnan(out[-1])
+        want = np.array([math.exp(v) for v in t[3:8]])
+        np.testing.assert_allclose(out[3:8], want, rtol=rtol)
+    out2 = np.empty(2)
+    with np.errstate(all="ignore"):
+        _exp_into(np.array([np.inf, 800.0]), 0.0, out2, True)
+    assert (out2 == np.inf).all()
+    rows = np.array([[-0.0, -1.0, -2.0], [3.0, -np.inf, 2.0], [-5.0, -4.0, -6.0]])
+    cell = np.empty(1)
+    for row in rows:
+        assert _max_of(row.view(np.int64), cell, cell.view(np.int64)) == row.max()
+    x = np.array([[1.0, 2.0, 3.0], [0.5, -np.inf, 0.0]])
+    y = np.empty_like(x)
+    with np.errstate(all="ignore"):  # inf - inf where -inf is selected away
+        _softmax_rows(x, x.view(np.int64), y, False, True, 0, 2)
+    _assert_near(y, _softmax(x, 1))
+    g = np.array([[1.0, 0.0, -1.0], [2.0, 1.0, 0.0]])
+    back = np.empty_like(x)
+    _softmax_backward_rows(g, y, back, False, 0, 2)
+    _assert_near(back, get(CPU.softmax_backward(put(g, CPU), put(y, CPU))))
+
+
+# ------------------------------------------------------------------- refusals
+def test_refusals() -> None:
+    x = put(np.zeros((2, 3), np.float32), CPU)
+    with pytest.raises(TypeError, match="softmax: axis must be an int"):
+        CPU.softmax(x, 1.0)  # type: ignore[arg-type]  # wrong on purpose
+    with pytest.raises(IndexError, match="log_softmax: axis 2 is out of range"):
+        CPU.log_softmax(x, 2)
+    with pytest.raises(ValueError, match="at least one axis"):
+        CPU.softmax(put(np.float32(1.0), CPU))
+    with pytest.raises(TypeError, match="softmax does not take int32"):
+        CPU.softmax(put(np.zeros(3, np.int32), CPU))
+    with pytest.raises(ValueError, match="one shape and dtype"):
+        CPU.softmax_backward(put(np.zeros((2, 3)), CPU), x)
+    with pytest.raises(ValueError, match="out shares memory with an input"):
+        CPU.softmax_backward(x, put(np.zeros((2, 3), np.float32), CPU), out=x[::1])
+    t = put(np.array([0, 1]), CPU)
+    with pytest.raises(ValueError, match=r"logits must be \(N, C\)"):
+        CPU.cross_entropy(put(np.zeros(3, np.float32), CPU), t)
+    with pytest.raises(TypeError, match="target must hold integers"):
+        CPU.cross_entropy(x, put(np.zeros(2, np.float32), CPU))
+    with pytest.raises(ValueError, match="target of shape"):
+        CPU.cross_entropy(x, put(np.array([0, 1, 2]), CPU))
+    with pytest.raises(ValueError, match=r"weight must be a \(3,\) buffer"):
+        CPU.cross_entropy(x, t, put(np.ones(3), CPU))
+    with pytest.raises(TypeError, match="ignore_index must be an int"):
+        CPU.cross_entropy(x, t, None, 1.0)  # type: ignore[arg-type]  # on purpose
+    with pytest.raises(ValueError, match="label_smoothing must be in"):
+        CPU.cross_entropy(x, t, None, -100, 1.5)
+    with pytest.raises(ValueError, match="reduction must be"):
+        CPU.cross_entropy(x, t, None, -100, 0.0, "avg")  # type: ignore[arg-type]
+    loss, lse = CPU.cross_entropy(x, t)
+    with pytest.raises(ValueError, match="grad must be a"):
+        CPU.cross_entropy_backward(put(np.ones(2, np.float32), CPU), x, t, lse)
+    with pytest.raises(ValueError, match=r"stats must be the forward's \(2, 2\)"):
+        CPU.cross_entropy_backward(loss, x, t, put(np.zeros(2, np.float32), CPU))
