@@ -20,7 +20,7 @@ def _fused_stream(dev: Device, rng: np.random.Generator) -> Stream:
     for dtype in _held(dev, list(OPS["gelu"].dtypes)):
         # |x| <= 4 and beyond: the compiled exact gelu's two forms
         for shape, spread in (((3, 5), 3), ((70, 1000), 3), ((70, 1000), 0.5)):
-            x = s.load(_data(rng, shape, dtype) * spread)
+            x = s.load((_data(rng, shape, dtype) * spread).astype(dtype))
             g = s.load(_data(rng, shape, dtype))
             for approximate in ("none", "tanh"):
                 s.read(s.run("gelu", x, approximate=approximate), loose=True)
@@ -85,7 +85,7 @@ def _softmax_stream(dev: Device, rng: np.random.Generator) -> Stream:
     cases = (((3, 5), -1), ((4, 3, 6), 1), ((300, 256), -1), ((7, 5), 1))
     for dtype in _held(dev, list(OPS["softmax"].dtypes)):
         for shape, axis in cases:
-            data = _data(rng, shape, dtype) * 3
+            data = (_data(rng, shape, dtype) * 3).astype(dtype)
             data[0, 1] = -np.inf
             data[1] = -np.inf
             x = s.load(data)
@@ -99,7 +99,7 @@ def _softmax_stream(dev: Device, rng: np.random.Generator) -> Stream:
                 s.read(s.run(f"{op}_backward", g, y, axis=axis), loose=True)
     for dtype in _held(dev, list(OPS["cross_entropy"].dtypes)):
         for rows, classes in ((6, 5), (300, 200)):
-            x = s.load(_data(rng, (rows, classes), dtype) * 3)
+            x = s.load((_data(rng, (rows, classes), dtype) * 3).astype(dtype))
             labels = rng.integers(0, classes, rows)
             labels[[1, 4]] = -100
             t = s.load(labels)
@@ -133,7 +133,7 @@ def _norm_stream(dev: Device, rng: np.random.Generator) -> Stream:
     s = Stream("norms")
     for dtype in _held(dev, list(OPS["layer_norm"].dtypes)):
         for shape, k in (((3, 5), 1), ((4, 3, 6), 2), ((300, 256), 1), ((7, 5), 1)):
-            x = s.load(_data(rng, shape, dtype) * 2 + 1)
+            x = s.load((_data(rng, shape, dtype) * 2 + 1).astype(dtype))
             if shape == (7, 5):
                 x = s.view(x, "swapaxes", 0, 1)
                 shape = (5, 7)
