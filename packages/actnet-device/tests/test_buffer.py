@@ -427,6 +427,29 @@ def test_info_set_on_a_view_shows_on_the_owner_and_in_the_snapshot() -> None:
     assert not [r for r in CPU.memory_snapshot() if r.info == {"layer": 3}]
 
 
+def test_operators_label_their_result_as_they_make_it() -> None:
+    a = CPU.from_host(np.arange(6.0), info="a")
+    made = {
+        "exp": CPU.exp(a, info=("activation", "exp")),
+        "add": CPU.add(a, a, info=("activation", "add")),
+        "scalar": CPU.multiply(a, 2.0, info=("activation", "mul")),
+        "unlabelled": CPU.add(a, 1.0),
+    }
+    assert made["exp"].info == ("activation", "exp")
+    assert made["add"].info == ("activation", "add")
+    assert made["scalar"].info == ("activation", "mul")
+    assert made["unlabelled"].info is None
+    infos = [r.info for r in CPU.memory_snapshot()]
+    for label in (("activation", "exp"), ("activation", "add"), "a"):
+        assert infos.count(label) == 1
+    out = CPU.alloc((6,), np.float64, info="out")
+    CPU.add(a, a, out=out)
+    assert out.info == "out"
+    CPU.add(a, a, out=out, info="sum")
+    assert out.info == "sum"
+    assert_identical(get(out), np.arange(6.0) * 2)
+
+
 def test_views_on_another_device_stay_there() -> None:
     other = get_device("cpu:1")
     owner = other.from_host(np.arange(6.0).reshape(2, 3))

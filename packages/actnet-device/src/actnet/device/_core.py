@@ -138,13 +138,15 @@ class DeviceCore:
             views[key] = arr
         return arr
 
-    def _empty(self, shape: tuple[int, ...], dtype: np.dtype[Any]) -> Buffer:
-        """A new owner buffer (uninitialised) of `shape` and `dtype`: the one place
-        an owner is made (views are made by `Buffer._view`). Every operator's result
-        comes from here, so it is kept lean."""
+    def _empty(
+        self, shape: tuple[int, ...], dtype: np.dtype[Any], info: Any = None
+    ) -> Buffer:
+        """A new owner buffer (uninitialised) of `shape` and `dtype`, labelled
+        `info`: the one place an owner is made (views are made by `Buffer._view`).
+        Every operator's result comes from here, so it is kept lean."""
         if dtype not in self._dtypes:
             self._unsupported(dtype)
-        meta = [dtype, shape, None]
+        meta = [dtype, shape, info]
         block = self._malloc(prod(shape) * dtype.itemsize, meta)
         arr = self._views.get((block[0], block[1]))  # self._view, inlined
         # `is not`: a dtype equal to `dtype` is the same object (NumPy keeps one
@@ -200,9 +202,7 @@ class DeviceCore:
     # ------------------------------------------------------ memory and transfers
     def alloc(self, shape: Sequence[int], dtype: Any, *, info: Any = None) -> Buffer:
         """An uninitialised buffer of `shape` and `dtype` from the arena."""
-        buf = self._empty(check_shape(shape), dt.as_dtype(dtype))
-        buf._meta[2] = info
-        return buf
+        return self._empty(check_shape(shape), dt.as_dtype(dtype), info)
 
     def from_host(self, array: np.ndarray[Any, Any], *, info: Any = None) -> Buffer:
         """A new buffer holding a copy of the host array."""
@@ -212,8 +212,7 @@ class DeviceCore:
             )
         host = np.asarray(array)
         dtype = dt.as_dtype(host.dtype, "array dtype")
-        buf = self._empty(host.shape, dtype)
-        buf._meta[2] = info
+        buf = self._empty(host.shape, dtype, info)
         self._backend.from_host(host, buf.native)
         return buf
 

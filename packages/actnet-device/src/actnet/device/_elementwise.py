@@ -20,18 +20,26 @@ from actnet.device._core import DeviceCore, Operand
 
 
 class UnaryOperator(Protocol):
-    def __call__(self, x: Buffer, out: Buffer | None = None) -> Buffer: ...
+    def __call__(
+        self, x: Buffer, out: Buffer | None = None, *, info: Any = None
+    ) -> Buffer: ...
 
 
 class BinaryOperator(Protocol):
-    def __call__(self, a: Operand, b: Operand, out: Buffer | None = None) -> Buffer: ...
+    def __call__(
+        self, a: Operand, b: Operand, out: Buffer | None = None, *, info: Any = None
+    ) -> Buffer: ...
 
 
 def _unary_operator(op: str, doc: str) -> UnaryOperator:
     """The method of an elementwise unary operator (one function per operator, so
-    a call is one Python frame: these are the hottest paths of every layer)."""
+    a call is one Python frame: these are the hottest paths of every layer).
+    `info`, when given, labels the result (`Buffer.info`): a new one as it is
+    made, or `out`."""
 
-    def operator(self: ElementwiseOps, x: Buffer, out: Buffer | None = None) -> Buffer:
+    def operator(
+        self: ElementwiseOps, x: Buffer, out: Buffer | None = None, *, info: Any = None
+    ) -> Buffer:
         table, quiet, func = self._unary_ops[op]
         if type(x) is not Buffer or x.device is not self:
             self._own(x, op)
@@ -40,7 +48,7 @@ def _unary_operator(op: str, doc: str) -> UnaryOperator:
         if dtype is None:
             dtype = self._result_dtype(op, table, arr.dtype)
         if out is None:
-            out = self._empty(arr.shape, dtype)
+            out = self._empty(arr.shape, dtype, info)
             xo = out.native
         else:
             xo = out.native if type(out) is Buffer else None
@@ -51,6 +59,8 @@ def _unary_operator(op: str, doc: str) -> UnaryOperator:
                 or xo.dtype is not dtype
             ):  # the checks of _output, whose common case this is
                 xo = self._output(op, out, arr.shape, dtype).native
+            if info is not None:
+                out.info = info
         if quiet:
             token = self._backend.begin_quiet()
             try:
@@ -68,10 +78,16 @@ def _unary_operator(op: str, doc: str) -> UnaryOperator:
 
 def _binary_operator(op: str, doc: str) -> BinaryOperator:
     """The method of an elementwise binary operator: two Buffers of one dtype
-    (broadcast together), or a Buffer and a Python scalar taken in its dtype."""
+    (broadcast together), or a Buffer and a Python scalar taken in its dtype.
+    `info` labels a new result as the unary operators' does."""
 
     def operator(
-        self: ElementwiseOps, a: Operand, b: Operand, out: Buffer | None = None
+        self: ElementwiseOps,
+        a: Operand,
+        b: Operand,
+        out: Buffer | None = None,
+        *,
+        info: Any = None,
     ) -> Buffer:
         table, quiet, func = self._binary_ops[op]
         if type(a) is Buffer:
@@ -107,7 +123,7 @@ def _binary_operator(op: str, doc: str) -> BinaryOperator:
         if result is None:
             result = self._result_dtype(op, table, dtype)
         if out is None:
-            out = self._empty(shape, result)
+            out = self._empty(shape, result, info)
             xo = out.native
         else:
             xo = out.native if type(out) is Buffer else None
@@ -118,6 +134,8 @@ def _binary_operator(op: str, doc: str) -> BinaryOperator:
                 or xo.dtype is not result
             ):  # the checks of _output, whose common case this is
                 xo = self._output(op, out, shape, result).native
+            if info is not None:
+                out.info = info
         if quiet:
             token = self._backend.begin_quiet()
             try:

@@ -68,11 +68,11 @@ def add(a: Tensor, b: Tensor | Scalar) -> Tensor:
         x, y = a.array.buffer, b.array.buffer
         xa, ya = x.native, y.native
         if xa.dtype is ya.dtype:  # one dtype: the device directly
-            data = from_buffer(x.device.add(x, y))
+            data = from_buffer(x.device.add(x, y, info=_ADD))
         else:
             da, db = operands(a, b, "add")
             data = da + db
-        data.buffer.info = _ADD
+            data.buffer.info = _ADD
         if _state.enabled and (a._requires_grad or b._requires_grad):
             # edge_of(a), edge_of(b), inlined for inputs that an operation made
             node = a.grad_fn
@@ -96,11 +96,11 @@ def sub(a: Tensor, b: Tensor | Scalar) -> Tensor:
         x, y = a.array.buffer, b.array.buffer
         xa, ya = x.native, y.native
         if xa.dtype is ya.dtype:  # one dtype: the device directly
-            data = from_buffer(x.device.subtract(x, y))
+            data = from_buffer(x.device.subtract(x, y, info=_SUB))
         else:
             da, db = operands(a, b, "sub")
             data = da - db
-        data.buffer.info = _SUB
+            data.buffer.info = _SUB
         if _state.enabled and (a._requires_grad or b._requires_grad):
             # edge_of(a), edge_of(b), inlined for inputs that an operation made
             node = a.grad_fn
@@ -187,11 +187,11 @@ def mul(a: Tensor, b: Tensor | Scalar) -> Tensor:
         x, y = a.array.buffer, b.array.buffer
         xa, ya = x.native, y.native
         if xa.dtype is ya.dtype:  # one dtype: the device directly
-            data = from_buffer(x.device.multiply(x, y))
+            data = from_buffer(x.device.multiply(x, y, info=_MUL))
         else:
             da, db = operands(a, b, "mul")
             data = da * db
-        data.buffer.info = _MUL
+            data.buffer.info = _MUL
         if _state.enabled and (a._requires_grad or b._requires_grad):
             # edge_of(a), edge_of(b), inlined for inputs that an operation made
             node = a.grad_fn
@@ -249,10 +249,10 @@ def div(a: Tensor, b: Tensor | Scalar) -> Tensor:
         x, y = a.array.buffer, b.array.buffer
         xa, ya = x.native, y.native
         if xa.dtype is ya.dtype and xa.dtype.kind in "fc":  # the device directly
-            data = from_buffer(x.device.divide(x, y))
+            data = from_buffer(x.device.divide(x, y, info=_DIV))
         else:
             data = _true_divide(*operands(a, b, "div"))
-        data.buffer.info = _DIV
+            data.buffer.info = _DIV
         if _state.enabled and (a._requires_grad or b._requires_grad):
             # edge_of(a), edge_of(b), inlined for inputs that an operation made
             node = a.grad_fn
