@@ -8,6 +8,8 @@ third-party dependencies and the test tools: that is what enforces the layer cha
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -27,6 +29,7 @@ nox.options.error_on_missing_interpreters = True
 nox.options.sessions = [
     *(f"tests-{layer}" for layer in LAYERS),
     "lowest",
+    "cpython-versions",
     "typecheck",
     "lint",
     "layering",
@@ -230,6 +233,65 @@ def lowest(session: nox.Session) -> None:
             external=True,
             env={"HYPOTHESIS_PROFILE": "dev"},
         )
+
+
+def _interpreter(minor: int) -> str | None:
+    """A working python3.`minor`: on PATH, or one of pyenv's versions."""
+    candidates = [f"python3.{minor}"]
+    pyenv = shutil.which("pyenv")
+    if pyenv is not None:
+        root = subprocess.run(
+            [pyenv, "root"], capture_output=True, text=True, check=False
+        ).stdout.strip()
+        found = Path(root, "versions").glob(f"3.{minor}.*/bin/python3") if root else ()
+        candidates += [str(x) for x in sorted(found)]
+    for candidate in filter(None, map(shutil.which, candidates)):
+        probe = subprocess.run(
+            [candidate, "-c", "import sys, venv; print(sys.version_info[1])"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if probe.returncode == 0 and probe.stdout.strip() == str(minor):
+            return candidate
+    return None
+
+
+@nox.session(name="cpython-versions")
+def cpython_versions(session: nox.Session) -> None:
+    """actnet-tensor's tests on every CPython the packages support that this
+    machine has: the copy-on-write rule reads CPython reference counts
+    (tests/test_copy_on_write.py pins each count down), which an interpreter
+    release may change. The running interpreter is one of them; others that are
+    missing are named and passed over."""
+    floor = Version(_pyproject("tensor")["project"]["requires-python"].lstrip(">="))
+    tested, missing = [], []
+    for minor in range(floor.minor, 15):  # to 3.14, the newest release
+        python = _interpreter(minor)
+        if python is None:
+            missing.append(f"3.{minor}")
+            continue
+        location = Path(session.virtualenv.location) / f"cpython-3.{minor}"
+        session.run(python, "-m", "venv", "--clear", str(location), external=True)
+        venv_python = str(location / "bin" / "python")
+        wheels = [
+            str(_wheel(session, x)) for x in (*_actnet_layers("tensor"), "tensor")
+        ]
+        session.run(
+            venv_python, "-m", "pip", "install", "--quiet", *wheels,
+            *_test_requirements("tensor"), external=True,
+        )  # fmt: skip
+        session.run(
+            venv_python, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+            str(PACKAGES / "actnet-tensor" / "tests"),
+            "--rootdir", str(PACKAGES / "actnet-tensor"), external=True,
+        )  # fmt: skip
+        tested.append(f"3.{minor}")
+    if f"3.{sys.version_info[1]}" not in tested:
+        session.error("the running interpreter's version was not tested")
+    session.log(
+        f"tested on CPython {', '.join(tested)}; not found: {missing or 'none'}"
+    )
 
 
 @nox.session

@@ -15,14 +15,9 @@ from actnet.tensor import Tensor
 
 
 def float_dtype(value: Any, any_kind: bool = False) -> np.dtype[Any]:
-    """A dtype from an actnet/NumPy dtype or its name; for `to`, floating only."""
-    aliases = {"float": "float32", "double": "float64", "half": "float16"}
-    if isinstance(value, str):
-        value = aliases.get(value.removeprefix("torch."), value)
-    try:
-        dtype: np.dtype[Any] = np.dtype(value)
-    except TypeError as exc:
-        raise TypeError(f"not a data type of actnet: {value!r}") from exc
+    """A dtype from an actnet/NumPy dtype or its name, PyTorch's names included
+    (`actnet.tensor.as_dtype`); for `to`, floating only."""
+    dtype = at.as_dtype(value)
     if not any_kind and dtype.kind not in "fcV":
         raise TypeError(
             "nn.Module.to only accepts floating point or complex dtypes, but got "
