@@ -12,6 +12,11 @@ Rows (issue 19):
 - The same step with one busy process beside it (a Python loop on one core): each
   framework's slowdown against its own idle step, and actnet's slowdown over
   torch's. Pass <= 1.2x, goal <= 1.0x.
+- A CNN epoch on digits: Conv2d(1, 16, 3, padding 1), ReLU, MaxPool2d(2),
+  Conv2d(16, 32, 3, padding 1), ReLU, MaxPool2d(2), Linear(128, 10) on the 8x8
+  images, SGD (lr 0.05, momentum 0.9), batch 64 (the digits demo's split and
+  scaling; 22 steps), from the same initial weights: pass <= 1.5x torch, goal
+  <= 1.0x.
 - First digits step in a fresh process (numba's cache cold, then warm): pass
   <= 2 s cold, <= 0.3 s warm.
 
@@ -41,7 +46,8 @@ import actnet.device as ad
 import actnet.neuron as F
 import actnet.tensor as at
 from actnet import nn
-from actnet.nn.optim import AdamW
+from actnet.nn.optim import SGD, AdamW
+from actnet.util.demos.digits import load_digits_data
 
 torch.set_num_threads(bu.NTHREADS)
 ad.set_num_threads(bu.NTHREADS)
@@ -277,6 +283,73 @@ def gpt_rows() -> dict[str, dict[str, float]]:
     return rows
 
 
+# ----------------------------------------------------------- the CNN epoch
+def _cnn(framework: Any) -> Any:
+    """The CNN in `framework` (actnet.nn or torch.nn: the same constructors)."""
+    return framework.Sequential(
+        framework.Conv2d(1, 16, 3, padding=1),
+        framework.ReLU(),
+        framework.MaxPool2d(2),
+        framework.Conv2d(16, 32, 3, padding=1),
+        framework.ReLU(),
+        framework.MaxPool2d(2),
+        framework.Flatten(),
+        framework.Linear(32 * 2 * 2, 10),
+    )
+
+
+def cnn_rows() -> dict[str, dict[str, float]]:
+    x_train, y_train, _, _ = load_digits_data()
+    images = x_train.reshape(-1, 1, 8, 8)
+    steps = len(images) // 64
+    torch.manual_seed(0)
+    tmodel = _cnn(torch.nn)
+    model = _cnn(nn)
+    model.load_state_dict(
+        {
+            k: at.tensor(v.detach().numpy().copy())
+            for k, v in tmodel.state_dict().items()
+        }
+    )
+    opt = SGD(model.parameters(), lr=0.05, momentum=0.9)
+    topt = torch.optim.SGD(tmodel.parameters(), lr=0.05, momentum=0.9)
+    batches = [(images[i * 64 : (i + 1) * 64], y_train[i * 64 : (i + 1) * 64])
+               for i in range(steps)]  # fmt: skip
+    ours_data = [(at.tensor(x), at.tensor(y)) for x, y in batches]
+    peer_data = [(torch.from_numpy(x.copy()), torch.from_numpy(y.copy()))
+                 for x, y in batches]  # fmt: skip
+
+    def ours() -> float:
+        total = 0.0
+        for x, y in ours_data:
+            opt.zero_grad(set_to_none=True)
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            total += float(loss.item())
+        return total
+
+    def peer() -> float:
+        total = 0.0
+        for x, y in peer_data:
+            topt.zero_grad(set_to_none=True)
+            loss = torch.nn.functional.cross_entropy(tmodel(x), y)
+            loss.backward()
+            topt.step()
+            total += float(loss.detach())
+        return total
+
+    first = ours(), peer()
+    print(f"CNN first-epoch summed losses (actnet, torch): {first}")
+    t_ours, t_peer, ratio = interleaved(ours, peer, reps=7)
+    name = f"CNN epoch on digits ({steps} steps)"
+    print(f"{name:52s} {t_ours * 1e3:8.1f}ms {t_peer * 1e3:8.1f}ms {ratio:6.2f}x"
+          "   pass <= 1.5x, goal <= 1x", flush=True)  # fmt: skip
+    diff = abs(first[0] - first[1])
+    return {name: {"actnet_ms": t_ours * 1e3, "torch_ms": t_peer * 1e3,
+                   "ratio": ratio, "first_epoch_loss_diff": diff}}  # fmt: skip
+
+
 # ---------------------------------------------------------------- cold start
 _FIRST_STEP = textwrap.dedent(
     """
@@ -317,6 +390,7 @@ def main() -> None:
     rows: dict[str, dict[str, float]] = {}
     rows.update(op_rows())
     rows.update(gpt_rows())
+    rows.update(cnn_rows())
     rows.update(cold_start_rows())
     bu.save("kernels", rows)
 
