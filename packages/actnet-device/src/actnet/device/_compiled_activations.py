@@ -1,11 +1,11 @@
 """Compiled kernels of the fused activations (the `cpu` device).
 
 Each kernel is a plain loop over flat contiguous arrays that numba compiles
-(`_jit.compiled`, with FMA contraction); per element it computes in float64 and
-rounds once on the store, as the reference kernels do. Nothing in a loop calls
-libm: exp is a polynomial with the exponent set from its bits, and the normal
-CDF comes from the polynomials of `_polynomials.py`, so every loop runs on the
-vector units. Other dtypes and layouts take the reference kernel.
+(with FMA contraction, its exp from the helper `_exp_parts`); per element it
+computes in float64 and rounds once on the store, as the reference kernels do.
+Nothing in a loop calls libm: exp is a polynomial with the exponent set from
+its bits, and the normal CDF comes from the polynomials of `_polynomials.py`, so
+every loop runs on the vector units. Other dtypes and layouts take the reference kernel.
 
 The exact gelu works in blocks of BLOCK elements. A block whose |x| are all at
 most 4 (every block, for most activations) takes one polynomial in x**2:
@@ -29,7 +29,7 @@ from typing import Any, Final
 
 import numpy as np
 
-from actnet.device._jit import compiled
+from actnet.device._jit import KernelScope
 from actnet.device._kernels_activations import (
     BETA,
     INV_SQRT_2PI,
@@ -81,6 +81,21 @@ _CLAMP: Final = 40.0  # |x| beyond which Phi(-|x|) is 0 in float64
 prange = range  # numba's prange once compiled with parallel=True (see _jit)
 
 
+def _exp_parts(hi: float, lo: float) -> tuple[float, float]:
+    """(e, s) with exp(hi + lo) = e s 2**-54, for hi <= 0 and lo the low part of
+    the argument (0, or hi's rounding error): e = exp(r) in [0.7, 1.5], s the
+    normal power of two 2**(k + 54). hi is clamped at _EXP_MIN first, NaN too
+    (k must be an int): the caller's operand carries the NaN on."""
+    # Not max(): NaN must become _EXP_MIN.
+    hi = hi if hi > _EXP_MIN else _EXP_MIN  # noqa: FURB136
+    k = hi * _LOG2E + _ROUND - _ROUND
+    r = hi - k * _LN2_HI - k * _LN2_LO + lo
+    e = 0.0
+    for j in range(_N_EXP):
+        e = e * r + _EXP[j]
+    return e, np.int64((np.int64(k) + _EXP_BIAS) << 52).view(np.float64)
+
+
 def _gelu(x: Array, out: Array) -> None:
     """out = x Phi(x), block by block (see the module doc)."""
     n = x.size
@@ -106,17 +121,8 @@ def _gelu(x: Array, out: Array) -> None:
                 z = min(z, _CLAMP)
                 # -z**2 / 2 as hi + lo exactly: zh has 24 bits, zh * zh is exact.
                 zh: float = np.float64(np.float32(z))
-                hi = -0.5 * zh * zh
-                lo = -0.5 * (z - zh) * (z + zh)
-                # Not max(): NaN must become _EXP_MIN (k is made an int); v carries it.
-                hi = hi if hi > _EXP_MIN else _EXP_MIN  # noqa: FURB136
-                k = hi * _LOG2E + _ROUND - _ROUND
-                r = hi - k * _LN2_HI - k * _LN2_LO + lo
-                e = 0.0
-                for j in range(_N_EXP):
-                    e = e * r + _EXP[j]
-                e *= np.int64((np.int64(k) + _EXP_BIAS) << 52).view(np.float64)
-                # e = exp(-z**2/2) * 2**54
+                e, scale = _exp_parts(-0.5 * zh * zh, -0.5 * (z - zh) * (z + zh))
+                e *= scale  # e = exp(-z**2/2) * 2**54
                 u = z * SQRT1_2
                 w = 1.0 / (u + _ERFCX_K)
                 t = (u - _ERFCX_K) * w
@@ -157,18 +163,8 @@ def _gelu_backward(grad: Array, x: Array, out: Array) -> None:
                 z: float = abs(v)
                 z = min(z, _CLAMP)
                 zh: float = np.float64(np.float32(z))
-                hi = -0.5 * zh * zh
-                lo = -0.5 * (z - zh) * (z + zh)
-                hi = hi if hi > _EXP_MIN else _EXP_MIN  # noqa: FURB136  # NaN too
-                k = hi * _LOG2E + _ROUND - _ROUND
-                r = hi - k * _LN2_HI - k * _LN2_LO + lo
-                e = 0.0
-                for j in range(_N_EXP):
-                    e = e * r + _EXP[j]
-                e *= (
-                    np.int64((np.int64(k) + _EXP_BIAS) << 52).view(np.float64)
-                    * _TWO_M54
-                )
+                e, scale = _exp_parts(-0.5 * zh * zh, -0.5 * (z - zh) * (z + zh))
+                e *= scale * _TWO_M54
                 u = z * SQRT1_2
                 w = 1.0 / (u + _ERFCX_K)
                 t = (u - _ERFCX_K) * w
@@ -185,14 +181,8 @@ def _gelu_tanh(x: Array, out: Array) -> None:
     for i in prange(x.size):
         v: float = np.float64(x[i])
         w = v * (TANH_A + TANH_B * v * v)
-        m = -abs(w)
-        m = m if m > _EXP_MIN else _EXP_MIN  # noqa: FURB136  # NaN too: v carries it
-        k = m * _LOG2E + _ROUND - _ROUND
-        r = m - k * _LN2_HI - k * _LN2_LO
-        e = 0.0
-        for j in range(_N_EXP):
-            e = e * r + _EXP[j]
-        e *= np.int64((np.int64(k) + _EXP_BIAS) << 52).view(np.float64) * _TWO_M54
+        e, scale = _exp_parts(-abs(w), 0.0)
+        e *= scale * _TWO_M54
         d = 1.0 / (1.0 + e)  # e = exp(-|w|)
         out[i] = v * (d if w >= 0.0 else e * d)
 
@@ -202,14 +192,8 @@ def _gelu_tanh_backward(grad: Array, x: Array, out: Array) -> None:
     for i in prange(x.size):
         v: float = np.float64(x[i])
         w = v * (TANH_A + TANH_B * v * v)
-        m = -abs(w)
-        m = m if m > _EXP_MIN else _EXP_MIN  # noqa: FURB136  # NaN too
-        k = m * _LOG2E + _ROUND - _ROUND
-        r = m - k * _LN2_HI - k * _LN2_LO
-        e = 0.0
-        for j in range(_N_EXP):
-            e = e * r + _EXP[j]
-        e *= np.int64((np.int64(k) + _EXP_BIAS) << 52).view(np.float64) * _TWO_M54
+        e, scale = _exp_parts(-abs(w), 0.0)
+        e *= scale * _TWO_M54
         d = 1.0 / (1.0 + e)
         s = d if w >= 0.0 else e * d  # sigmoid(w)
         rest = e * d if w >= 0.0 else d  # sigmoid(-w) = 1 - s, without cancelling
@@ -221,14 +205,8 @@ def _silu(x: Array, out: Array) -> None:
     """out = x sigmoid(x)."""
     for i in prange(x.size):
         v: float = np.float64(x[i])
-        m = -abs(v)
-        m = m if m > _EXP_MIN else _EXP_MIN  # noqa: FURB136  # NaN too
-        k = m * _LOG2E + _ROUND - _ROUND
-        r = m - k * _LN2_HI - k * _LN2_LO
-        e = 0.0
-        for j in range(_N_EXP):
-            e = e * r + _EXP[j]
-        e *= np.int64((np.int64(k) + _EXP_BIAS) << 52).view(np.float64) * _TWO_M54
+        e, scale = _exp_parts(-abs(v), 0.0)
+        e *= scale * _TWO_M54
         d = 1.0 / (1.0 + e)
         out[i] = v * (d if v >= 0.0 else e * d)
 
@@ -237,14 +215,8 @@ def _silu_backward(grad: Array, x: Array, out: Array) -> None:
     """out = grad s (1 + x (1 - s)), s = sigmoid(x)."""
     for i in prange(x.size):
         v: float = np.float64(x[i])
-        m = -abs(v)
-        m = m if m > _EXP_MIN else _EXP_MIN  # noqa: FURB136  # NaN too
-        k = m * _LOG2E + _ROUND - _ROUND
-        r = m - k * _LN2_HI - k * _LN2_LO
-        e = 0.0
-        for j in range(_N_EXP):
-            e = e * r + _EXP[j]
-        e *= np.int64((np.int64(k) + _EXP_BIAS) << 52).view(np.float64) * _TWO_M54
+        e, scale = _exp_parts(-abs(v), 0.0)
+        e *= scale * _TWO_M54
         d = 1.0 / (1.0 + e)
         s = d if v >= 0.0 else e * d
         rest = e * d if v >= 0.0 else d
@@ -272,8 +244,12 @@ def use_threads(n: int) -> bool:
     return n >= PARALLEL_MIN and get_num_threads() > 1
 
 
+# The helper, contracted like the kernels (FMA: one rounding for two).
+_SCOPE: Final = KernelScope(globals(), {_exp_parts: {"contract": True}})
+
+
 def _kernel(fn: Any, n: int) -> Any:
-    return compiled(fn, parallel=use_threads(n), contract=True)
+    return _SCOPE.compiled(fn, parallel=use_threads(n), contract=True)
 
 
 class ActivationCompiled(ActivationKernels):

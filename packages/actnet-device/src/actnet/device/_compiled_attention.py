@@ -26,14 +26,12 @@ Python first (`prange` is `range`); `_kernel` binds the helpers' compiled forms.
 from __future__ import annotations
 
 import math
-import threading
-import types
 from collections.abc import Callable
 from typing import Any, Final
 
 import numpy as np
 
-from actnet.device._jit import compiled
+from actnet.device._jit import KernelScope
 from actnet.device._kernels_attention import Array, AttentionKernels
 from actnet.device._polynomials import EXP
 
@@ -355,29 +353,24 @@ def _backward(
                 _add_products(dst.T, k[h, j0:], dqh, rows, cols, width, NO_LIMIT, shift)
 
 
-_lock = threading.Lock()  # guards _bound
-_bound: dict[Callable[..., Any], Callable[..., Any]] = {}
-_HELPERS: Final = ("_scores", "_add_products", "_exp_shifted")
+# The product helpers, contracted: a multiply and an add as one FMA (one
+# rounding). Run as Python, the kernels call them as Python; numba needs compiled
+# callees, and compiling them at import would import numba.
+_SCOPE: Final = KernelScope(
+    globals(),
+    {
+        _scores: {"contract": True},
+        _add_products: {"contract": True},
+        _exp_shifted: {"contract": True},
+    },
+)
 
 
 def _kernel(fn: Callable[..., Any]) -> Any:
-    """`fn` compiled to run in parallel, its calls to the product helpers bound
-    to their compiled forms. Run as Python, `fn` calls them as Python; numba
-    needs compiled callees, and compiling them at import would import numba."""
-    with _lock:
-        bound = _bound.get(fn)
-        if bound is None:
-            scope = dict(fn.__globals__)
-            for name in _HELPERS:
-                # contracted: a multiply and an add as one FMA (one rounding)
-                scope[name] = compiled(scope[name], contract=True)
-            bound = types.FunctionType(
-                fn.__code__, scope, fn.__name__, fn.__defaults__, fn.__closure__
-            )
-            _bound[fn] = bound
+    """`fn` compiled to run in parallel over the compiled helpers."""
     # Always parallel: one compiled form per kernel (each takes seconds to
     # compile), and a small problem pays microseconds to wake the threads.
-    return compiled(bound, parallel=True)
+    return _SCOPE.compiled(fn, parallel=True)
 
 
 def _groups(heads: int, source: int) -> int:

@@ -30,22 +30,19 @@ Written out by hand, because numba vectorizes neither the plain forms:
   that -log p of a confident prediction keeps its digits.
 
 Kernels and helpers are plain Python first (tests run them so); compiled, they
-reach each other through `_scope`, a copy of this module's globals in which
-each one's name is its compiled form.
+reach each other through a `_jit.KernelScope`.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-import threading
-import types
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Final
 
 import numpy as np
 
-from actnet.device._jit import compiled
+from actnet.device._jit import KernelScope
 from actnet.device._kernels_softmax import MEAN, NONE, Array, SoftmaxKernels
 from actnet.device._threads import get_num_threads, parallel_for
 
@@ -394,51 +391,29 @@ def _cross_entropy_backward(
 
 # Each function numba compiles, and how: reductions reassociated (they
 # vectorize), exp contracted (FMA: fewer instructions, one rounding for two).
-# Each reaches the others through `_scope`; the `cpu` backend calls the kernels
+# Each reaches the others through the scope; the `cpu` backend calls the kernels
 # (the rest are their helpers) and the parts, on the threads of parallel_for.
-_COMPILED: Final[tuple[tuple[Callable[..., Any], dict[str, bool]], ...]] = (
-    (_exp_into, {"contract": True}),
-    (_sum_of, {"reassociate": True}),
-    (_dot_of, {"reassociate": True}),
-    (_spread_of, {"reassociate": True}),
-    (_log_sum, {"reassociate": True}),
-    (_max_of, {}),
-    (_bounds, {}),
-    (_softmax_rows, {}),
-    (_softmax_backward_rows, {}),
-    (_cross_entropy_part, {}),
-    (_reduce_losses, {}),
-    (_cross_entropy, {}),
-    (_loss_coefficient, {}),
-    (_cross_entropy_backward_part, {}),
-    (_cross_entropy_backward, {}),
+_SCOPE: Final = KernelScope(
+    globals(),
+    {
+        _exp_into: {"contract": True},
+        _sum_of: {"reassociate": True},
+        _dot_of: {"reassociate": True},
+        _spread_of: {"reassociate": True},
+        _log_sum: {"reassociate": True},
+        _max_of: {},
+        _bounds: {},
+        _softmax_rows: {},
+        _softmax_backward_rows: {},
+        _cross_entropy_part: {},
+        _reduce_losses: {},
+        _cross_entropy: {},
+        _loss_coefficient: {},
+        _cross_entropy_backward_part: {},
+        _cross_entropy_backward: {},
+    },
 )
-_lock = threading.Lock()  # guards _scope
-_scope: dict[str, Any] | None = None
-
-
-def _over(fn: Callable[..., Any], scope: dict[str, Any]) -> Callable[..., Any]:
-    """fn with `scope` as its globals."""
-    return types.FunctionType(
-        fn.__code__, scope, fn.__name__, fn.__defaults__, fn.__closure__
-    )
-
-
-def _compiled(fn: Callable[..., Any]) -> Any:
-    """fn compiled by numba (on first call, for the types it meets), in a copy
-    of this module's globals where every function of `_COMPILED` is compiled
-    too: a compiled function calls only compiled ones."""
-    global _scope
-    scope = _scope
-    if scope is None:
-        with _lock:
-            if _scope is None:
-                fresh = dict(globals())
-                for each, options in _COMPILED:
-                    fresh[each.__name__] = compiled(_over(each, fresh), **options)
-                _scope = fresh
-            scope = _scope
-    return scope[fn.__name__]
+_compiled = _SCOPE.compiled
 
 
 def _rows(axis: int, *arrays: Array) -> tuple[Array, ...] | None:

@@ -12,6 +12,10 @@ their parallel loops: run as Python (tests on tiny inputs, debugging) it is
 `range`; compiled with `parallel=True`, the function is rebuilt over globals in
 which `prange` is numba's. The thread count follows `actnet.device`'s one setting
 (`set_num_threads`).
+
+A kernel that calls helper functions needs them compiled too: a `KernelScope`
+is a copy of a kernel module's globals in which each helper's name is its
+compiled form (made on first use, like every kernel).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import importlib
 import os
 import threading
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -115,3 +119,77 @@ def _fastmath(reassociate: bool, contract: bool) -> set[str] | bool:
 def loaded() -> bool:
     """Whether numba has been imported by a compiled kernel."""
     return _numba is not None
+
+
+class KernelScope:
+    """Kernels of one module and the helpers they call, compiled together.
+
+    `helpers` maps each helper function to its `compiled` options. On first use
+    the scope copies `namespace` (the module's globals) and puts in it, under
+    each helper's name, the helper compiled over that copy: helpers may call
+    each other, and a kernel compiled by `compiled(fn, ...)` calls them compiled.
+    Run as Python, the same functions call each other as Python.
+    """
+
+    def __init__(
+        self,
+        namespace: Mapping[str, Any],
+        helpers: Mapping[Callable[..., Any], Mapping[str, bool]],
+    ) -> None:
+        self._namespace = namespace
+        self._helpers = helpers
+        self._lock = threading.Lock()
+        self._scope: dict[str, Any] | None = None
+        self._rebound: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def _over(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """fn with the scope as its globals: one object per fn, so that
+        `compiled` (which caches by function) compiles it once."""
+        rebound = self._rebound.get(fn)
+        if rebound is None:
+            with self._lock:
+                rebound = self._rebound.get(fn)
+                if rebound is None:
+                    rebound = types.FunctionType(
+                        fn.__code__,
+                        self._globals(),
+                        fn.__name__,
+                        fn.__defaults__,
+                        fn.__closure__,
+                    )
+                    self._rebound[fn] = rebound
+        return rebound
+
+    def _globals(self) -> dict[str, Any]:
+        """The scope, its helpers compiled (under the lock)."""
+        if self._scope is None:
+            scope = dict(self._namespace)
+            self._scope = scope
+            for helper, options in self._helpers.items():
+                rebound = types.FunctionType(
+                    helper.__code__,
+                    scope,
+                    helper.__name__,
+                    helper.__defaults__,
+                    helper.__closure__,
+                )
+                self._rebound[helper] = rebound
+                scope[helper.__name__] = compiled(rebound, **options)
+        return self._scope
+
+    def compiled(
+        self,
+        fn: Callable[..., Any],
+        *,
+        parallel: bool = False,
+        reassociate: bool = False,
+        contract: bool = False,
+    ) -> Any:
+        """`fn` compiled (as `compiled` does, with these options) over the
+        scope; a helper as the scope holds it (with its own options)."""
+        source = self._over(fn)
+        if fn in self._helpers:
+            return source.__globals__[fn.__name__]
+        return compiled(
+            source, parallel=parallel, reassociate=reassociate, contract=contract
+        )
