@@ -12,6 +12,7 @@ import pytest
 from _helpers import get, put
 
 from actnet.device import Buffer, Device, OutOfMemoryError, get_device
+from actnet.device._compiled import CompiledBackend
 from actnet.device._kernels import SCALED_CHUNK
 from actnet.device._numpy import NumPyBackend
 from actnet.device._philox import PHILOX_CHUNK
@@ -119,3 +120,38 @@ def test_scratch_counts_against_the_memory_limit() -> None:
     with pytest.raises(OutOfMemoryError):
         d.erf(x)  # 16 KiB of result, and 3 x 16 KiB of float64 scratch and more
     assert d.memory_stats().used_bytes == before
+
+
+def compiled_device(name: str) -> Device:
+    return Device(name, CompiledBackend())
+
+
+@pytest.mark.parametrize("rows", [4, 512])  # one call; parts on the threads
+def test_compiled_softmax_rows_work_in_arena_scratch(rows: int) -> None:
+    d = compiled_device(f"scratch:softmax{rows}")
+    x_np = np.random.default_rng(0).standard_normal((rows, 256)).astype(np.float32)
+    x = put(x_np, d)
+    extra, kept, y = scratch_of(d, lambda: d.softmax(x))
+    assert kept == x_np.nbytes
+    assert extra >= 256 * 8  # a float64 row (per part)
+    g = put(np.ones_like(x_np), d)
+    extra, _, _ = scratch_of(d, lambda: d.softmax_backward(g, y))
+    assert extra >= 256 * 8
+    reference = get_device("reference")
+    expected = reference.to_host(reference.softmax(reference.from_host(x_np)))
+    np.testing.assert_allclose(get(y), expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("rows", [4, 512])
+def test_compiled_cross_entropy_works_in_arena_scratch(rows: int) -> None:
+    d = compiled_device(f"scratch:cross_entropy{rows}")
+    rng = np.random.default_rng(1)
+    x = put(rng.standard_normal((rows, 256)).astype(np.float32), d)
+    # int32 targets: their int64 copy is scratch too, as the float64 weights are
+    t = put(rng.integers(0, 256, rows).astype(np.int32), d)
+    extra, _, (_loss, stats) = scratch_of(d, lambda: d.cross_entropy(x, t))
+    # the per-row losses, a float64 row, the int64 targets and the unit weights
+    assert extra >= rows * 8 + 256 * 8 + rows * 8 + 256 * 8
+    one = put(np.ones((), np.float32), d)
+    extra, _, _ = scratch_of(d, lambda: d.cross_entropy_backward(one, x, t, stats))
+    assert extra >= 256 * 8 + rows * 8 + 256 * 8

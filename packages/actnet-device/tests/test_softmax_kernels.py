@@ -429,11 +429,11 @@ def test_the_kernels_run_as_plain_python() -> None:
     x = np.array([[1.0, 2.0, 3.0], [0.5, -np.inf, 0.0]])
     y = np.empty_like(x)
     with np.errstate(all="ignore"):  # inf - inf where -inf is selected away
-        _softmax_rows(x, x.view(np.int64), y, False, True, 0, 2)
+        _softmax_rows(x, x.view(np.int64), y, False, True, 0, 2, np.empty(3), cell)
     _assert_near(y, _softmax(x, 1))
     g = np.array([[1.0, 0.0, -1.0], [2.0, 1.0, 0.0]])
     back = np.empty_like(x)
-    _softmax_backward_rows(g, y, back, False, 0, 2)
+    _softmax_backward_rows(g, y, back, False, 0, 2, np.empty(3))
     _assert_near(back, get(CPU.softmax_backward(put(g, CPU), put(y, CPU))))
 
 

@@ -1,13 +1,15 @@
 """Compiled kernels of the fused softmax family (the `cpu` device).
 
 Each kernel walks a range of rows of a C-contiguous (rows, classes) array with
-float64 scratch of a row's length. Per row: the maximum, exp(x - max) into the
-scratch, their sum, then one store per element, rounded once: computed in
-float64 like the reference kernels (`_kernels_softmax.py`), so the two agree to
-a few float64 roundings. Large inputs are cut into parts of whole rows that
-`_threads.parallel_for` hands to its threads as they come free (each part's
-values do not depend on the cut: the same bits on any thread count). Other
-layouts (an axis that is not the last, strides) and dtypes take the reference.
+float64 scratch of a row's length (arena memory, as all scratch: the caller
+takes it from `Kernels.scratch` and passes it in). Per row: the maximum, exp(x
+- max) into the scratch, their sum, then one store per element, rounded once:
+computed in float64 like the reference kernels (`_kernels_softmax.py`), so the
+two agree to a few float64 roundings. Large inputs are cut into parts of whole
+rows that `_threads.parallel_for` hands to its threads as they come free (each
+part's values do not depend on the cut: the same bits on any thread count).
+Other layouts (an axis that is not the last, strides) and dtypes take the
+reference.
 
 Written out by hand, because numba vectorizes neither the plain forms:
 - exp (libm's costs ~10 ns an element, scalar): `_exp_into` is Cody and Waite's
@@ -35,10 +37,9 @@ reach each other through a `_jit.KernelScope`.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 
@@ -169,13 +170,20 @@ def _max_of(bits: Array, cell: Array, cell_bits: Array) -> float:
 
 
 def _softmax_rows(
-    x: Array, bits: Array, out: Array, log: bool, precise: bool, start: int, stop: int
+    x: Array,
+    bits: Array,
+    out: Array,
+    log: bool,
+    precise: bool,
+    start: int,
+    stop: int,
+    e: Array,
+    cell: Array,
 ) -> None:
     """softmax (or log_softmax) of rows start..stop of x (rows, classes) into
-    out; bits is x viewed as ints of its width."""
+    out; bits is x viewed as ints of its width; e (classes float64) and cell (1
+    of x's dtype) are scratch."""
     classes = x.shape[1]
-    e = np.empty(classes)
-    cell = np.empty(1, x.dtype)
     cell_bits = cell.view(bits.dtype)
     for i in range(start, stop):
         xi = x[i]
@@ -193,11 +201,10 @@ def _softmax_rows(
 
 
 def _softmax_backward_rows(
-    g: Array, y: Array, out: Array, log: bool, start: int, stop: int
+    g: Array, y: Array, out: Array, log: bool, start: int, stop: int, e: Array
 ) -> None:
     """softmax's (or log_softmax's) backward of rows start..stop, from the
-    output y."""
-    e = np.empty(y.shape[1])
+    output y; e (a row of float64) is scratch."""
     for i in range(start, stop):
         gi = g[i]
         yi = y[i]
@@ -243,13 +250,14 @@ def _cross_entropy_part(
     precise: bool,
     start: int,
     stop: int,
+    e: Array,
+    cell: Array,
 ) -> None:
     """The losses of rows start..stop (float64), each row's maximum and the log
-    of its sum of exp(x - max) into stats. The targets are in bounds."""
+    of its sum of exp(x - max) into stats. The targets are in bounds; e and
+    cell are scratch, as in _softmax_rows."""
     classes = x.shape[1]
     weight_sum = _sum_of(w) if eps != 0.0 else 0.0
-    e = np.empty(classes)
-    cell = np.empty(1, x.dtype)
     cell_bits = cell.view(bits.dtype)
     for i in range(start, stop):
         xi = x[i]
@@ -293,17 +301,20 @@ def _cross_entropy(
     loss: Array,
     stats: Array,
     precise: bool,
+    losses: Array,
+    e: Array,
+    cell: Array,
 ) -> tuple[int, int]:
     """cross-entropy in one call (on one thread): the bounds, the rows, the
     reduction. Returns (low, high); nothing is indexed when a target is out of
-    bounds."""
+    bounds. losses (a float64 per row), e and cell are scratch."""
     low, high, counted = _bounds(t, ignore_index, w)
     if low < 0 or high >= x.shape[1]:
         return low, high
-    losses = np.empty(x.shape[0])
     _cross_entropy_part(
-        x, bits, t, w, ignore_index, eps, losses, stats, precise, 0, x.shape[0]
-    )
+        x, bits, t, w, ignore_index, eps, losses, stats, precise, 0, x.shape[0], e,
+        cell,
+    )  # fmt: skip
     _reduce_losses(losses, reduction, counted, loss)
     return low, high
 
@@ -334,15 +345,15 @@ def _cross_entropy_backward_part(
     precise: bool,
     start: int,
     stop: int,
+    e: Array,
 ) -> None:
     """grad_logits of rows start..stop into out (see SoftmaxKernels); the loss
     gradient of row i is g[i] when `per_row` ('none'), else coef. The targets
-    are in bounds."""
+    are in bounds; e (a row of float64) is scratch."""
     classes = x.shape[1]
     weight_sum = _sum_of(w)
     smooth = eps / classes
     spread = smooth * weight_sum
-    e = np.empty(classes)
     for i in range(start, stop):
         oi = out[i]
         ti = t[i]
@@ -375,17 +386,19 @@ def _cross_entropy_backward(
     reduction: int,
     out: Array,
     precise: bool,
+    e: Array,
 ) -> tuple[int, int]:
     """cross-entropy's backward in one call (on one thread); returns (low,
-    high), nothing indexed when a target is out of bounds."""
+    high), nothing indexed when a target is out of bounds. e is scratch."""
     low, high, counted = _bounds(t, ignore_index, w)
     if low < 0 or high >= x.shape[1]:
         return low, high
     coef = _loss_coefficient(g, reduction, counted)
     per_row = reduction == NONE
     _cross_entropy_backward_part(
-        g, x, t, stats, w, ignore_index, eps, per_row, coef, out, precise, 0, x.shape[0]
-    )
+        g, x, t, stats, w, ignore_index, eps, per_row, coef, out, precise, 0,
+        x.shape[0], e,
+    )  # fmt: skip
     return low, high
 
 
@@ -454,35 +467,50 @@ def _parts(rows: int, size: int) -> list[int] | None:
     return [rows * k // count for k in range(count + 1)]
 
 
-def _run_parts(bounds: list[int], part: Callable[[int, int], None]) -> None:
-    """part(start, stop) for each part of `bounds`, on parallel_for's threads."""
-    parallel_for(lambda k: part(bounds[k], bounds[k + 1]), len(bounds) - 1)
-
-
-def _class_arrays(
-    x: Array, target: Array, weight: Array | None
-) -> tuple[Array, Array] | None:
-    """(int64 targets, float64 weights) when the compiled kernel takes x: a
-    C-contiguous float32 or float64 NumPy array; else None."""
-    if x.dtype not in COMPILED_DTYPES or not x.flags.c_contiguous:
-        return None
-    if not isinstance(x, np.ndarray):
-        return None
-    t = np.ascontiguousarray(target, _I64)
-    w = _ones(x.shape[1]) if weight is None else weight.astype(_F64)
-    return t, w
-
-
-@functools.lru_cache(maxsize=64)
-def _ones(n: int) -> Array:
-    """n float64 ones, read-only: the weights of unweighted cross-entropy."""
-    ones = np.ones(n)
-    ones.flags.writeable = False
-    return ones
+def _run_parts(bounds: list[int], part: Callable[[int, int, int], None]) -> None:
+    """part(k, start, stop) for each part k of `bounds`, on parallel_for's
+    threads."""
+    parallel_for(lambda k: part(k, bounds[k], bounds[k + 1]), len(bounds) - 1)
 
 
 class SoftmaxCompiled(SoftmaxKernels):
     """The compiled forms of SoftmaxKernels' methods."""
+
+    # Scratch comes from the device's arena (`Kernels.scratch`): each holder
+    # keeps its memory until it goes, after the kernel returns.
+    def _rows_scratch(self, parts: int, x: Array) -> tuple[Any, Any, Array, Array]:
+        """(holder, holder, e, cell): a float64 row and a cell of x's dtype per
+        part."""
+        e = self.scratch((parts, x.shape[1]), _F64)
+        cell = self.scratch((parts, 1), x.dtype)
+        return e, cell, e.native, cell.native
+
+    def _contiguous(self, a: Array, dtype: np.dtype[Any]) -> tuple[Any, Array]:
+        """(holder, a) as a C-contiguous array of dtype: a itself, or its copy
+        in scratch (held by the holder; None for a itself)."""
+        if a.dtype == dtype and a.flags.c_contiguous:
+            return None, a
+        held = self.scratch(a.shape, dtype)
+        held.native[...] = a
+        return held, held.native
+
+    def _class_arrays(
+        self, x: Array, target: Array, weight: Array | None
+    ) -> tuple[list[Any], Array, Array] | None:
+        """(holders, int64 targets, float64 weights) when the compiled kernel
+        takes x: a C-contiguous float32 or float64 NumPy array; else None."""
+        if x.dtype not in COMPILED_DTYPES or not x.flags.c_contiguous:
+            return None
+        if not isinstance(x, np.ndarray):
+            return None
+        held_t, t = self._contiguous(target, _I64)
+        if weight is None:
+            held_w = self.scratch((x.shape[1],), _F64)
+            w = held_w.native
+            w[...] = 1.0
+        else:
+            held_w, w = self._contiguous(weight, _F64)
+        return [held_t, held_w], t, w
 
     def _softmax_compiled(self, x: Array, axis: int, out: Array, log: bool) -> bool:
         """softmax (log_softmax) compiled; False when it does not take x."""
@@ -494,9 +522,12 @@ class SoftmaxCompiled(SoftmaxKernels):
         bits, precise = _bits(x2), _precise(x)
         bounds = _parts(x2.shape[0], x.size)
         if bounds is None:
-            kernel(x2, bits, out2, log, precise, 0, x2.shape[0])
+            _held_e, _held_c, e, cell = self._rows_scratch(1, x2)
+            kernel(x2, bits, out2, log, precise, 0, x2.shape[0], e[0], cell[0])
         else:
-            _run_parts(bounds, lambda a, b: kernel(x2, bits, out2, log, precise, a, b))
+            _held_e, _held_c, e, cell = self._rows_scratch(len(bounds) - 1, x2)
+            _run_parts(bounds, lambda k, a, b: kernel(x2, bits, out2, log, precise,
+                                                      a, b, e[k], cell[k]))  # fmt: skip
         return True
 
     def _softmax_backward_compiled(
@@ -510,10 +541,14 @@ class SoftmaxCompiled(SoftmaxKernels):
         g2, y2, out2 = arrays
         kernel = _compiled(_softmax_backward_rows)
         bounds = _parts(y2.shape[0], y.size)
+        held = self.scratch(
+            (1 if bounds is None else len(bounds) - 1, y2.shape[1]), _F64
+        )
+        e = held.native
         if bounds is None:
-            kernel(g2, y2, out2, log, 0, y2.shape[0])
+            kernel(g2, y2, out2, log, 0, y2.shape[0], e[0])
         else:
-            _run_parts(bounds, lambda a, b: kernel(g2, y2, out2, log, a, b))
+            _run_parts(bounds, lambda k, a, b: kernel(g2, y2, out2, log, a, b, e[k]))
         return True
 
     def softmax(self, x: Array, axis: int, out: Array) -> None:
@@ -545,32 +580,34 @@ class SoftmaxCompiled(SoftmaxKernels):
         loss: Array,
         stats: Array,
     ) -> tuple[int, int]:
-        arrays = _class_arrays(x, target, weight)
+        arrays = self._class_arrays(x, target, weight)
         if arrays is None or stats.dtype != _F64:
             return super().cross_entropy(
                 x, target, weight, ignore_index, label_smoothing, reduction, loss, stats
             )
-        t, w = arrays
+        _held, t, w = arrays
         bits, flat_loss = _bits(x), loss.reshape(-1)
         # the backward of smoothing needs log(sum) to float64's digits
         precise = _precise(x) or label_smoothing != 0.0
         rows = x.shape[0]
         bounds = _parts(rows, x.size)
+        held = self.scratch((rows,), _F64)
+        losses = held.native
+        parts = 1 if bounds is None else len(bounds) - 1
+        _held_e, _held_c, e, cell = self._rows_scratch(parts, x)
         if bounds is None:  # one call does it all
             result: tuple[int, int] = _compiled(_cross_entropy)(
                 x, bits, t, w, ignore_index, label_smoothing, reduction,
-                flat_loss, stats, precise,
+                flat_loss, stats, precise, losses, e[0], cell[0],
             )  # fmt: skip
             return result
         low, high, counted = _compiled(_bounds)(t, ignore_index, w)
         if low < 0 or high >= x.shape[1]:
             return low, high
-        held = self.scratch((rows,), _F64)
-        losses = held.native
         part = _compiled(_cross_entropy_part)
-        _run_parts(bounds, lambda a, b: part(x, bits, t, w, ignore_index,
-                                             label_smoothing, losses, stats,
-                                             precise, a, b))  # fmt: skip
+        _run_parts(bounds, lambda k, a, b: part(
+            x, bits, t, w, ignore_index, label_smoothing, losses, stats, precise, a,
+            b, e[k], cell[k]))  # fmt: skip
         _compiled(_reduce_losses)(losses, reduction, counted, flat_loss)
         return low, high
 
@@ -586,23 +623,28 @@ class SoftmaxCompiled(SoftmaxKernels):
         reduction: int,
         out: Array,
     ) -> tuple[int, int]:
-        arrays = _class_arrays(x, target, weight)
+        arrays = self._class_arrays(x, target, weight)
         if arrays is None or stats.dtype != _F64 or not out.flags.c_contiguous:
             return super().cross_entropy_backward(
                 grad, x, target, stats, weight, ignore_index, label_smoothing,
                 reduction, out,
             )  # fmt: skip
-        t, w = arrays
-        g = np.ascontiguousarray(grad).reshape(-1)
-        s = np.ascontiguousarray(stats)
+        _held, t, w = arrays
+        _held_g, g = self._contiguous(grad, grad.dtype)
+        g = g.reshape(-1)
+        _held_s, s = self._contiguous(stats, _F64)
         # smoothing subtracts eps / C w[c] from each total p[c]: cancelling
         precise = _precise(x) or label_smoothing != 0.0
         rows = x.shape[0]
         bounds = _parts(rows, x.size)
+        parts = 1 if bounds is None else len(bounds) - 1
+        held_e = self.scratch((parts, x.shape[1]), _F64)
+        e = held_e.native
         if bounds is None:  # one call does it all
             result: tuple[int, int] = _compiled(_cross_entropy_backward)(
-                g, x, t, s, w, ignore_index, label_smoothing, reduction, out, precise
-            )
+                g, x, t, s, w, ignore_index, label_smoothing, reduction, out,
+                precise, e[0],
+            )  # fmt: skip
             return result
         low, high, counted = _compiled(_bounds)(t, ignore_index, w)
         if low < 0 or high >= x.shape[1]:
@@ -610,7 +652,7 @@ class SoftmaxCompiled(SoftmaxKernels):
         coef = _compiled(_loss_coefficient)(g, reduction, counted)
         per_row = reduction == NONE
         part = _compiled(_cross_entropy_backward_part)
-        _run_parts(bounds, lambda a, b: part(g, x, t, s, w, ignore_index,
-                                             label_smoothing, per_row, coef, out,
-                                             precise, a, b))  # fmt: skip
+        _run_parts(bounds, lambda k, a, b: part(g, x, t, s, w, ignore_index,
+                                                label_smoothing, per_row, coef, out,
+                                                precise, a, b, e[k]))  # fmt: skip
         return low, high
