@@ -224,7 +224,10 @@ def test_the_kernels_run_as_plain_python() -> None:
     ca._forward(q, k, v, out, lse, True, 0.5, 4, 3)
     dq = np.empty((2, 2, 9, 4))  # two groups of key blocks: two dq parts
     dk, dv = np.empty_like(k), np.empty_like(v)
-    ca._backward(g, q, k, v, out, lse, dq, dk, dv, True, 0.5, 4, 3)
+    # one thread's slabs of scratch, filled with NaN: the kernel sets them itself
+    slabs = (np.full((1, 3, 4, 4), np.nan), np.full((1, 3, 3, 4), np.nan))
+    delta = np.full((1, 9), np.nan)
+    ca._backward(g, q, k, v, out, lse, dq, dk, dv, True, 0.5, 4, 3, *slabs, delta)
     got = (out, lse, dq.sum(axis=0), dk, dv)
     for a, b in zip(got, want, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)

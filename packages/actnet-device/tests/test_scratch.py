@@ -13,6 +13,7 @@ from _helpers import get, put
 
 from actnet.device import Buffer, Device, OutOfMemoryError, get_device
 from actnet.device._compiled import CompiledBackend
+from actnet.device._compiled_attention import BLOCK_Q, HEAD_TASKS
 from actnet.device._kernels import SCALED_CHUNK
 from actnet.device._numpy import NumPyBackend
 from actnet.device._philox import PHILOX_CHUNK
@@ -155,3 +156,20 @@ def test_compiled_cross_entropy_works_in_arena_scratch(rows: int) -> None:
     one = put(np.ones((), np.float32), d)
     extra, _, _ = scratch_of(d, lambda: d.cross_entropy_backward(one, x, t, stats))
     assert extra >= 256 * 8 + rows * 8 + 256 * 8
+
+
+def test_compiled_attention_backward_works_in_arena_scratch() -> None:
+    """The backward's per-thread copies of a head's q and grad (transposed by
+    blocks, so they grow with the sequence) are arena slabs, one per thread."""
+    d = compiled_device("scratch:sdpa")
+    rng = np.random.default_rng(2)
+    # HEAD_TASKS heads: one task a head, no dq parts in scratch to hide the slabs
+    heads, length, width = HEAD_TASKS, 300, 16
+    q, k, v, g = (
+        put(rng.standard_normal((heads, length, width)).astype(np.float32), d)
+        for _ in range(4)
+    )
+    out, lse = d.sdpa(q, k, v, causal=True)
+    extra, _, _ = scratch_of(d, lambda: d.sdpa_backward(g, q, k, v, out, lse, True))
+    blocks = -(-length // BLOCK_Q) * BLOCK_Q
+    assert extra >= blocks * (width + width) * 4 + length * 4  # one slab at least

@@ -31,7 +31,7 @@ from typing import Any, Final
 
 import numpy as np
 
-from actnet.device._jit import KernelScope
+from actnet.device._jit import KernelScope, slots, thread_slot
 from actnet.device._kernels_attention import Array, AttentionKernels
 from actnet.device._polynomials import EXP
 
@@ -291,11 +291,16 @@ def _backward(
     scale: float,
     block_q: int,
     block_k: int,
+    qt_slabs: Array,
+    gt_slabs: Array,
+    delta_slabs: Array,
 ) -> None:
     """dq, dk, dv of _forward for the output's gradient `grad`, from the
     probabilities recomputed tile by tile: dv = P^T grad, dS = P (grad v^T - D)
     with D = rowsum(grad * out), dq = scale dS k, dk = scale dS^T q. Task (h, g)
-    takes key blocks g, g + G, ... and writes dq_parts[g, h] (G groups)."""
+    takes key blocks g, g + G, ... and writes dq_parts[g, h] (G groups). The
+    slabs are per-thread scratch (`_jit.thread_slot`): a head's q and grad
+    transposed by blocks, (qblocks, width or vwidth, block_q) each, and its D."""
     heads, length, width = q.shape
     source = k.shape[1]
     vwidth = v.shape[2]
@@ -308,9 +313,12 @@ def _backward(
         dq = dq_parts[g, h]
         dq[:, :] = 0.0
         # q (scaled) and grad transposed, block by block: each block contiguous
-        qt = np.zeros((qblocks, width, block_q), q.dtype)
-        gt = np.zeros((qblocks, vwidth, block_q), q.dtype)
-        delta = np.empty(length, q.dtype)
+        slot = thread_slot()
+        qt = qt_slabs[slot]
+        gt = gt_slabs[slot]
+        delta = delta_slabs[slot]
+        qt[:, :, :] = 0.0  # the rows past the end of a last short block
+        gt[:, :, :] = 0.0
         for i in range(length):
             b = i // block_q
             r = i % block_q
@@ -471,6 +479,15 @@ class AttentionCompiled(AttentionKernels):
             held.append(holder)
             parts = holder.native
         kernel = _kernel(_backward)
+        # per-thread scratch: the slabs of `_backward`, one per thread
+        slabs = slots()
+        qblocks = -(-q3.shape[1] // BLOCK_Q)
+        for shape in (
+            (slabs, qblocks, q3.shape[2], BLOCK_Q),
+            (slabs, qblocks, v3.shape[2], BLOCK_Q),
+            (slabs, q3.shape[1]),
+        ):
+            held.append(self.scratch(shape, q3.dtype))
         kernel(
             g3,
             q3,
@@ -485,6 +502,7 @@ class AttentionCompiled(AttentionKernels):
             q.dtype.type(scale),
             BLOCK_Q,
             BLOCK_K,
+            *(holder.native for holder in held[-3:]),
         )
         if groups > 1:
             np.sum(parts, axis=0, out=dq3)

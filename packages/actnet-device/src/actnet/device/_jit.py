@@ -116,6 +116,20 @@ def _fastmath(reassociate: bool, contract: bool) -> set[str] | bool:
     return flags or False
 
 
+def thread_slot() -> int:
+    """In a kernel, the number of the thread running it, from 0 to below
+    `slots()`: per-thread scratch is a stack of `slots()` slabs, each thread
+    using its own. Run as Python this is 0; in a `KernelScope` it is numba's
+    `get_thread_id`."""
+    return 0
+
+
+def slots() -> int:
+    """How many threads the next kernel launched from this thread may run on
+    (numba's count is per launching thread): the slabs per-thread scratch needs."""
+    return 1 if _numba is None else int(_numba.get_num_threads())
+
+
 def loaded() -> bool:
     """Whether numba has been imported by a compiled kernel."""
     return _numba is not None
@@ -128,7 +142,8 @@ class KernelScope:
     the scope copies `namespace` (the module's globals) and puts in it, under
     each helper's name, the helper compiled over that copy: helpers may call
     each other, and a kernel compiled by `compiled(fn, ...)` calls them compiled.
-    Run as Python, the same functions call each other as Python.
+    Run as Python, the same functions call each other as Python. A module that
+    imports `thread_slot` gets numba's thread number under that name.
     """
 
     def __init__(
@@ -164,6 +179,8 @@ class KernelScope:
         """The scope, its helpers compiled (under the lock)."""
         if self._scope is None:
             scope = dict(self._namespace)
+            if scope.get("thread_slot") is thread_slot:
+                scope["thread_slot"] = _load().get_thread_id
             self._scope = scope
             for helper, options in self._helpers.items():
                 rebound = types.FunctionType(
