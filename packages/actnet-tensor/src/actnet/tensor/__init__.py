@@ -60,6 +60,7 @@ from actnet.tensor._indexing import cat, gather, stack
 from actnet.tensor._math import abs, clamp, exp, log, pow, sqrt, where  # PyTorch's
 from actnet.tensor._promotion import as_dtype
 from actnet.tensor._reductions import max, mean, min, sum  # names
+from actnet.tensor._saved import saved_tensors_hooks
 from actnet.tensor._tensor import Tensor
 from actnet.tensor._tensor_base import RemovableHandle
 from actnet.tensor._version import __version__
@@ -116,6 +117,7 @@ __all__ = [
     "rand_like",
     "randn",
     "randn_like",
+    "saved_tensors_hooks",
     "set_grad_enabled",
     "sqrt",
     "stack",

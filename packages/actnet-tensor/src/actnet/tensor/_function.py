@@ -126,7 +126,9 @@ class Function:
             # a cycle output -> node -> ctx -> output that only the GC could free.
             ctx._saved = tuple(
                 SavedOutput(s.tensor, s.tensor._output_nr)
-                if isinstance(s, Saved) and s.tensor.grad_fn is node
+                if isinstance(s, Saved)
+                and s.tensor is not None
+                and s.tensor.grad_fn is node
                 else s
                 for s in ctx._saved
             )

@@ -8,16 +8,24 @@ reference cycle output -> node -> output).
 Every buffer an operation allocates is labelled (`Buffer.info`), so that the
 device's memory snapshot explains it: ("activation", op) when made, ("saved for
 backward", op) once a node keeps it.
+
+Inside `saved_tensors_hooks(pack, unpack)` (PyTorch's
+`torch.autograd.graph.saved_tensors_hooks`), a tensor is not kept: the node
+keeps what `pack(tensor)` returns, and backward reads `unpack(packed)`. That is
+how `actnet.tensor.checkpoint` drops activations and recomputes them.
 """
 
 from __future__ import annotations
 
+import threading
 import weakref
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Callable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from actnet.ndarray import NDArray
 from actnet.tensor._graph import Node
-from actnet.tensor._tensor_base import _make
+from actnet.tensor._tensor_base import TensorBase, _make
 
 if TYPE_CHECKING:
     from actnet.tensor._tensor import Tensor
@@ -42,17 +50,110 @@ def label(data: NDArray, info: tuple[str, str]) -> NDArray:
     return data
 
 
+# ------------------------------------------------------------ the hooks
+class _HookStack(threading.local):
+    def __init__(self) -> None:
+        self.pairs: list[tuple[Callable[[Tensor], Any], Callable[[Any], Any]]] = []
+
+
+_stack = _HookStack()
+_lock = threading.Lock()  # guards _in_use
+_in_use = 0  # hook contexts open in all threads: 0 keeps saving at full speed
+
+
+class saved_tensors_hooks:  # PyTorch's name
+    """Within this context (in this thread), tensors that operations save for
+    backward are replaced by `pack_hook(tensor)`, and backward gets them back
+    as `unpack_hook(packed)`, which must return a Tensor of the same values. The
+    innermost context applies; a tensor saved before it opened is unaffected.
+
+    >>> with saved_tensors_hooks(lambda t: t.numpy(), at.tensor):
+    ...     y = (x * x).sum()   # x is kept as a NumPy array until backward
+    """
+
+    def __init__(
+        self, pack_hook: Callable[[Tensor], Any], unpack_hook: Callable[[Any], Any]
+    ) -> None:
+        if not callable(pack_hook) or not callable(unpack_hook):
+            raise TypeError("saved_tensors_hooks takes two callables: pack, unpack")
+        self.pair = (pack_hook, unpack_hook)
+
+    def __enter__(self) -> None:
+        global _in_use
+        with _lock:
+            _in_use += 1
+        _stack.pairs.append(self.pair)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        global _in_use
+        _stack.pairs.pop()
+        with _lock:
+            _in_use -= 1
+
+
+def _hooks() -> tuple[Callable[[Tensor], Any], Callable[[Any], Any]] | None:
+    """The innermost hooks of this thread, if any."""
+    return _stack.pairs[-1] if _in_use and _stack.pairs else None
+
+
+class _Packed:
+    """A saved tensor as its pack hook made it, a weak reference to the tensor
+    (to check its version while it lives) and the unpack hook."""
+
+    __slots__ = ("packed", "ref", "unpack")
+
+    def __init__(
+        self,
+        tensor: Tensor,
+        hooks: tuple[Callable[[Tensor], Any], Callable[[Any], Any]],
+    ) -> None:
+        self.ref = weakref.ref(tensor)
+        self.packed = hooks[0](tensor)
+        self.unpack = hooks[1]
+
+    def get(self, node: Node, version: int) -> Tensor:
+        tensor = self.ref()
+        if tensor is not None and tensor._version != version:
+            raise RuntimeError(
+                f"one of the tensors needed for gradient computation has been modified "
+                f"by an in-place operation: {node.name()} saved version {version}, "
+                f"it is now at version {tensor._version}"
+            )
+        unpacked = self.unpack(self.packed)
+        if not isinstance(unpacked, TensorBase):
+            raise TypeError(
+                f"unpack_hook must return a Tensor, got {type(unpacked).__name__}"
+            )
+        return cast("Tensor", unpacked)  # every TensorBase is a Tensor
+
+
+# ------------------------------------------------------------ saved values
 _SAVED_INPUT: Final = ("saved for backward", "input")
 
 
 class Saved:
-    """A saved input: the Tensor and its version when saved."""
+    """A saved input: the Tensor and its version when saved (under
+    saved_tensors_hooks: no tensor, and what the pack hook made)."""
 
-    __slots__ = ("tensor", "version")
+    __slots__ = ("packed", "tensor", "version")
+
+    tensor: Tensor | None
+    packed: _Packed  # set only when tensor is None
 
     def __init__(self, tensor: Tensor) -> None:
-        self.tensor = tensor
         self.version = tensor._version
+        if _in_use:
+            hooks = _hooks()
+            if hooks is not None:
+                self.tensor = None
+                self.packed = _Packed(tensor, hooks)
+                return
+        self.tensor = tensor
         # Label the memory (a view shares its owner's label): saved for backward,
         # and still which op made it.
         buf = tensor.array.buffer
@@ -63,27 +164,43 @@ class Saved:
             buf.info = ("saved for backward", made_by[1])
 
     def get(self, node: Node) -> Tensor:
-        if self.tensor._version != self.version:
+        tensor = self.tensor
+        if tensor is None:
+            return self.packed.get(node, self.version)
+        if tensor._version != self.version:
             raise RuntimeError(
                 f"one of the tensors needed for gradient computation has been modified "
                 f"by an in-place operation: {node.name()} saved version "
-                f"{self.version}, it is now at version {self.tensor._version}"
+                f"{self.version}, it is now at version {tensor._version}"
             )
-        return self.tensor
+        return tensor
 
 
 class SavedOutput:
-    """A saved output: its values and a weak reference to read its version."""
+    """A saved output: its values and a weak reference to read its version
+    (under saved_tensors_hooks: what the pack hook made of the output)."""
 
-    __slots__ = ("data", "output_nr", "ref", "version")
+    __slots__ = ("data", "output_nr", "packed", "ref", "version")
+
+    data: NDArray | None
+    packed: _Packed  # set only when data is None
 
     def __init__(self, output: Tensor, output_nr: int = 0) -> None:
-        self.data = output.array
-        self.ref = weakref.ref(output)
         self.version = output._version
         self.output_nr = output_nr
+        if _in_use:
+            hooks = _hooks()
+            if hooks is not None:
+                self.data = None
+                self.packed = _Packed(output, hooks)
+                return
+        self.data = output.array
+        self.ref = weakref.ref(output)
 
     def get(self, node: Node) -> Tensor:
+        if self.data is None:
+            values = self.packed.get(node, self.version).array
+            return _make(values, True, node, self.output_nr)
         output = self.ref()
         if output is not None and output._version != self.version:
             raise RuntimeError(
