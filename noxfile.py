@@ -397,6 +397,11 @@ def demo(session: nox.Session) -> None:
     out = Path(session.create_tmp()) / "digits"
     shutil.rmtree(out, ignore_errors=True)
     session.run("actnet", "demo", "digits", "--out", str(out))
+    # the gpt demo in a short form (3 steps of the full model), then generation
+    gpt = Path(session.create_tmp()) / "gpt"
+    shutil.rmtree(gpt, ignore_errors=True)
+    session.run("actnet", "demo", "gpt", "--steps", "3", "--out", str(gpt))
+    session.run("actnet", "generate", "--model", str(gpt), "--max-new-tokens", "20")
     session.run("python", "-m", "actnet.mem.demo")
 
 

@@ -1,6 +1,10 @@
 """The `actnet` command (also `python -m actnet.util`).
 
     actnet demo digits [--epochs N] [--out DIR] [--fresh] [--progress MODE]
+    actnet demo gpt [--text FILE] [--steps N] [--out DIR] [--fresh]
+                    [--eval-every N] [--progress MODE]
+    actnet generate --model DIR [--prompt TEXT] [--max-new-tokens N]
+                    [--temperature T] [--top-k K] [--top-p P] [--seed S] [--no-cache]
     actnet --version
 
 `main(argv)` returns the exit status, so tests call it in-process.
@@ -9,10 +13,17 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+import time
 from collections.abc import Sequence
 
+from tqdm import tqdm  # type: ignore[import-untyped]  # tqdm ships no type hints
+
+from actnet.nn import SafetensorsError
 from actnet.util._version import __version__
+from actnet.util.demos import gpt
+from actnet.util.demos._gpt_generate import decode_steps, load_gpt
 from actnet.util.demos.digits import DEFAULT_OUT, EPOCHS, run_digits
 
 __all__ = ["build_parser", "main"]
@@ -28,6 +39,163 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {text!r}")
+    return value
+
+
+def _progress_option(parser: argparse.ArgumentParser, unit: str) -> None:
+    parser.add_argument(
+        "--progress",
+        choices=("auto", "bar", "epoch", "none"),
+        default="auto",
+        help=(
+            f"a progress bar, one line per {unit}, or nothing (default auto: a bar "
+            f"on a terminal, else one line per {unit})"
+        ),
+    )
+
+
+def _add_gpt(demos: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = demos.add_parser(
+        "gpt",
+        help="a small GPT on a text, with a byte-level BPE tokenizer",
+        description=(
+            "Train the peer benchmark's GPT (d_model 256, 4 layers, 4 heads, context "
+            "128, batch 16; a BPE vocabulary of 512) with AdamW (lr 3e-4, betas "
+            "0.9/0.95, weight decay 0.1), warm-up then cosine, gradient clipping; "
+            "validate every --eval-every steps; print the validation loss and a "
+            "sample. DIR receives model.safetensors, config.json, tokenizer.json, "
+            "history.json, the PNG plots and checkpoints/; running again with the "
+            "same DIR resumes from the last checkpoint. The default run takes "
+            "about 12 minutes on 2 cores."
+        ),
+    )
+    parser.add_argument(
+        "--text",
+        metavar="FILE",
+        help="a UTF-8 text file to train on (default: Python's pydoc topics)",
+    )
+    parser.add_argument(
+        "--steps",
+        type=_positive_int,
+        default=gpt.STEPS,
+        metavar="N",
+        help=f"steps in all, counting those already done (default {gpt.STEPS})",
+    )
+    parser.add_argument(
+        "--out",
+        default=gpt.DEFAULT_OUT,
+        metavar="DIR",
+        help=f"output folder (default {gpt.DEFAULT_OUT})",
+    )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="delete DIR/checkpoints and start over instead of resuming",
+    )
+    parser.add_argument(
+        "--eval-every",
+        type=_positive_int,
+        default=gpt.EVAL_EVERY,
+        metavar="N",
+        help=(
+            f"validate and write a checkpoint every N steps (default {gpt.EVAL_EVERY})"
+        ),
+    )
+    _progress_option(parser, "validation")
+
+
+def _add_generate(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
+    parser = commands.add_parser(
+        "generate",
+        help="generate text with a model written by `actnet demo gpt`",
+        description=(
+            "Generate text after a prompt with the model in DIR (the --out of "
+            "`actnet demo gpt`), one position per new token thanks to a key/value "
+            "cache. Standard output holds the generated text only (the prompt is "
+            "not repeated); progress and timings go to standard error. The same "
+            "seed gives the same text."
+        ),
+    )
+    parser.add_argument(
+        "--model", required=True, metavar="DIR", help="the demo's output folder"
+    )
+    parser.add_argument(
+        "--prompt",
+        default=gpt.SAMPLE_PROMPT,
+        metavar="TEXT",
+        help=f"the text to continue (default {gpt.SAMPLE_PROMPT!r})",
+    )
+    parser.add_argument(
+        "--max-new-tokens",
+        type=_positive_int,
+        default=gpt.SAMPLE_TOKENS,
+        metavar="N",
+        help=f"tokens to generate (default {gpt.SAMPLE_TOKENS})",
+    )
+    parser.add_argument(
+        "--temperature",
+        type=_non_negative_float,
+        default=0.8,
+        metavar="T",
+        help="softmax temperature; 0 takes the most likely token (default 0.8)",
+    )
+    parser.add_argument(
+        "--top-k",
+        type=_non_negative_int,
+        default=40,
+        metavar="K",
+        help="sample among the K most likely tokens (default 40; 0: all)",
+    )
+    parser.add_argument(
+        "--top-p",
+        type=_probability,
+        default=None,
+        metavar="P",
+        help="sample among the most likely tokens whose mass reaches P (default: off)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        metavar="S",
+        help="the sampler's seed (default 0)",
+    )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="run the whole window for every token (slower; the same tokens)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -76,21 +244,87 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="delete DIR/checkpoints and start over instead of resuming",
     )
-    digits.add_argument(
-        "--progress",
-        choices=("auto", "bar", "epoch", "none"),
-        default="auto",
-        help=(
-            "a progress bar, one line per epoch, or nothing (default auto: a bar "
-            "on a terminal, else one line per epoch)"
-        ),
-    )
+    _progress_option(digits, "epoch")
+    _add_gpt(demos)
+    _add_generate(commands)
     return parser
+
+
+def _run_gpt(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    text = None
+    if args.text is not None:
+        try:
+            text = gpt.load_text(args.text)
+            # a text too short for the model's windows, said before training
+            shape = gpt.GPTConfig()
+            gpt.prepare_data(text, shape.vocab_size, shape.context)
+        except (OSError, ValueError) as e:
+            parser.error(f"--text: {e}")
+    result = gpt.run_gpt(
+        args.steps,
+        args.out,
+        text=text,
+        fresh=args.fresh,
+        progress=args.progress,
+        eval_every=args.eval_every,
+    )
+    print(f"wrote {', '.join(str(p) for p in result.files)}")
+    print(
+        f"validation loss {result.val_loss:.2f} nats/token, "
+        f"{result.bits_per_byte:.2f} bits/byte"
+    )
+    print(f"sample:\n{result.sample}", flush=True)
+    return 0
+
+
+def _generate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    try:
+        model, bpe = load_gpt(args.model)
+    except (OSError, ValueError, SafetensorsError) as e:
+        parser.error(f"--model: {e}")
+    prompt = bpe.encode(args.prompt)
+    if not prompt:
+        parser.error("--prompt: the prompt is empty")
+    started = time.perf_counter()
+    steps = decode_steps(
+        model,
+        prompt,
+        args.max_new_tokens,
+        temperature=args.temperature,
+        top_k=args.top_k or None,
+        top_p=args.top_p,
+        seed=args.seed,
+        use_cache=not args.no_cache,
+    )
+    bar = tqdm(
+        total=args.max_new_tokens,
+        desc="generate",
+        unit="token",
+        file=sys.stderr,
+        disable=not sys.stderr.isatty(),
+    )
+    ids = []
+    positions = 0
+    for step in steps:
+        ids.append(step.token)
+        positions += step.positions
+        bar.update(1)
+    bar.close()
+    elapsed = time.perf_counter() - started
+    sys.stdout.write(bpe.decode(ids) + "\n")
+    sys.stdout.flush()
+    print(
+        f"{len(ids)} tokens in {elapsed:.2f} s ({len(ids) / elapsed:,.1f} tokens/s; "
+        f"the model ran {positions} positions)",
+        file=sys.stderr,
+    )
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line `argv` (default sys.argv[1:]); returns the exit status."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.command == "demo" and args.demo == "digits":
         result = run_digits(
             epochs=args.epochs, out=args.out, fresh=args.fresh, progress=args.progress
@@ -98,6 +332,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"wrote {', '.join(str(p) for p in result.files)}")
         print(f"test accuracy: {result.test_accuracy * 100:.2f}%", flush=True)
         return 0
+    if args.command == "demo" and args.demo == "gpt":
+        return _run_gpt(parser, args)
+    if args.command == "generate":
+        return _generate(parser, args)
     raise AssertionError(f"unhandled command {args}")  # argparse rejects the rest
 
 
