@@ -427,6 +427,7 @@ def bench(session: nox.Session) -> None:
         "bench_nn.py",
         "bench_util.py",
         "bench_kernels.py",
+        "bench_gpt_demo.py",
     ):
         session.run(
             "env",
