@@ -139,12 +139,18 @@ class DeviceCore:
         return arr
 
     def _empty(
-        self, shape: tuple[int, ...], dtype: np.dtype[Any], info: Any = None
+        self,
+        shape: tuple[int, ...],
+        dtype: np.dtype[Any],
+        info: Any = None,
+        held: bool = False,
     ) -> Buffer:
         """A new owner buffer (uninitialised) of `shape` and `dtype`, labelled
         `info`: the one place an owner is made (views are made by `Buffer._view`).
-        Every operator's result comes from here, so it is kept lean."""
-        if dtype not in self._dtypes:
+        Every operator's result comes from here, so it is kept lean: `held` says
+        that the device holds `dtype` (it came from a table cut down to the
+        device's dtypes), which is then not checked again."""
+        if not held and dtype not in self._dtypes:
             self._unsupported(dtype)
         meta = [dtype, shape, info]
         block = self._malloc(prod(shape) * dtype.itemsize, meta)

@@ -48,7 +48,7 @@ def _unary_operator(op: str, doc: str) -> UnaryOperator:
         if dtype is None:
             dtype = self._result_dtype(op, table, arr.dtype)
         if out is None:
-            out = self._empty(arr.shape, dtype, info)
+            out = self._empty(arr.shape, dtype, info, True)
             xo = out.native
         else:
             xo = out.native if type(out) is Buffer else None
@@ -123,7 +123,7 @@ def _binary_operator(op: str, doc: str) -> BinaryOperator:
         if result is None:
             result = self._result_dtype(op, table, dtype)
         if out is None:
-            out = self._empty(shape, result, info)
+            out = self._empty(shape, result, info, True)
             xo = out.native
         else:
             xo = out.native if type(out) is Buffer else None
