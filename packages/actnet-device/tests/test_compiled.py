@@ -13,6 +13,7 @@ import sys
 import textwrap
 from typing import Any
 
+import mpmath as mp
 import numpy as np
 import pytest
 from _helpers import get, put
@@ -179,7 +180,6 @@ def test_float32_results_are_the_exact_values_rounded_once() -> None:
     """On float32, the compiled kernels give the exact values rounded (mpmath,
     40 digits): the float64 work is accurate enough that no sample rounds the
     other way."""
-    mp = pytest.importorskip("mpmath")
     rng = np.random.default_rng(3)
     x = np.concatenate([rng.standard_normal(1500), rng.standard_normal(500) * 5])
     x = x.astype(np.float32)
@@ -218,7 +218,6 @@ def test_the_exact_gelu_tail_form_is_relatively_accurate() -> None:
     / 2: float64 gelu and its slope to a few ulp (mpmath) down to the subnormals,
     where the reference's 1 + erf(x/sqrt 2) cancels (for x < -1 it is the
     absolute error of about 1e-16 that the test above allows)."""
-    mp = pytest.importorskip("mpmath")
     rng = np.random.default_rng(4)
     x = np.concatenate([rng.uniform(-38.4, 8, 600), rng.uniform(-1, 1, 200)])
     interleaved = np.stack([x, np.full_like(x, 5.0)], 1).reshape(-1)

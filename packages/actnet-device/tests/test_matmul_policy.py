@@ -249,7 +249,10 @@ def test_blas_runs_on_one_thread_inside_and_its_count_comes_back(
     two_threads: None,
 ) -> None:
     if _threads.blas_threads() is None:
-        pytest.skip("NumPy's BLAS thread count was not found")
+        pytest.skip(
+            "NumPy's BLAS is not an OpenBLAS whose thread count actnet can set: "
+            "the policy then leaves BLAS alone, so there is nothing to check"
+        )
     seen: list[int | None] = []
     with _threads.single_threaded_blas():
         seen.append(_threads.blas_threads())
@@ -318,7 +321,7 @@ def test_nested_parallel_for_runs_in_the_caller(two_threads: None) -> None:
 
 def test_a_forked_child_gets_a_pool_of_its_own() -> None:
     if not hasattr(os, "fork"):
-        pytest.skip("no fork on this platform")
+        pytest.skip("os.fork does not exist on this platform (Windows)")
     out = _run(
         """
         import os

@@ -1,5 +1,5 @@
 """The compiled activations' polynomials (`_polynomials.py`) are what their
-recipe gives: refitted here in 50-digit arithmetic (mpmath, skipped without it),
+recipe gives: refitted here in 50-digit arithmetic (mpmath, a test requirement),
 each coefficient equal to the one in the module, and the truncation error below
 1e-17 of the function on its interval."""
 
@@ -8,11 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import mpmath as mp
 import pytest
 
 from actnet.device import _polynomials
-
-mp = pytest.importorskip("mpmath")
 
 NODES = 64  # Chebyshev points of the interpolation
 
