@@ -101,6 +101,15 @@ def _hooks() -> tuple[Callable[[Tensor], Any], Callable[[Any], Any]] | None:
     return _stack.pairs[-1] if _in_use and _stack.pairs else None
 
 
+def _modified(node: Node, saved: int, now: int) -> RuntimeError:
+    """The error of a saved input changed in place before backward read it."""
+    return RuntimeError(
+        "one of the tensors needed for gradient computation has been modified by an "
+        f"in-place operation: {node.name()} saved version {saved}, it is now at "
+        f"version {now}"
+    )
+
+
 class _Packed:
     """A saved tensor as its pack hook made it, a weak reference to the tensor
     (to check its version while it lives) and the unpack hook."""
@@ -119,11 +128,7 @@ class _Packed:
     def get(self, node: Node, version: int) -> Tensor:
         tensor = self.ref()
         if tensor is not None and tensor._version != version:
-            raise RuntimeError(
-                f"one of the tensors needed for gradient computation has been modified "
-                f"by an in-place operation: {node.name()} saved version {version}, "
-                f"it is now at version {tensor._version}"
-            )
+            raise _modified(node, version, tensor._version)
         unpacked = self.unpack(self.packed)
         if not isinstance(unpacked, TensorBase):
             raise TypeError(
@@ -168,11 +173,7 @@ class Saved:
         if tensor is None:
             return self.packed.get(node, self.version)
         if tensor._version != self.version:
-            raise RuntimeError(
-                f"one of the tensors needed for gradient computation has been modified "
-                f"by an in-place operation: {node.name()} saved version "
-                f"{self.version}, it is now at version {tensor._version}"
-            )
+            raise _modified(node, self.version, tensor._version)
         return tensor
 
 
