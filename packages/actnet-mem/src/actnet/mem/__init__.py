@@ -3,6 +3,7 @@
 - `SlotVec`: a dense container addressed by generation-checked handles.
 - `Allocator`: the memory shadow, best-fit offsets in segments it never touches.
 - `TGraph`: the book-keeping of a Tomasulo-style issue queue.
+- `plan`: offline placement of blocks with known lifetimes in one arena.
 - traces: synthetic allocation traces and `replay`, to measure an allocator.
 """
 
@@ -16,6 +17,7 @@ from actnet.mem._allocator import (
     OutOfMemoryError,
     SegmentInfo,
 )
+from actnet.mem._plan import Plan, plan
 from actnet.mem._slotvec import Handle, SlotVec, StaleHandleError
 from actnet.mem._tgraph import TGraph
 from actnet.mem._trace import (
@@ -38,6 +40,7 @@ __all__ = [
     "InvalidBlockError",
     "MarkStats",
     "OutOfMemoryError",
+    "Plan",
     "ReplayStats",
     "SegmentInfo",
     "SlotVec",
@@ -46,6 +49,7 @@ __all__ = [
     "TraceEvent",
     "__version__",
     "mixed_size_trace",
+    "plan",
     "replay",
     "training_step_trace",
 ]
