@@ -69,9 +69,22 @@ def test_python_scalars_widen_only_a_lower_category() -> None:
     assert scalar_dtype(at.float32, np.float64(1.0)) == at.float32  # not a scalar
 
 
-def test_operators_refuse_what_is_not_a_tensor_or_a_python_scalar() -> None:
+def test_operators_refuse_what_is_not_a_tensor_or_a_scalar() -> None:
     t = at.ones(2)
-    for other in (np.float64(2.0), None, [1.0, 2.0]):
+    for other in (None, [1.0, 2.0], np.ones(2)):
         for op in (t.__add__, t.__sub__, t.__mul__, t.__truediv__):
-            with pytest.raises(TypeError, match="Tensors or Python scalars"):
+            with pytest.raises(TypeError, match="Tensors or Python or NumPy scalars"):
                 op(other)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="as_tensor"):  # the way to take an array
+        t + np.ones(2)  # type: ignore[operator]
+
+
+def test_numpy_scalars_are_taken_as_python_scalars() -> None:
+    """As PyTorch does (`scores * (1 / np.sqrt(d))`): a float32 tensor stays
+    float32, an int64 tensor times a NumPy float is float32, and the reflected
+    operators win over NumPy's (no ndarray made through __array__)."""
+    t = at.ones(2)
+    for got in (t * (1 / np.sqrt(64)), np.float32(2) * t, t - np.int64(1)):
+        assert isinstance(got, at.Tensor) and got.dtype == at.float32
+    assert (at.ones(2, dtype=at.int64) * np.float64(2.5)).dtype == at.float32
+    assert np.asarray(t * np.float64(0.125)).tolist() == [0.125, 0.125]

@@ -20,7 +20,7 @@ import actnet.ndarray as xp
 from actnet.ndarray import NDArray, from_buffer
 from actnet.tensor._grad_mode import _state
 from actnet.tensor._graph import Edge, Node, edge_of, needs_grad
-from actnet.tensor._promotion import is_scalar, operands
+from actnet.tensor._promotion import is_scalar, numpy_scalar, operands
 from actnet.tensor._saved import Saved, SavedOutput, SavingNode, activation, label
 from actnet.tensor._shape import reshape, transpose, unbroadcast, unsqueeze
 from actnet.tensor._tensor_base import Scalar, TensorBase, _make
@@ -343,7 +343,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
 def compare(op: str, a: Tensor, b: Any) -> Tensor:
     """`op` of the array namespace ("equal", "less", "logical_and", ...) of a and
     b: not differentiable."""
-    if not isinstance(b, TensorBase) and not is_scalar(b):
+    if not isinstance(b, TensorBase) and not is_scalar(numpy_scalar(b)):
         return NotImplemented  # type: ignore[no-any-return]  # for the reflected op
     da, db = operands(a, b, op)
     return _make(getattr(xp, op)(da, db))

@@ -25,7 +25,12 @@ from actnet.tensor._grad_mode import _state
 from actnet.tensor._graph import Edge, Node, edge_of, needs_grad
 from actnet.tensor._indexing import index, key_values
 from actnet.tensor._math import clamp
-from actnet.tensor._promotion import is_scalar, result_dtype, scalar_dtype
+from actnet.tensor._promotion import (
+    is_scalar,
+    numpy_scalar,
+    result_dtype,
+    scalar_dtype,
+)
 from actnet.tensor._shape import to, unbroadcast
 from actnet.tensor._tensor_base import Scalar, TensorBase, _make
 
@@ -76,6 +81,7 @@ def _operand(t: Tensor, other: Any, op: str) -> Any:
             other.array if other.dtype == t.dtype else xp.astype(other.array, t.dtype)
         )
         return data.buffer
+    other = numpy_scalar(other)
     if is_scalar(other):
         target = scalar_dtype(t.dtype, other)
         if target != t.dtype:

@@ -13,7 +13,7 @@ import actnet.ndarray as xp
 from actnet.ndarray import NDArray
 from actnet.tensor._arithmetic import div, mul, sub
 from actnet.tensor._graph import Edge, edge_of, needs_grad
-from actnet.tensor._promotion import is_scalar, operands, scalar_dtype
+from actnet.tensor._promotion import is_scalar, numpy_scalar, operands, scalar_dtype
 from actnet.tensor._saved import Saved, SavedOutput, SavingNode, activation, label
 from actnet.tensor._shape import unbroadcast
 from actnet.tensor._tensor_base import Scalar, TensorBase, _make
@@ -75,7 +75,8 @@ def pow(a: Tensor, b: Tensor | Scalar) -> Tensor:  # PyTorch's name
 
 
 def rpow(a: Tensor, b: Scalar) -> Tensor:
-    """b ** a, for a Python scalar b."""
+    """b ** a, for a Python (or NumPy) scalar b."""
+    b = numpy_scalar(b)
     if not is_scalar(b):
         raise TypeError(
             f"pow: base must be a Tensor or a Python scalar, got {type(b).__name__}"

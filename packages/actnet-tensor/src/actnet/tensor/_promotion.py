@@ -126,9 +126,17 @@ def is_scalar(value: Any) -> bool:
     return t is int or t is float or t is builtins.bool or t is complex
 
 
+def numpy_scalar(value: Any) -> Any:
+    """A NumPy scalar (`np.float32(2)`, `1 / np.sqrt(64)`) as the Python scalar
+    PyTorch takes it for; anything else unchanged."""
+    if isinstance(value, np.bool_ | np.integer | np.floating | np.complexfloating):
+        return value.item()
+    return value
+
+
 def operands(a: Tensor, b: Any, op: str) -> tuple[NDArray, Any]:
-    """The values of `a` and `b` (a Tensor or a Python scalar), promoted to the
-    dtype of their result."""
+    """The values of `a` and `b` (a Tensor, or a Python or NumPy scalar), promoted
+    to the dtype of their result."""
     da = a.array
     have = da.buffer.native.dtype
     if isinstance(b, TensorBase):
@@ -143,9 +151,19 @@ def operands(a: Tensor, b: Any, op: str) -> tuple[NDArray, Any]:
         return da, db
     wanted = _SCALARS.get((have, type(b)))
     if wanted is None:
+        if numpy_scalar(b) is not b:
+            return operands(a, numpy_scalar(b), op)
+        hint = (
+            " (make it a tensor: actnet.tensor.as_tensor)"
+            if isinstance(b, np.ndarray)
+            else ""
+        )
         raise TypeError(
-            f"{op}: operands must be Tensors or Python scalars, got {type(b).__name__}"
+            f"{op}: operands must be Tensors or Python or NumPy scalars, got "
+            f"{type(b).__name__}{hint}"
         )
     if wanted is not have and wanted != have:
         da = xp.astype(da, wanted)
+    elif type(b) is builtins.bool and have.kind != "b":
+        b = int(b)  # PyTorch's True is 1 beside numbers; the device takes an int
     return da, b

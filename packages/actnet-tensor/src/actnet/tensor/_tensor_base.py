@@ -95,6 +95,10 @@ class TensorBase:
     _version: builtins.int  # in-place changes so far: what backward checks
     _extra: _Extra | None
 
+    # NumPy defers to the Tensor's reflected operators, as it does to torch's:
+    # `np.float32(2) * t` is a Tensor, not an ndarray made through __array__.
+    __array_priority__ = 1000
+
     def __new__(cls, *args: object, **kwargs: object) -> Self:
         raise TypeError(
             "Tensor cannot be created directly; use actnet.tensor.tensor(data), "
