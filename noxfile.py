@@ -7,6 +7,7 @@ third-party dependencies and the test tools: that is what enforces the layer cha
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -28,6 +29,7 @@ nox.options.default_venv_backend = "venv"
 nox.options.error_on_missing_interpreters = True
 nox.options.sessions = [
     *(f"tests-{layer}" for layer in LAYERS),
+    "array-api",
     "lowest",
     "cpython-versions",
     "typecheck",
@@ -166,6 +168,73 @@ def tests_util(session: nox.Session) -> None:
     _run_tests(session, "util")
 
 
+ARRAY_API_SUITE = ROOT.parent / "shared" / "array-api-tests"
+ARRAY_API_FLAGS = (
+    "--max-examples=20",
+    "--disable-deadline",
+    # one seed: the same examples every run, so a listed defect is failed every
+    # time and a new failure is not a matter of luck
+    "--hypothesis-seed=0",
+)
+
+
+def _writable_copy(source: Path, target: Path) -> None:
+    """`source` copied to a fresh `target` that can be written to (the suite's
+    files are read-only in CI; pytest and hypothesis write beside them)."""
+    if target.exists():
+        _make_writable(target)
+        shutil.rmtree(target)
+    shutil.copytree(
+        source,
+        target,
+        copy_function=shutil.copyfile,  # the contents, not the read-only modes
+        ignore=shutil.ignore_patterns("__pycache__", ".hypothesis", ".pytest_cache"),
+    )
+    _make_writable(target)
+
+
+def _make_writable(root: Path) -> None:
+    """Every folder under `root` writable (copytree copies a folder's mode)."""
+    for folder, _, _ in os.walk(root):
+        Path(folder).chmod(0o755)
+
+
+@nox.session(name="array-api")
+def array_api(session: nox.Session) -> None:
+    """The array API standard's own test suite (data-apis/array-api-tests, in
+    ../shared) against actnet.ndarray, installed from its wheel, and against
+    array_api_strict, the reference, in one environment. Fails on an actnet
+    failure that testing/array-api-defects.txt does not list, on a listed defect
+    that passes or that array_api_strict passes, and on a run that collected no
+    test (ci/array_api_report.py)."""
+    if not (ARRAY_API_SUITE / "array_api_tests").is_dir():
+        session.error(f"the array API test suite is not at {ARRAY_API_SUITE}")
+    _install(session, "ndarray", "-r", str(TESTING / "requirements-array-api.txt"))
+    work = Path(session.create_tmp()).resolve() / "array-api-tests"
+    _writable_copy(ARRAY_API_SUITE, work)
+    session.chdir(work)
+    reports = []
+    for module in ("actnet.ndarray", "array_api_strict"):
+        report = work / f"report-{module}.xml"
+        session.log(f"the array API test suite against {module}")
+        session.run(
+            "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=short",
+            *ARRAY_API_FLAGS, f"--junitxml={report}", *session.posargs,
+            "array_api_tests/",
+            env={"ARRAY_API_TESTS_MODULE": module,
+                 "ARRAY_API_TESTS_VERSION": "2024.12"},
+            success_codes=[0, 1],  # failures are judged below; 5 (none ran) is not
+        )  # fmt: skip
+        reports.append(str(report))
+    session.chdir(ROOT)
+    session.run(
+        "python",
+        str(ROOT / "ci" / "array_api_report.py"),
+        *reports,
+        str(TESTING / "array-api-defects.txt"),
+    )
+
+
 def _fresh_env(session: nox.Session, name: str) -> Path:
     """A virtual environment of its own inside the session's, for one package."""
     location = Path(session.virtualenv.location) / "per-package" / name
@@ -259,11 +328,12 @@ def _interpreter(minor: int) -> str | None:
 
 @nox.session(name="cpython-versions")
 def cpython_versions(session: nox.Session) -> None:
-    """actnet-tensor's tests on every CPython the packages support that this
-    machine has: the copy-on-write rule reads CPython reference counts
-    (tests/test_copy_on_write.py pins each count down), which an interpreter
-    release may change. The running interpreter is one of them; others that are
-    missing are named and passed over."""
+    """actnet-tensor's tests and actnet-ndarray's value-semantics tests on every
+    CPython the packages support that this machine has: the copy-on-write rules
+    read CPython reference counts (tensor's tests/test_copy_on_write.py and
+    ndarray's tests/test_value_semantics.py pin each count down), which an
+    interpreter release may change. The running interpreter is one of them;
+    others that are missing are named and passed over."""
     floor = Version(_pyproject("tensor")["project"]["requires-python"].lstrip(">="))
     tested, missing = [], []
     for minor in range(floor.minor, 15):  # to 3.14, the newest release
@@ -279,12 +349,18 @@ def cpython_versions(session: nox.Session) -> None:
         ]
         session.run(
             venv_python, "-m", "pip", "install", "--quiet", *wheels,
-            *_test_requirements("tensor"), external=True,
+            *_test_requirements("tensor"), *_test_requirements("ndarray"),
+            external=True,
         )  # fmt: skip
         session.run(
             venv_python, "-m", "pytest", "-p", "no:cacheprovider", "-q",
             str(PACKAGES / "actnet-tensor" / "tests"),
             "--rootdir", str(PACKAGES / "actnet-tensor"), external=True,
+        )  # fmt: skip
+        session.run(
+            venv_python, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+            str(PACKAGES / "actnet-ndarray" / "tests" / "test_value_semantics.py"),
+            "--rootdir", str(PACKAGES / "actnet-ndarray"), external=True,
         )  # fmt: skip
         tested.append(f"3.{minor}")
     if f"3.{sys.version_info[1]}" not in tested:

@@ -5,6 +5,10 @@ Rows (issue 5):
   `a + b` under `no_grad` (pass <= 2.5x, goal <= 1.5x).
 - a 10-op elementwise chain on 10**6 float32 elements against the same chain in
   NumPy (pass <= 1.2x).
+Rows (issue 18, value semantics), against NumPy:
+- `x[mask] = 0` on 10**6 float32 elements, half of them masked (pass <= 1.2x);
+- `x += y` on an array that alone holds its buffer, 10**6 float32 elements, against
+  NumPy's in-place add (pass <= 1.1x).
 """
 
 from __future__ import annotations
@@ -60,7 +64,46 @@ def main() -> None:
         f"{name:34s} {ours * 1e3:8.2f}ms {peer * 1e3:8.2f}ms {ratio:6.2f}x"
         "  pass <= 1.2x"
     )
+    rows.update(writes())
     bu.save("ndarray", rows)
+
+
+def writes() -> dict[str, dict[str, float]]:
+    """The writes of value semantics, into arrays that alone hold their buffers
+    (so they go in place, as NumPy's do)."""
+    rng = np.random.default_rng(1)
+    x_np = rng.standard_normal(10**6).astype(np.float32)
+    y_np = rng.standard_normal(10**6).astype(np.float32)
+    mask_np = rng.random(10**6) < 0.5
+    box, y, mask = [xp.asarray(x_np)], xp.asarray(y_np), xp.asarray(mask_np)
+    peer = [x_np.copy()]
+
+    def set_ours() -> None:
+        box[0][mask] = 0.0
+
+    def set_peer() -> None:
+        peer[0][mask_np] = 0.0
+
+    def add_ours() -> None:
+        box[0] += y
+
+    def add_peer() -> None:
+        peer[0] += y_np
+
+    set_ours(), set_peer(), add_ours(), add_peer()  # once each: the same values
+    np.testing.assert_array_equal(np.asarray(box[0]), peer[0])
+    rows = {}
+    for name, ours_fn, peer_fn, bound in (
+        ("x[mask] = 0, 10**6 elements (numpy)", set_ours, set_peer, "1.2x"),
+        ("x += y, 10**6 elements (numpy)", add_ours, add_peer, "1.1x"),
+    ):
+        ours, peer_s, ratio = interleaved(ours_fn, peer_fn, reps=9)
+        rows[name] = {"actnet_us": ours * 1e6, "peer_us": peer_s * 1e6, "ratio": ratio}
+        print(
+            f"{name:34s} {ours * 1e6:8.1f}us {peer_s * 1e6:8.1f}us {ratio:6.2f}x"
+            f"   pass <= {bound}"
+        )
+    return rows
 
 
 if __name__ == "__main__":

@@ -9,11 +9,12 @@ from typing import Any
 import numpy as np
 import pytest
 from _helpers import BFLOAT16, CPU, assert_identical, get, put, sample
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from actnet.device import get_device
+from actnet.device._checks import index_shape
 
 RNG_SEED = 20240611
 
@@ -275,6 +276,9 @@ def test_index_refusals() -> None:
         CPU.index(x, (0, 0, 0))
     with pytest.raises(IndexError):
         CPU.index(x, (put(np.ones(4, bool)),))  # mask of the wrong length
+    # a mask's extent may be 0 whatever the axis's (the array API, NumPy)
+    assert CPU.index(x, (put(np.ones((3, 0), bool)),)).shape == (0,)
+    assert CPU.index(x, (put(np.ones((0,), bool)),)).shape == (0, 4)
     with pytest.raises(TypeError, match="index arrays must be integer or bool"):
         CPU.index(x, (put(np.array([0.0])),))
     for item in ([0, 1], 1.0, True, np.array([0]), "a"):
@@ -657,3 +661,61 @@ def test_copy_refusals() -> None:
         CPU.copy(x, out=CPU.alloc((2, 3), np.float32))
     with pytest.raises(ValueError, match="cpu:1"):
         CPU.copy(x, out=get_device("cpu:1").alloc((2, 3), np.float64))
+
+
+# ------------------------------------------------- index_shape against NumPy
+def _key_item(draw: Any, shape: tuple[int, ...], axis: int) -> tuple[Any, int]:
+    """One random index item at `axis` and the number of axes it consumes."""
+    n = shape[axis] if axis < len(shape) else 1
+    kind = draw(st.sampled_from(["int", "slice", "none", "ints", "mask", "mask0"]))
+    if kind == "int":
+        return draw(st.integers(-n - 1, n)), 1  # may be out of range
+    if kind == "slice":
+        bounds = st.none() | st.integers(-n - 2, n + 2)
+        step = draw(st.none() | st.integers(-3, 3).filter(bool))
+        return slice(draw(bounds), draw(bounds), step), 1
+    if kind == "none":
+        return None, 0
+    if kind == "ints":
+        index_shape = draw(hnp.array_shapes(min_dims=0, max_dims=2, max_side=3))
+        return np.zeros(index_shape, np.int64), 1
+    if kind == "mask0":
+        return np.bool_(draw(st.booleans())) * np.ones((), bool), 0
+    k = draw(st.integers(1, 2))
+    mask_shape = tuple(shape[axis : axis + k]) or (1,)
+    if draw(st.booleans()):  # sometimes the wrong shape
+        mask_shape = (*mask_shape[:-1], mask_shape[-1] + 1)
+    return draw(hnp.arrays(np.bool_, mask_shape)), len(mask_shape)
+
+
+@st.composite
+def shapes_and_keys(draw: Any) -> tuple[tuple[int, ...], tuple[Any, ...]]:
+    shape = draw(hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=4))
+    key: list[Any] = []
+    axis = 0
+    for _ in range(draw(st.integers(0, 4))):
+        item, used = _key_item(draw, shape, axis)
+        key.append(item)
+        axis += used
+    if draw(st.booleans()):
+        key.insert(draw(st.integers(0, len(key))), Ellipsis)
+    return shape, tuple(key)
+
+
+@settings(max_examples=400, deadline=None)
+@given(shapes_and_keys())
+def test_index_shape_is_numpys(case: tuple[tuple[int, ...], tuple[Any, ...]]) -> None:
+    """The shape computed from the key equals the shape of NumPy's own result,
+    and the keys NumPy refuses with IndexError are refused too."""
+    shape, key = case
+    x = np.zeros(shape, np.int8)
+    int_arrays = any(isinstance(i, np.ndarray) and i.dtype.kind == "i" for i in key)
+    try:
+        expected = x[key].shape
+    except IndexError as exc:
+        # Integer arrays' values are _check_key_bounds's to check, not index_shape's.
+        assume(not (int_arrays and "out of bounds" in str(exc)))
+        with pytest.raises(IndexError):
+            index_shape(np, shape, key)
+        return
+    assert index_shape(np, shape, key) == expected

@@ -241,3 +241,19 @@ def test_allocator_is_a_real_actnet_mem_allocator() -> None:
     d, _ = fresh()
     assert isinstance(d.allocator, Allocator)
     assert d.allocator.name == d.name
+
+
+def test_reset_peak_counts_from_after_the_frees_of_a_collection() -> None:
+    """A buffer the garbage collector finalizes (here: in a reference cycle) is
+    freed after the collection; the peak restarts from the bytes in use once
+    that free is done, not from before it."""
+    dev = get_device("cpu:6")
+    keep = dev.alloc((16,), np.float32)
+    cycle: list[object] = [dev.alloc((4096,), np.float32)]
+    cycle.append(cycle)
+    del cycle
+    gc.collect()
+    dev.reset_peak_memory_stats()
+    stats = dev.memory_stats()
+    assert stats.peak_bytes == stats.used_bytes == 256
+    del keep

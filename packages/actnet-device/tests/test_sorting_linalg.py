@@ -207,8 +207,22 @@ def test_unique_of_0d_and_empty_and_refusals() -> None:
     values, first, inverse, counts = CPU.unique(put(np.zeros((0, 3))))
     assert values.shape == first.shape == counts.shape == (0,)
     assert inverse.shape == (0, 3)
-    with pytest.raises(TypeError, match="unique does not take complex128"):
-        CPU.unique(put(np.ones(2, np.complex128)))
+    with pytest.raises(TypeError, match="unique does not take bfloat16"):
+        CPU.unique(put(np.ones(2, BFLOAT16)))
+
+
+@pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
+def test_unique_of_complex_values_sorts_them_and_keeps_nans_distinct(
+    dtype: Any,
+) -> None:
+    x = np.array([1 + 1j, np.nan, 1 + 1j, 0, complex(np.nan, 1), 1 - 1j], dtype)
+    values, first, inverse, counts = CPU.unique(put(x))
+    # lexicographic order (real part, then imaginary), NaNs last, each distinct
+    want = np.array([0, 1 - 1j, 1 + 1j, np.nan, complex(np.nan, 1)], dtype)
+    assert_identical(values, want)
+    assert_identical(counts, np.array([1, 1, 2, 1, 1]))
+    assert_identical(first, np.array([3, 5, 0, 1, 4]))
+    assert_identical(get(values)[get(inverse)], x)
 
 
 # --------------------------------------------------------------- linear algebra

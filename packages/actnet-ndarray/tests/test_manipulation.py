@@ -3,8 +3,10 @@ values against NumPy, and the view functions really share the input's memory."""
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
+import array_api_strict as strict
 import numpy as np
 import pytest
 from _oracle import STANDARD, check, host, is_view_of, owner, sample
@@ -376,7 +378,7 @@ def test_roll_refuses_mismatched_shift_and_axis() -> None:
 @pytest.mark.parametrize(
     "call",
     [
-        lambda: xp.expand_dims(np.zeros(2)),  # type: ignore[arg-type]
+        lambda: xp.expand_dims(np.zeros(2), 0),  # type: ignore[arg-type]
         lambda: xp.flip([1, 2]),  # type: ignore[arg-type]
         lambda: xp.squeeze(xp.zeros((1, 2)), 0.0),  # type: ignore[arg-type]
         lambda: xp.permute_dims(xp.zeros((1, 2)), 0),  # type: ignore[arg-type]
@@ -385,6 +387,17 @@ def test_roll_refuses_mismatched_shift_and_axis() -> None:
 def test_type_errors_name_the_argument(call: Any) -> None:
     with pytest.raises(TypeError, match=r"(x|axis|axes) must be"):
         call()
+
+
+def test_expand_dims_takes_axis_as_the_standard_does() -> None:
+    # 2024.12: `expand_dims(x, /, axis: int)`, axis positional or keyword, and
+    # required (array_api_strict's signature)
+    a = sample("float32", (2, 3))
+    got = check("expand_dims", lambda v, axis: np.expand_dims(v, axis), a, 1)
+    assert got is not None and got.shape == (2, 1, 3)
+    ours = inspect.signature(xp.expand_dims).parameters["axis"]
+    theirs = inspect.signature(strict.expand_dims).parameters["axis"]
+    assert (ours.kind, ours.default) == (theirs.kind, theirs.default)
 
 
 def test_axis_errors_are_index_and_value_errors() -> None:

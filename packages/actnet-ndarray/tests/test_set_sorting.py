@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from _oracle import REAL, check, host, sample
+from _oracle import REAL, STANDARD, check, host, sample
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -15,12 +15,12 @@ from hypothesis.extra import numpy as hnp
 import actnet.ndarray as xp
 
 shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=5)
-UNIQUE_DTYPES = ["bool", *REAL]
+UNIQUE_DTYPES = STANDARD  # complex too: sorted by real part, then imaginary
 
 
 def with_nans(a: np.ndarray[Any, Any], data: st.DataObject) -> np.ndarray[Any, Any]:
-    """a, with a few NaNs put in when it is floating."""
-    if a.dtype.kind != "f" or not a.size or not data.draw(st.booleans()):
+    """a, with a few NaNs put in when it is floating (real or complex)."""
+    if a.dtype.kind not in "fc" or not a.size or not data.draw(st.booleans()):
         return a
     b = a.copy().reshape(-1)
     for i in data.draw(st.lists(st.integers(0, b.size - 1), max_size=3)):

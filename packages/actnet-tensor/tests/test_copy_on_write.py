@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+import actnet.ndarray as xp
 import actnet.tensor as at
 from actnet.tensor._copy_on_write import sole_buffer
 
@@ -106,3 +107,16 @@ def test_the_implicit_output_gradient_is_never_written() -> None:
     y.backward()
     assert x.grad is not None and y.grad is not None
     assert x.grad.item() == 2.0 and y.grad.item() == 1.0
+
+
+def test_as_tensor_shares_memory_but_never_sees_a_later_write() -> None:
+    """as_tensor over an NDArray shares its memory (no copy); a later write to
+    the NDArray (value semantics) copies first, so the tensor, and what backward
+    saved of it, keep their values."""
+    x = xp.asarray([1.0, 2.0, 3.0])
+    t = at.as_tensor(x)
+    assert t.array.buffer is x.buffer  # shared, not copied
+    x[0] = 100.0
+    x += 1.0
+    assert t.tolist() == [1.0, 2.0, 3.0]
+    assert np.asarray(x).tolist() == [101.0, 3.0, 4.0]

@@ -142,11 +142,83 @@ def check_bounds(op: str, xp: Any, index: Any, n: int) -> None:
         raise IndexError(f"{op}: index {bad} is out of bounds for an axis of size {n}")
 
 
-def probe(xp: Any, shape: tuple[int, ...]) -> Any:
-    """A one-byte array seen with `shape`: indexing it tells a key's result shape."""
-    return xp.lib.stride_tricks.as_strided(
-        xp.empty(1, xp.int8), shape, (0,) * len(shape)
+def index_shape(
+    xp: Any, shape: tuple[int, ...], key: tuple[Any, ...]
+) -> tuple[int, ...]:
+    """The shape of x[key] for x of `shape`, by NumPy's indexing rules, computed
+    from the key alone (a mask costs a count, not the gather NumPy would do on a
+    probe array). `key` holds ints, slices, None, Ellipsis and index arrays of
+    `xp` (integer or bool). Raises IndexError as NumPy would: too many indices,
+    an int out of range, a mask of the wrong shape, arrays that do not
+    broadcast together. Integer arrays' values are not checked here."""
+    explicit = sum(consumed(item) for item in key)
+    if explicit > len(shape):
+        raise IndexError(
+            f"too many indices: the array has {len(shape)} axes, {explicit} indexed"
+        )
+    has_arrays = any(
+        not isinstance(i, int | slice) and i is not None and i is not Ellipsis
+        for i in key
     )
+    if not any(i is Ellipsis for i in key):
+        key = (*key, Ellipsis)
+    parts: list[tuple[int, ...] | None] = []  # basic: (n,); advanced: None
+    advanced: list[tuple[int, ...]] = []
+    positions: list[int] = []
+    axis = 0
+    for item in key:
+        if item is Ellipsis:
+            for _ in range(len(shape) - explicit):
+                parts.append((shape[axis],))
+                axis += 1
+        elif item is None:
+            parts.append((1,))
+        elif isinstance(item, slice):
+            parts.append((len(range(*item.indices(shape[axis]))),))
+            axis += 1
+        elif isinstance(item, int):
+            n = shape[axis]
+            if not -n <= item < n:
+                raise IndexError(
+                    f"index {item} is out of bounds for axis {axis} with size {n}"
+                )
+            axis += 1
+            if has_arrays:  # NumPy: an int beside arrays is a 0-d index array
+                positions.append(len(parts))
+                parts.append(None)
+                advanced.append(())
+        elif item.dtype.kind == "b":
+            k = item.ndim
+            axes = shape[axis : axis + k]
+            # The array API (and NumPy) let a mask's extent be 0 on any axis.
+            if any(m not in (n, 0) for m, n in zip(item.shape, axes, strict=True)):
+                raise IndexError(
+                    f"boolean index of shape {tuple(item.shape)} does not match the "
+                    f"indexed axes {axes} at axis {axis}"
+                )
+            axis += k
+            positions.append(len(parts))
+            parts.append(None)
+            advanced.append((int(xp.count_nonzero(item)),))
+        else:
+            axis += 1
+            positions.append(len(parts))
+            parts.append(None)
+            advanced.append(tuple(item.shape))
+    basic = [p[0] for p in parts if p is not None]
+    if not positions:
+        return tuple(basic)
+    try:
+        block = np.broadcast_shapes(*advanced)
+    except ValueError:
+        raise IndexError(
+            "shape mismatch: indexing arrays could not be broadcast together with "
+            f"shapes {' '.join(str(a) for a in advanced)}"
+        ) from None
+    if positions[-1] - positions[0] == len(positions) - 1:  # adjacent: in place
+        before = sum(1 for p in parts[: positions[0]] if p is not None)
+        return (*basic[:before], *block, *basic[before:])
+    return (*block, *basic)
 
 
 def consumed(item: Any) -> int:

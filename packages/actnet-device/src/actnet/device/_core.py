@@ -266,6 +266,9 @@ class DeviceCore:
         self._allocator.set_limit(nbytes)
 
     def reset_peak_memory_stats(self) -> None:
+        """Restart the peaks from the bytes in use now (after the frees of buffers
+        the garbage collector finalized, which would otherwise count)."""
+        free_deferred()
         self._allocator.reset_peak()
 
     def empty_cache(self) -> int:

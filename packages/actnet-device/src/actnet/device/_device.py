@@ -19,6 +19,7 @@ from actnet.device._buffer import Buffer
 from actnet.device._creation import CreationOps
 from actnet.device._dropout import DropoutOps
 from actnet.device._elementwise import ElementwiseOps
+from actnet.device._fft import FFTOps
 from actnet.device._indexing import IndexingOps
 from actnet.device._linalg import LinalgOps
 from actnet.device._norms import NormOps
@@ -42,6 +43,7 @@ class Device(
     SoftmaxOps,
     AttentionOps,
     DropoutOps,
+    FFTOps,
 ):
     """A compute device: buffers in arenas, and the closed operator set.
 

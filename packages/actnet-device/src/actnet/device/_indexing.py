@@ -15,7 +15,7 @@ from actnet.device._checks import (
     check_bounds,
     check_other_axes,
     consumed,
-    probe,
+    index_shape,
 )
 from actnet.device._core import DeviceCore, Operand
 
@@ -153,7 +153,7 @@ class IndexingOps(DeviceCore):
         arr = self._own(x, "index")
         k = self._key("index", key, arr.shape)
         try:
-            shape = probe(self._xp, arr.shape)[k].shape
+            shape = index_shape(self._xp, arr.shape, k)
         except IndexError as exc:
             raise IndexError(f"index: {exc} (shape {arr.shape})") from None
         self._check_key_bounds("index", k, arr.shape)
@@ -170,7 +170,8 @@ class IndexingOps(DeviceCore):
         out: Buffer | None = None,
     ) -> Buffer:
         """A copy of x with x[key] set to (or combined with) `values`; with "add",
-        "multiply", "min" and "max", repeated indices accumulate."""
+        "multiply", "min" and "max", repeated indices accumulate. `out` may be x
+        itself: then x is updated in place."""
         if mode not in ("set", "add", "multiply", "min", "max"):
             raise ValueError(
                 "index_update: mode must be set, add, multiply, min or max, "
@@ -179,7 +180,7 @@ class IndexingOps(DeviceCore):
         arr = self._own(x, "index_update")
         k = self._key("index_update", key, arr.shape)
         try:
-            target = probe(self._xp, arr.shape)[k].shape
+            target = index_shape(self._xp, arr.shape, k)
         except IndexError as exc:
             raise IndexError(f"index_update: {exc} (shape {arr.shape})") from None
         self._check_key_bounds("index_update", k, arr.shape)

@@ -81,6 +81,11 @@ class Kernels(
         self.ufuncs["real"] = self._real
         self.ufuncs["imag"] = self._imag
         self.ufuncs["round"] = self._round
+        # Where NumPy's (and CuPy's) values differ from the array API's special
+        # cases: complex expm1 and tanh, floating floor_divide by or of infinity.
+        self.ufuncs["expm1"] = self._expm1
+        self.ufuncs["tanh"] = self._tanh
+        self.ufuncs["floor_divide"] = self._floor_divide
         # Scratch memory for the kernels that need it: (shape, dtype) -> a holder
         # whose `native` is an uninitialised array, freed when the holder goes. The
         # Device that owns this backend sets it to allocate from its arena; until
@@ -100,6 +105,71 @@ class Kernels(
 
     def _round(self, x: Array, out: Array) -> None:
         self.xp.round(x, 0, out)
+
+    def _expm1(self, x: Array, out: Array) -> None:
+        """expm1; complex x that is zero or not finite takes exp(x) - 1, whose
+        C99 special values the array API's are (NumPy's formula, more accurate
+        elsewhere, gives NaN for an infinite part and -0 for -0 + 0j)."""
+        xp = self.xp
+        if out.dtype.kind != "c":
+            xp.expm1(x, out=out)
+            return
+        held = self.scratch((2, *x.shape), _BOOL)  # one allocation, two masks
+        special, zero = held.native[0, ...], held.native[1, ...]  # 0-d: arrays
+        xp.isfinite(x, out=special)
+        xp.logical_not(special, out=special)
+        xp.equal(x, 0, out=zero)
+        xp.logical_or(special, zero, out=special)
+        if not special.any():
+            xp.expm1(x, out=out)
+            return
+        shifted = self.scratch(x.shape, out.dtype)  # before out, which may be x
+        xp.exp(x, out=shifted.native)
+        xp.subtract(shifted.native, 1, out=shifted.native)
+        xp.expm1(x, out=out)
+        xp.copyto(out, shifted.native, where=special)
+
+    def _tanh(self, x: Array, out: Array) -> None:
+        """tanh; complex x with an infinite real part gives copysign(1, real) +
+        copysign(0, imag) j, as the array API says (C99, and so NumPy, takes the
+        sign of the zero from sin(2 imag))."""
+        xp = self.xp
+        if out.dtype.kind != "c":
+            xp.tanh(x, out=out)
+            return
+        held = self.scratch(x.shape, _BOOL)
+        infinite = held.native
+        xp.isinf(x.real, out=infinite)
+        if not infinite.any():
+            xp.tanh(x, out=out)
+            return
+        limit = self.scratch(x.shape, out.dtype)  # before out, which may be x
+        xp.copysign(1, x.real, out=limit.native.real)
+        xp.copysign(0, x.imag, out=limit.native.imag)
+        xp.tanh(x, out=out)
+        xp.copyto(out, limit.native, where=infinite)
+
+    def _floor_divide(self, a: Array, b: Array, out: Array) -> None:
+        """floor_divide; floating elements where either operand is infinite take
+        floor(a / b), the array API's values (NumPy's divmod gives NaN for an
+        infinite a and -1, not -0, for a negative a by +infinity)."""
+        xp = self.xp
+        if out.dtype.kind != "f":
+            xp.floor_divide(a, b, out)
+            return
+        held = self.scratch((2, *out.shape), _BOOL)  # one allocation, two masks
+        infinite, other = held.native[0, ...], held.native[1, ...]  # 0-d: arrays
+        xp.isinf(a, out=infinite)
+        xp.isinf(b, out=other)
+        xp.logical_or(infinite, other, out=infinite)
+        if not infinite.any():
+            xp.floor_divide(a, b, out)
+            return
+        quotient = self.scratch(out.shape, out.dtype)  # before out, which may be a
+        xp.divide(a, b, out=quotient.native)
+        xp.floor(quotient.native, out=quotient.native)
+        xp.floor_divide(a, b, out)
+        xp.copyto(out, quotient.native, where=infinite)
 
     # ------------------------------------------------------------- conventions
     def quiet(self) -> contextlib.AbstractContextManager[None]:
@@ -264,7 +334,8 @@ class Kernels(
     def index_update(
         self, x: Array, key: tuple[Any, ...], values: Array, mode: str, out: Array
     ) -> None:
-        self.xp.copyto(out, x)
+        if out is not x:  # else x is updated in place
+            self.xp.copyto(out, x)
         if mode == "set":
             out[key] = values
         else:
@@ -345,6 +416,65 @@ class Kernels(
             return tuple(la.eigh(inputs[0]))
         raise AssertionError(name)
 
+    # -------------------------------------------------------- Fourier transforms
+    # Whether xp.fft's transforms write into an `out` argument (NumPy's do since
+    # 2.0, in the input's precision); otherwise their result is copied into it.
+    fft_takes_out: bool = False
+
+    def fft(
+        self,
+        name: str,
+        x: Array,
+        lengths: Sequence[int],
+        axes: Sequence[int],
+        norm: str,
+        out: Array,
+    ) -> None:
+        """The transform `name` of x over `axes` (distinct), the logical length
+        along each in `lengths`, into out: one axis at a time in numpy.fft's
+        order, the intermediates in arena scratch. hfft and ihfft are irfft and
+        rfft of the conjugate with the norm's direction swapped, as in NumPy."""
+        xp = self.xp
+        if name == "hfft":
+            mirrored = self.scratch(x.shape, x.dtype)
+            xp.conjugate(x, out=mirrored.native)
+            self.fft_pass(
+                "irfft", mirrored.native, lengths[0], axes[0], _SWAP[norm], out
+            )
+            return
+        if name == "ihfft":
+            self.fft_pass("rfft", x, lengths[0], axes[0], _SWAP[norm], out)
+            xp.conjugate(out, out=out)
+            return
+        steps = list(zip(axes, lengths, strict=True))
+        if name == "rfft":  # the real axis first, then the complex ones
+            passes = [("rfft", *steps[-1]), *(("fft", *p) for p in steps[-2::-1])]
+        elif name == "irfft":  # the complex axes first, then the real one
+            passes = [*(("ifft", *p) for p in steps[:-1]), ("irfft", *steps[-1])]
+        else:
+            passes = [(name, *p) for p in reversed(steps)]
+        work = x.dtype if name == "irfft" else out.dtype  # the intermediates'
+        held: Any = None  # the scratch holding the previous pass's result
+        for step, axis, n in passes[:-1]:
+            source = x if held is None else held.native
+            shape = list(source.shape)
+            shape[axis] = n // 2 + 1 if step == "rfft" else n
+            target = self.scratch(tuple(shape), work)
+            self.fft_pass(step, source, n, axis, norm, target.native)
+            held = target  # frees the scratch this pass read
+        step, axis, n = passes[-1]
+        self.fft_pass(step, x if held is None else held.native, n, axis, norm, out)
+
+    def fft_pass(
+        self, name: str, x: Array, n: int, axis: int, norm: str, out: Array
+    ) -> None:
+        """xp.fft.<name> (fft, ifft, rfft or irfft) of x along one axis into out."""
+        transform = getattr(self.xp.fft, name)
+        if self.fft_takes_out:
+            transform(x, n=n, axis=axis, norm=norm, out=out)
+        else:
+            self.xp.copyto(out, transform(x, n=n, axis=axis, norm=norm))
+
     # ---------------------------------------------------------------- randomness
     def random_bits(self, key: tuple[int, int], counter: int, out: Array) -> None:
         """Philox4x32-10 bits for counters counter, counter+1, ... (4 words each)."""
@@ -354,6 +484,9 @@ class Kernels(
 
 
 _U64: Final = np.dtype(np.uint64)
+_BOOL: Final = np.dtype(np.bool_)
+# The norm of the transform in the other direction that scales alike.
+_SWAP: Final = {"backward": "forward", "ortho": "ortho", "forward": "backward"}
 _UPDATE_UFUNCS: Final = {
     "add": "add",
     "multiply": "multiply",

@@ -34,6 +34,7 @@ class NumPyBackend(Backend):
 
     kind = "cpu"
     xp = np
+    fft_takes_out = True  # NumPy >= 2.0's fft, ifft, rfft, irfft take out=
 
     def new_segment(self, nbytes: int) -> Any:
         # A memoryview of it: numpy.ndarray(buffer=...) reads that a little faster.

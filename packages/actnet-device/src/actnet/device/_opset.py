@@ -42,6 +42,7 @@ Kind = Literal[
     "nonzero",
     "unique",
     "linalg",
+    "fft",
     "random_bits",
     "fused",
 ]
@@ -191,6 +192,17 @@ SOFTMAX_FAMILY: Final = (
     "cross_entropy_backward",
 )
 LINALG_DTYPES: Final = _same((dt.float32, dt.float64, *dt.COMPLEX_FLOATING))
+# Fourier transforms: complex to complex, real to complex (its half spectrum) and
+# back, each in the input's precision.
+_COMPLEX_OF: dict[Any, Any] = {dt.float32: dt.complex64, dt.float64: dt.complex128}
+FFT: Final[dict[str, dict[Any, Any]]] = {
+    "fft": _same(dt.COMPLEX_FLOATING),
+    "ifft": _same(dt.COMPLEX_FLOATING),
+    "rfft": _COMPLEX_OF,
+    "irfft": dt.REAL_OF,
+    "hfft": dt.REAL_OF,
+    "ihfft": _COMPLEX_OF,
+}
 
 
 def _specs() -> dict[str, OpSpec]:
@@ -207,6 +219,8 @@ def _specs() -> dict[str, OpSpec]:
         specs[name] = OpSpec(name, "cumulative", dtypes, True)
     for name in LINALG:
         specs[name] = OpSpec(name, "linalg", LINALG_DTYPES, True)
+    for name, dtypes in FFT.items():
+        specs[name] = OpSpec(name, "fft", dtypes, True)
     others: list[tuple[str, Kind, dict[Any, Any], bool]] = [
         ("where", "where", {}, False),
         ("astype", "astype", {}, True),
@@ -226,7 +240,7 @@ def _specs() -> dict[str, OpSpec]:
         ("argsort", "sort", _to((dt.bool_, *dt.REAL), dt.int64), False),
         ("searchsorted", "searchsorted", _to(dt.REAL, dt.int64), False),
         ("nonzero", "nonzero", {}, False),
-        ("unique", "unique", _same((dt.bool_, *dt.REAL)), False),
+        ("unique", "unique", _same((dt.bool_, *dt.REAL, *dt.COMPLEX_FLOATING)), False),
         ("random_bits", "random_bits", {}, False),
         # Fused operators: one pass where a composition of the above takes several.
         ("gelu", "fused", _same((*dt.REAL_FLOATING, dt.bfloat16)), True),

@@ -235,6 +235,7 @@ def standard_streams(device: Device | str = "cpu", seed: int = 0) -> list[Stream
         _structure_stream(dev, rng),
         _sorting_stream(dev, rng),
         _linalg_stream(dev, rng),
+        _fft_stream(dev, rng),
         _random_bits_stream(),
         _arena_reuse_stream(dev, rng),
         _fused_stream(dev, rng),
@@ -414,6 +415,25 @@ def _linalg_stream(dev: Device, rng: np.random.Generator) -> Stream:
         s.read(w, loose=True)
         vw = s.run("multiply", v, s.view(w, "expand_dims", 1))
         s.read(s.run("matmul", vw, s.view(v, "swapaxes", -1, -2)), loose=True)
+    return s
+
+
+def _fft_stream(dev: Device, rng: np.random.Generator) -> Stream:
+    """Transforms over one and several axes, padded and cut, in every norm."""
+    s = Stream("fft")
+    for dtype in _held(dev, [dt.complex64, dt.complex128]):
+        x = s.load(_data(rng, (4, 6, 5), dtype))
+        real = s.load(_data(rng, (4, 6, 5), dt.REAL_OF[dtype]))
+        for norm in ("backward", "ortho", "forward"):
+            for op in ("fft", "ifft"):
+                s.read(s.run(op, x, norm=norm), loose=True)
+                s.read(s.run(op, x, (3, 8), (0, 2), norm=norm), loose=True)
+            s.read(s.run("rfft", real, None, (1, 2), norm=norm), loose=True)
+            s.read(s.run("rfft", real, 7, 0, norm=norm), loose=True)
+            s.read(s.run("irfft", x, None, None, norm=norm), loose=True)
+            s.read(s.run("irfft", x, (5, 9), (2, 1), norm=norm), loose=True)
+            s.read(s.run("hfft", x, 7, 1, norm=norm), loose=True)
+            s.read(s.run("ihfft", real, None, 0, norm=norm), loose=True)
     return s
 
 

@@ -1,16 +1,20 @@
-"""actnet-ndarray: immutable arrays, and an array API standard namespace.
+"""actnet-ndarray: arrays with value semantics, and an array API standard namespace.
 
     import actnet.ndarray as xp
     x = xp.asarray([[1.0, 2.0], [3.0, 4.0]])     # float32 on the default device
     y = (x @ x.mT + 1).at[0, 0].set(0.0)          # a new array; x is unchanged
+    x[0] = 5.0                                    # x changes, copy-on-write
 
 The module is the namespace `x.__array_namespace__()` returns (the standard's
 2024.12 revision); everything computes through actnet-device operators, so it runs
 unchanged on CUDA and in budgeted memory.
 """
 
-from actnet.ndarray import linalg  # the linalg extension: xp.linalg
-from actnet.ndarray._array import NDArray, buffer_of, from_buffer
+from actnet.ndarray import (
+    fft,  # the fft extension: xp.fft
+    linalg,  # the linalg extension: xp.linalg
+)
+from actnet.ndarray._array import NDArray, buffer_of, from_buffer, sole_buffer
 from actnet.ndarray._constants import (
     e,
     inf,
@@ -255,6 +259,7 @@ __all__ = [
     "expand_dims",
     "expm1",
     "eye",
+    "fft",
     "finfo",
     "flip",
     "float16",
@@ -329,6 +334,7 @@ __all__ = [
     "signbit",
     "sin",
     "sinh",
+    "sole_buffer",
     "sort",
     "sqrt",
     "square",

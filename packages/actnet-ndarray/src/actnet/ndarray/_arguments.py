@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import builtins
 import itertools
+import numbers
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,6 +21,7 @@ from actnet.ndarray._array import NDArray
 __all__ = [
     "AxisError",
     "array_arg",
+    "as_int",
     "broadcast_shapes",
     "common_device",
     "int_arg",
@@ -39,11 +42,25 @@ def array_arg(x: Any, op: str, argument: str = "x") -> NDArray:
     return x
 
 
+def as_int(value: Any) -> int | None:
+    """`value` as a Python int when it is an integer, else None (a bool is not).
+
+    Any `numbers.Integral` counts, as in array_api_strict and NumPy: clients pass
+    NumPy integers where they computed a size with NumPy (SciPy's stats functions
+    broadcast to shapes of np.int64)."""
+    if type(value) is int:  # the common case, without the ABC check
+        return value
+    if isinstance(value, numbers.Integral) and not isinstance(value, builtins.bool):
+        return operator.index(value)
+    return None
+
+
 def int_arg(value: Any, op: str, argument: str) -> int:
-    """`value`, after checking it is an int (a bool is not)."""
-    if not isinstance(value, int) or isinstance(value, builtins.bool):
+    """`value` as a Python int, after checking it is an integer (`as_int`)."""
+    n = as_int(value)
+    if n is None:
         raise TypeError(f"{op}: {argument} must be an int, got {value!r}")
-    return value
+    return n
 
 
 def normalize_axis(axis: Any, ndim: int, op: str, argument: str = "axis") -> int:

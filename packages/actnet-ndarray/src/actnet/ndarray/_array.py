@@ -1,19 +1,19 @@
-"""NDArray: an immutable n-dimensional array on an actnet device."""
+"""NDArray: an n-dimensional array on an actnet device, with value semantics."""
 
 from __future__ import annotations
 
 import builtins
-import enum
 import math
 import sys
 from collections.abc import Callable
 from types import EllipsisType, ModuleType
-from typing import Any, Final, Literal, NoReturn, cast, final
+from typing import Any, Final, Literal, NoReturn, Self, TypeVar, cast, final
 
 import numpy as np
 
 from actnet.device import OPS, Buffer, Device, get_device
 from actnet.ndarray import _dtypes as dt
+from actnet.ndarray._dlpack import check_dl_device, dlpack_device, export
 
 Scalar = builtins.bool | int | float | complex
 DeviceLike = Device | str
@@ -21,23 +21,21 @@ DeviceLike = Device | str
 _new = cast(Callable[[type["NDArray"]], "NDArray"], object.__new__)
 
 
-class DLDeviceType(enum.IntEnum):
-    kDLCPU = 1  # DLPack's names
-    kDLCUDA = 2
-
-
 @final
 class NDArray:
-    """An immutable array: shape, dtype and device never change, nor do its values.
+    """An array: shape, dtype and device never change; its values change only
+    through `x[key] = v` and the in-place operators, copy-on-write (`_sole`), so
+    no other array, view or export ever sees the change.
 
     Arrays come only from the namespace's functions (`asarray`, `zeros`, `arange`,
     operators, ...). Where the semantics allow, results are views that share
-    memory (reshape of contiguous data, transpose, slicing, broadcasting): since
-    nothing mutates an array, sharing is always safe. Functional updates in JAX's
-    style: `x.at[idx].set(v)` returns a new array.
+    memory (reshape of contiguous data, transpose, slicing, broadcasting): a write
+    to either side copies first. Functional updates in JAX's style:
+    `x.at[idx].set(v)` returns a new array.
 
     `buffer` is the device Buffer under the array, read-only by contract: for the
-    layers above that manage memory themselves (actnet.tensor's copy-on-write).
+    layers above that manage memory themselves (actnet.tensor's copy-on-write,
+    which writes only where `sole_buffer` allows).
     """
 
     __slots__ = ("__weakref__", "buffer")
@@ -110,14 +108,23 @@ class NDArray:
             return self
         return _wrap(self.buffer.device.copy_to(self.buffer, target))
 
-    # ------------------------------------------------------------- immutability
-    def __setitem__(self, key: Any, value: Any) -> NoReturn:
-        raise TypeError(
-            "NDArray is immutable: use x.at[idx].set(value), which returns a new array"
-        )
+    # ------------------------------------------------------------ value semantics
+    def __setitem__(self, key: Any, value: NDArray | Scalar) -> None:
+        """self[key] = value, copy-on-write: this array now holds the new values;
+        no other array, view or export sees the change (see `_sole`). `value`
+        takes this array's dtype when the promotion table allows (a Python scalar
+        is weak); it broadcasts to self[key]'s shape."""
+        dev = self.buffer.device
+        k = _update_key(self, key)
+        v = _update_values(self, value, "x[key] = value")
+        own = _sole(self)  # k and v hold what they index and write: counted
+        if own is not None:
+            dev.index_update(own, k, v, "set", out=own)
+        else:
+            self.buffer = _labelled(dev.index_update(self.buffer, k, v), self.buffer)
 
     def __delitem__(self, key: Any) -> NoReturn:
-        raise TypeError("NDArray is immutable")
+        raise TypeError("an NDArray's items cannot be deleted")
 
     __hash__ = None  # type: ignore[assignment]  # == is elementwise: arrays are unhashable
 
@@ -201,13 +208,7 @@ class NDArray:
 
     # -------------------------------------------------------------- DLPack
     def __dlpack_device__(self) -> tuple[int, int]:
-        kind = self.buffer.device.kind
-        if kind == "cuda":
-            return (
-                int(DLDeviceType.kDLCUDA),
-                int(self.buffer.device.name.split(":")[1]),
-            )
-        return (int(DLDeviceType.kDLCPU), 0)
+        return dlpack_device(self.buffer)
 
     def __dlpack__(
         self,
@@ -217,11 +218,31 @@ class NDArray:
         dl_device: tuple[int, int] | None = None,
         copy: builtins.bool | None = None,
     ) -> Any:
-        """Export through DLPack. The capsule keeps this array's memory alive, and
-        the consumer's view is read-only, so arena reuse can never change it."""
-        return _export(
-            self, stream=stream, max_version=max_version, dl_device=dl_device, copy=copy
-        )
+        """Export through DLPack, never as memory this array (or any other actnet
+        array) reads again, since consumers may write into what they get (torch
+        does, ignoring the read-only flag):
+
+        - copy=None or True: a fresh copy of the values (one device copy, in
+          the arena until the consumer lets go of it);
+        - copy=False: this array's own storage, without a copy for the consumer;
+          the array itself moves to a copy of its values. Only an array that
+          alone holds its storage can hand it over (not a view, nor an array
+          another shares storage with): otherwise BufferError, as DLPack asks
+          when an export without a copy is impossible.
+        """
+        check_dl_device(self.buffer, dl_device)
+        if copy is False:
+            storage = _sole(self)
+            if storage is None:
+                raise BufferError(
+                    "__dlpack__(copy=False): this array shares its storage (it is a "
+                    "view, or other arrays or exports hold it), so it cannot be "
+                    "handed over without a copy; use copy=None"
+                )
+            self.buffer = _copied(storage)
+        else:
+            storage = _copied(self.buffer)
+        return export(storage, stream=stream, max_version=max_version)
 
     # ---------------------------------------------------------------- operators
     def __add__(self, other: NDArray | Scalar) -> NDArray:
@@ -305,6 +326,53 @@ class NDArray:
     def __rrshift__(self, other: int) -> NDArray:
         return _binary(BINARY_OPS["bitwise_right_shift"], self, other, reflected=True)
 
+    # The standard's in-place operators, copy-on-write (see `_inplace`).
+    def __iadd__(self, other: NDArray | Scalar) -> Self:
+        return _inplace(self, other, "add", "+=")
+
+    def __isub__(self, other: NDArray | Scalar) -> Self:
+        return _inplace(self, other, "subtract", "-=")
+
+    def __imul__(self, other: NDArray | Scalar) -> Self:
+        return _inplace(self, other, "multiply", "*=")
+
+    def __itruediv__(self, other: NDArray | Scalar) -> Self:
+        return _inplace(self, other, "divide", "/=")
+
+    def __ifloordiv__(self, other: NDArray | Scalar) -> Self:
+        return _inplace(self, other, "floor_divide", "//=")
+
+    def __imod__(self, other: NDArray | Scalar) -> Self:
+        return _inplace(self, other, "remainder", "%=")
+
+    def __ipow__(self, other: NDArray | Scalar) -> Self:
+        return _inplace(self, other, "pow", "**=")
+
+    def __iand__(self, other: NDArray | Scalar) -> Self:
+        return _inplace(self, other, "bitwise_and", "&=")
+
+    def __ior__(self, other: NDArray | Scalar) -> Self:
+        return _inplace(self, other, "bitwise_or", "|=")
+
+    def __ixor__(self, other: NDArray | Scalar) -> Self:
+        return _inplace(self, other, "bitwise_xor", "^=")
+
+    def __ilshift__(self, other: NDArray | int) -> Self:
+        return _inplace(self, other, "bitwise_left_shift", "<<=")
+
+    def __irshift__(self, other: NDArray | int) -> Self:
+        return _inplace(self, other, "bitwise_right_shift", ">>=")
+
+    def __imatmul__(self, other: NDArray) -> Self:
+        """x @= y: the product is a new buffer (it cannot be written over its own
+        operand), which x then holds; x keeps its dtype and shape."""
+        result = self.__matmul__(other)
+        if result is NotImplemented:
+            return NotImplemented
+        _check_inplace("@=", self, result.dtype, result.shape, other)
+        self.buffer = _labelled(result.buffer, self.buffer)
+        return self
+
     def __lt__(self, other: NDArray | Scalar) -> NDArray:
         return _binary(BINARY_OPS["less"], self, other)
 
@@ -342,7 +410,7 @@ class NDArray:
 
 SUPPORTED_VERSIONS: Final = ("2023.12", "2024.12")
 
-BinaryOp = Callable[[Device, Any, Any], Buffer]
+BinaryOp = Callable[..., Buffer]  # (device, a, b, out=None, *, info=None)
 # The device's binary operators as plain functions of (device, a, b): looked up
 # once here, called without building a bound method on every operation.
 BINARY_OPS: Final[dict[str, BinaryOp]] = {
@@ -363,8 +431,8 @@ def _wrap(buf: Buffer) -> NDArray:
 
 def buffer_of(x: NDArray) -> Buffer:
     """The device Buffer under an array: for layers above that manage memory
-    themselves (actnet.tensor's copy-on-write). Writing into it is allowed only to
-    whoever can prove no one else holds the array (see actnet.tensor)."""
+    themselves (actnet.tensor's copy-on-write). Writing into it is allowed only
+    where `sole_buffer` returns it (the caller must then not hold it besides)."""
     if type(x) is not NDArray:
         raise TypeError(f"buffer_of takes an NDArray, got {type(x).__name__}")
     return x.buffer
@@ -430,6 +498,105 @@ def _promote_pair(a: NDArray, b: NDArray) -> tuple[Buffer, Buffer]:
         if yd != target:
             y = y.device.astype(y, target)
     return x, y
+
+
+# ------------------------------------------------------------ copy-on-write
+_getrefcount = sys.getrefcount
+_A = TypeVar("_A", bound=NDArray)
+
+
+def _sole(x: NDArray) -> Buffer | None:
+    """x's buffer when x alone holds it, so that writing into it changes nothing
+    any other array, view or export sees; else None (the writer copies first).
+
+    The reference counts, in CPython (tests/test_value_semantics.py checks each
+    case, so a CPython that counts these idioms differently fails there): the
+    Buffer is held by `x.buffer`, by the local `buf` and by getrefcount's
+    argument, 3 when nothing else holds it. Another array over the same buffer,
+    a view of it (a view holds its base), an export and a caller's local each
+    add one. A buffer that is itself a view (`buf.base`) shows memory its owner
+    shows too. actnet.tensor builds its own rule on this one.
+    """
+    buf = x.buffer
+    if _getrefcount(buf) != 3 or buf.base is not None:
+        return None
+    return buf
+
+
+def sole_buffer(x: NDArray) -> Buffer | None:
+    """The buffer under x when nothing but x holds it (`_sole`'s rule): for the
+    layers above that write arrays in place themselves (actnet.tensor)."""
+    if type(x) is not NDArray:
+        raise TypeError(f"sole_buffer takes an NDArray, got {type(x).__name__}")
+    return _sole(x)
+
+
+def _labelled(new: Buffer, old: Buffer) -> Buffer:
+    """`new`, which takes the place of `old`, under old's label (memory_snapshot)."""
+    new.info = old.info
+    return new
+
+
+def _copied(buf: Buffer) -> Buffer:
+    return _labelled(buf.device.copy(buf), buf)
+
+
+def _inplace(x: _A, other: Any, op: str, symbol: str) -> _A:
+    """x <op>= other (the standard's in-place operators), copy-on-write: written
+    into x's buffer when x alone holds it (no copy, no allocation), else x moves
+    to a new buffer. x keeps its dtype and shape: an operand that would change
+    either is an error naming both."""
+    dtype = x.buffer.native.dtype
+    t = type(other)
+    operand: Buffer | Scalar
+    if t is NDArray:
+        _check_inplace(symbol, x, dt.result_type_of(dtype, other.dtype), None, other)
+        buf = other.buffer
+        operand = buf if buf.native.dtype == dtype else buf.device.astype(buf, dtype)
+    elif t is int or t is float or t is builtins.bool or t is complex:
+        operand = other
+    else:
+        return NotImplemented  # type: ignore[no-any-return]  # Python's protocol
+    result = OPS[op].dtypes.get(dtype, dtype)
+    if result != dtype:  # the device refuses dtypes it has no entry for itself
+        raise TypeError(
+            f"x {symbol} y: the result of {op} on {dtype} is {result}, which an "
+            f"in-place operator cannot store in x ({dtype})"
+        )
+    dev = x.buffer.device
+    function = BINARY_OPS[op]
+    own = _sole(x)  # counts `operand` too when it is x's own buffer (x op= x)
+    if own is not None:
+        function(dev, own, operand, out=own)
+    else:
+        x.buffer = _labelled(function(dev, x.buffer, operand), x.buffer)
+    return x
+
+
+def _check_inplace(
+    symbol: str,
+    x: NDArray,
+    dtype: dt.DType,
+    shape: tuple[int, ...] | None,
+    other: NDArray,
+) -> None:
+    """The standard's in-place rules: the result keeps x's dtype, and only the
+    right operand broadcasts (`shape` is the result's, when already known)."""
+    if dtype != x.dtype:
+        raise TypeError(
+            f"x {symbol} y: x has dtype {x.dtype} and y {other.dtype}, whose result "
+            f"{dtype} is not x's dtype; in-place operators keep x's dtype"
+        )
+    if shape is None:
+        try:
+            shape = np.broadcast_shapes(x.shape, other.shape)
+        except ValueError:
+            shape = None
+    if shape != x.shape:
+        raise ValueError(
+            f"x {symbol} y: x has shape {x.shape} and y {other.shape}; the result "
+            f"must keep x's shape (only y broadcasts)"
+        )
 
 
 # ------------------------------------------------------------------- indexing
@@ -524,62 +691,39 @@ class _IndexUpdate:
         mode: Literal["set", "add", "multiply", "min", "max"],
     ) -> NDArray:
         x = self._array
-        dev = x.buffer.device
-        items = _normalize_key(self._key)
-        key = []
-        for item in items:
-            if type(item) is NDArray:
-                if item.dtype.kind not in "iub":
-                    raise IndexError(
-                        f"index arrays must be integer or bool, got {item.dtype}"
-                    )
-                key.append(item.buffer)
-            elif type(item) is builtins.bool:
-                key.append(dev.full((), item, dt.bool_))
-            else:
-                key.append(item)
-        v: Buffer | Scalar
-        if type(values) is NDArray:
-            if dt.result_type_of(x.dtype, values.dtype) != x.dtype:
-                raise TypeError(
-                    f"at[...].{mode}: values of dtype {values.dtype} do not fit an "
-                    f"array of dtype {x.dtype} without a cast; astype them first"
+        key = _update_key(x, self._key)
+        v = _update_values(x, values, f"at[...].{mode}")
+        return _wrap(x.buffer.device.index_update(x.buffer, key, v, mode))
+
+
+def _update_key(x: NDArray, key: Any) -> tuple[Any, ...]:
+    """An index for writing into x: NumPy's rules, with index arrays as Buffers."""
+    dev = x.buffer.device
+    converted: list[Any] = []
+    for item in _normalize_key(key):
+        if type(item) is NDArray:
+            if item.dtype.kind not in "iub":
+                raise IndexError(
+                    f"index arrays must be integer or bool, got {item.dtype}"
                 )
-            v = (
-                values.buffer
-                if values.dtype == x.dtype
-                else dev.astype(values.buffer, x.dtype)
-            )
+            converted.append(item.buffer)
+        elif type(item) is builtins.bool:
+            converted.append(dev.full((), item, dt.bool_))
         else:
-            v = values
-        return _wrap(dev.index_update(x.buffer, tuple(key), v, mode))
+            converted.append(item)
+    return tuple(converted)
 
 
-# ------------------------------------------------------------------- DLPack
-def _export(
-    x: NDArray,
-    *,
-    stream: Any,
-    max_version: tuple[int, int] | None,
-    dl_device: tuple[int, int] | None,
-    copy: builtins.bool | None,
-) -> Any:
-    if dl_device is not None and tuple(dl_device) != x.__dlpack_device__():
-        raise BufferError(f"cannot export to DLPack device {dl_device}")
-    if x.buffer.device.kind != "cpu":  # CuPy exports its own array (writable)
-        return x.buffer.native.__dlpack__(stream=stream)
-    view = np.asarray(_ReadOnly(x.buffer))
-    return view.__dlpack__(max_version=max_version, copy=copy)
-
-
-class _ReadOnly:
-    """Presents a buffer's memory to NumPy as a read-only array whose base is this
-    object, which holds the buffer: the export keeps the block alive."""
-
-    __slots__ = ("__array_interface__", "_buffer")
-
-    def __init__(self, buffer: Buffer) -> None:
-        self._buffer = buffer
-        interface = dict(buffer.native.__array_interface__)
-        interface["data"] = (interface["data"][0], True)
-        self.__array_interface__ = interface
+def _update_values(x: NDArray, values: NDArray | Scalar, what: str) -> Buffer | Scalar:
+    """Values to write into x, in x's dtype: an array whose dtype promotes to
+    x's (cast), or a Python scalar (weak: the device checks its kind)."""
+    if type(values) is not NDArray:
+        return values
+    if dt.result_type_of(x.dtype, values.dtype) != x.dtype:
+        raise TypeError(
+            f"{what}: values of dtype {values.dtype} do not fit an array of dtype "
+            f"{x.dtype} without a cast; astype them first"
+        )
+    if values.dtype == x.dtype:
+        return values.buffer
+    return values.buffer.device.astype(values.buffer, x.dtype)

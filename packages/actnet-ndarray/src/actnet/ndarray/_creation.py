@@ -10,7 +10,9 @@ import numpy as np
 
 from actnet.device import Device, get_device
 from actnet.ndarray import _dtypes as dt
+from actnet.ndarray._arguments import as_int
 from actnet.ndarray._array import DeviceLike, NDArray, Scalar, _wrap
+from actnet.ndarray._data_types import weak_scalar_dtype
 
 __all__ = [
     "arange",
@@ -40,18 +42,23 @@ def device_of(device: DeviceLike | None) -> Device:
 
 
 def _shape(shape: int | Sequence[int]) -> tuple[int, ...]:
-    if isinstance(shape, int) and not isinstance(shape, builtins.bool):
-        shape = (shape,)
+    """`shape` (an integer, or a tuple or list of them: `as_int`) as Python ints."""
+    single = as_int(shape)
+    if single is not None:
+        shape = (single,)
     if not isinstance(shape, tuple | list):
         raise TypeError(f"shape must be an int or a tuple of ints, got {shape!r}")
+    extents = []
     for n in shape:
-        if not isinstance(n, int) or isinstance(n, builtins.bool):
+        extent = as_int(n)
+        if extent is None:
             raise TypeError(f"shape must hold ints, got {shape!r}")
-        if n < 0:
+        if extent < 0:
             raise ValueError(
                 f"shape must not have negative extents, got {tuple(shape)}"
             )
-    return tuple(shape)
+        extents.append(extent)
+    return tuple(extents)
 
 
 def _scalar_dtype(value: Any) -> dt.DType:
@@ -68,23 +75,47 @@ def _scalar_dtype(value: Any) -> dt.DType:
 
 
 def _nested_dtype(obj: Any) -> dt.DType:
-    """The dtype of nested Python scalars: the widest kind present decides."""
+    """The dtype of nested Python scalars and 0-d NDArrays: the arrays' dtypes
+    promote by the table, Python scalars beside them are weak (as in
+    `result_type`); without arrays, the widest kind of scalar present decides."""
     kinds: set[type] = set()
+    arrays: list[dt.DType] = []
     stack = [obj]
     while stack:
         item = stack.pop()
         if isinstance(item, list | tuple):
             stack.extend(item)
         elif type(item) is NDArray:
-            raise TypeError("asarray: a nested sequence of NDArrays; use stack")
+            if item.ndim:
+                raise TypeError(
+                    "asarray: a nested sequence of arrays with axes; use stack"
+                )
+            arrays.append(item.dtype)  # a 0-d array stands for its value
         elif isinstance(item, builtins.bool | int | float | complex):
             kinds.add(builtins.bool if isinstance(item, builtins.bool) else type(item))
         else:
             raise TypeError(f"asarray: cannot make an array of {type(item).__name__}")
+    if arrays:
+        result = arrays[0]
+        for d in arrays[1:]:
+            result = dt.result_type_of(result, d)
+        for kind in kinds:  # one value of each kind stands for all of them
+            result = weak_scalar_dtype(result, kind(), "asarray")
+        return result
     for kind in (complex, float, int, builtins.bool):
         if kind in kinds:
-            return _scalar_dtype(kind(0) if kind is not builtins.bool else False)
+            return _scalar_dtype(kind())
     return dt.DEFAULT_FLOAT  # an empty sequence
+
+
+def _plain(obj: Any) -> Any:
+    """Nested sequences with each 0-d NDArray among them as its value (a Python
+    scalar, copied to the host)."""
+    if type(obj) is NDArray:
+        return np.asarray(obj).item()
+    if isinstance(obj, list | tuple):
+        return [_plain(item) for item in obj]
+    return obj
 
 
 def asarray(
@@ -95,10 +126,13 @@ def asarray(
     device: DeviceLike | None = None,
     copy: builtins.bool | None = None,
 ) -> NDArray:
-    """An array from an NDArray, a Python scalar or nested sequence, a NumPy array,
-    anything with __dlpack__, or a buffer-protocol object.
+    """An array from an NDArray, a Python scalar or nested sequence (of scalars
+    and 0-d NDArrays), a NumPy array, anything with __dlpack__, or a
+    buffer-protocol object.
 
-    Python floats become float32 and ints int64 unless `dtype` says otherwise.
+    Python floats become float32 and ints int64 unless `dtype` says otherwise;
+    0-d NDArrays in a sequence give their dtypes, promoted by the standard's
+    table (`asarray([[x[0] * y[0]]])`, as the standard's test suite writes).
     `copy=False` refuses to copy (and so refuses anything not already an NDArray
     of the dtype and device asked for); `copy=True` always makes a new array.
     """
@@ -128,7 +162,7 @@ def asarray(
         host = np.asarray(obj)
     elif isinstance(obj, builtins.bool | int | float | complex | list | tuple):
         chosen = target if target is not None else _nested_dtype(obj)
-        host = _host_from_python(obj, chosen)
+        host = _host_from_python(_plain(obj), chosen)
     elif hasattr(obj, "__dlpack__"):
         return (
             from_dlpack(obj, device=dev)
@@ -175,20 +209,42 @@ def _host_from_python(obj: Any, dtype: dt.DType) -> np.ndarray[Any, Any]:
     return np.array(host.tolist() if host.ndim else host.item(), dtype=dtype)
 
 
+class _NoCopyError(BufferError, ValueError):
+    """from_dlpack(copy=False) when only a copy would do. The standard asks for a
+    BufferError in its description of `copy` and a ValueError in its list of
+    errors: this is both."""
+
+
 def from_dlpack(
     x: Any, /, *, device: DeviceLike | None = None, copy: builtins.bool | None = None
 ) -> NDArray:
-    """An array with a copy of a DLPack producer's data (a NumPy array, a torch
-    tensor, ...): actnet's memory lives in device arenas, so this always copies
-    (copy=False is refused)."""
-    if copy is False:
-        raise ValueError("from_dlpack: copy=False cannot be honoured (arena memory)")
+    """An array of a DLPack producer's data (an NDArray, a NumPy array, a torch
+    tensor, ...) on `device` (by default the producer's, for an NDArray, else the
+    default device).
+
+    An NDArray comes back without a copy unless `copy=True` or another device
+    asks for one (as `asarray`). Anything else is copied into the device's
+    arena, where all of actnet's memory lives: an array cannot show a foreign
+    producer's memory, so `copy=False` raises (BufferError, also a ValueError).
+
+        y = from_dlpack(np.arange(3.0))  # float64, a copy on "cpu"
+    """
     if not hasattr(x, "__dlpack__"):
         raise TypeError(
             f"from_dlpack: {type(x).__name__} does not implement __dlpack__"
         )
     if type(x) is NDArray:
-        return asarray(x, device=device, copy=True)
+        if copy is False and device is not None and get_device(device) is not x.device:
+            raise _NoCopyError(
+                f"from_dlpack: copy=False, but the array is on {x.device.name}, not "
+                f"{get_device(device).name}: moving it is a copy"
+            )
+        return asarray(x, device=device, copy=copy)
+    if copy is False:
+        raise _NoCopyError(
+            "from_dlpack: copy=False cannot be honoured: actnet arrays live in "
+            "device arenas, so a foreign producer's memory is always copied"
+        )
     kind, _ = x.__dlpack_device__()
     if kind != 1:
         raise BufferError(
@@ -355,6 +411,9 @@ def eye(
     dev = device_of(device)
     rows_i = dev.arange(0, n_rows, 1, dtype=dt.int64).reshape(n_rows, 1)
     cols_i = dev.arange(0, cols, 1, dtype=dt.int64).reshape(1, cols)
+    # A diagonal outside the matrix is any other one outside it: the clamp keeps
+    # k within int64 (cols - rows lies in (-n_rows, cols)).
+    k = max(-n_rows, min(k, cols))
     on = dev.equal(dev.subtract(cols_i, rows_i), k)
     return _wrap(dev.astype(on, target))
 

@@ -2,8 +2,9 @@
 
 Where the standard allows, the result is a view of the input's memory (no copy):
 broadcast_to, broadcast_arrays, expand_dims, flip, moveaxis, permute_dims,
-squeeze, unstack, and reshape when the strides allow it. Arrays are immutable, so
-sharing memory is always safe. The others copy through device operators.
+squeeze, unstack, and reshape when the strides allow it. A write to an array that
+shares memory copies first (copy-on-write), so sharing is safe. The others copy
+through device operators.
 
     x = xp.reshape(xp.arange(6), (2, 3))
     xp.concat([x, x], axis=None).shape     # (12,)
@@ -218,7 +219,7 @@ def _resolved_shape(
     return shape
 
 
-def expand_dims(x: NDArray, /, *, axis: int = 0) -> NDArray:
+def expand_dims(x: NDArray, /, axis: int) -> NDArray:
     """x with a new axis of size 1 at `axis`, in [-ndim-1, ndim] (a view)."""
     array_arg(x, "expand_dims")
     a = normalize_axis(axis, x.ndim + 1, "expand_dims")

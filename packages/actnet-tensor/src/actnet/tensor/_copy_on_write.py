@@ -1,10 +1,13 @@
 """Copy-on-write: when a tensor may write into its own device buffer.
 
-NDArrays are immutable by contract: values someone holds never change. A tensor
-may still update its values in place (the in-place methods, gradient
-accumulation, the optimizers of the layers above) when nothing but the tensor can
-see its buffer; otherwise it computes new values and rebinds `.array`. This module
-is the one place that decides, by reference counts.
+A tensor updates its values in place (the in-place methods, gradient
+accumulation, the optimizers of the layers above) only when nothing but the
+tensor can see its buffer; otherwise it computes new values and rebinds `.array`.
+actnet.ndarray decides for an array's buffer (`sole_buffer`: no other array, view
+or export holds it); a tensor also shares its NDArray itself (saved for backward,
+a detached tensor, `.data`), and whoever holds that NDArray sees its values, so
+this module adds that count. Writing into `t.array` directly (`t.array[0] = 1`)
+is, as torch's `t.data` writes, not seen by autograd.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import sys
 
 from actnet.device import Buffer
 from actnet.ndarray import from_buffer
+from actnet.ndarray import sole_buffer as sole_array_buffer
 from actnet.tensor._tensor_base import TensorBase
 
 _getrefcount = sys.getrefcount
@@ -28,18 +32,12 @@ def sole_buffer(t: TensorBase) -> Buffer | None:
       argument: 3 when nothing else holds it. Anything else that holds it (a
       `t.data` someone kept, a detached tensor, a saved-for-backward value, a
       gradient shared with another tensor) adds one.
-    - its Buffer is held by `data.buffer`, by the local `buf` and by the
-      argument: 3. A view of it (`t[1:]`, a reshape) or an export holds it too.
-    - a buffer that is itself a view (`buf.base`) shows memory that its owner,
-      and whoever holds the owner, sees.
+    - then its Buffer by actnet.ndarray's rule (`sole_buffer`).
     """
     data = t.array
     if _getrefcount(data) != 3:
         return None
-    buf = data.buffer
-    if _getrefcount(buf) != 3 or buf.base is not None:
-        return None
-    return buf
+    return sole_array_buffer(data)
 
 
 def writable_buffer(t: TensorBase) -> Buffer:

@@ -59,9 +59,11 @@ def as_tensor(
     data: Any, dtype: Any = None, device: Device | str | None = None
 ) -> Tensor:
     """A tensor over `data` without copying when it is an NDArray (or Tensor) of
-    the dtype and device asked for: NDArrays are immutable, so sharing is safe.
-    Otherwise a converted copy (torch.as_tensor). This is how Function.forward
-    wraps the NDArrays it computes."""
+    the dtype and device asked for. The tensor shares the memory, not the NDArray
+    itself: a later write to `data` (value semantics) copies first, so the tensor
+    never sees it. Otherwise a converted copy (torch.as_tensor); a DLPack producer
+    (a torch tensor, ...) is copied. This is how Function.forward wraps the
+    NDArrays it computes."""
     if isinstance(data, Tensor):
         data = data.array
     if type(data) is NDArray:
@@ -69,9 +71,16 @@ def as_tensor(
         if (target is None or target == data.dtype) and (
             device is None or get_device(device) is data.device
         ):
-            return _make(data)
+            return _make(from_buffer(data.buffer))
         return _make(xp.asarray(data, dtype=target, device=device))
     return tensor(data, dtype=dtype, device=device)
+
+
+def from_dlpack(ext_tensor: Any) -> Tensor:
+    """A tensor with a copy of a DLPack producer's data (a torch tensor, a NumPy
+    array, an NDArray, ...), as torch.from_dlpack reads it; unlike torch's, the
+    memory is not shared: a tensor's memory lives in a device arena."""
+    return _leaf(xp.from_dlpack(ext_tensor), False, "from_dlpack")
 
 
 def from_numpy(array: np.ndarray[Any, Any]) -> Tensor:

@@ -290,6 +290,20 @@ class TensorBase:
     def tolist(self) -> Any:
         return np.asarray(self.array).tolist()
 
+    def __dlpack_device__(self) -> tuple[builtins.int, builtins.int]:
+        return self.array.__dlpack_device__()
+
+    def __dlpack__(self, **kwargs: Any) -> Any:
+        """Export through DLPack with actnet.ndarray's rule: never memory that a
+        tensor or array reads again (a copy; with copy=False the storage itself,
+        while the tensor moves to a copy of its values)."""
+        if self._requires_grad:  # torch's error class and advice
+            raise BufferError(
+                "can't export a tensor that requires grad through DLPack; "
+                "detach() it first"
+            )
+        return self.array.__dlpack__(**kwargs)
+
     def __array__(
         self, dtype: Any = None, copy: builtins.bool | None = None
     ) -> np.ndarray[Any, Any]:
