@@ -188,8 +188,6 @@ class Case:
     name: str
     run: Callable[[Inputs], Any]
     dtypes: tuple[str, ...] = FLOATS
-    # why actnet refuses what array_api_strict does: an xfail (strict, TypeError)
-    refused: str = ""
     # the client makes its floats in the namespace's default dtype
     default_float: bool = False
     # why array_api_strict fails where actnet works
@@ -213,10 +211,6 @@ def _interp_spline(i: Inputs) -> Any:
     return scipy.interpolate.make_interp_spline(x, y)(i.a(np.linspace(0, 7, 5)))
 
 
-_INT_DIVISION = (
-    "scikit-learn casts the confusion matrix to float for array_api_strict, by "
-    "name; actnet refuses integer true division, as array_api_strict does"
-)
 sp = scipy  # short lines in the table
 pw = pairwise
 
@@ -369,7 +363,7 @@ CLIENT_CASES = [
         "balanced_accuracy_score",
         lambda i: metrics.balanced_accuracy_score(i.y, i.pred),
         INT,
-        _INT_DIVISION,
+        default_float=True,  # scikit-learn divides integer counts: float32 here
     ),
     # scikit-learn: model selection
     Case(
@@ -637,13 +631,8 @@ def _crosscheck(case: Case, dtype: str) -> None:
 def _params(cases: list[Case]) -> list[Any]:
     params = []
     for case in cases:
-        marks = []
-        if case.refused:
-            marks.append(
-                pytest.mark.xfail(raises=TypeError, strict=True, reason=case.refused)
-            )
         params += [
-            pytest.param(case, dtype, id=f"{case.name}-{dtype}", marks=marks)
+            pytest.param(case, dtype, id=f"{case.name}-{dtype}")
             for dtype in case.dtypes
         ]
     return params

@@ -66,3 +66,23 @@ def test_floor_divide_by_or_of_infinity(dtype: str) -> None:
     for got in (xp.floor_divide(x1, x2), x1 // x2):
         assert all(map(same, host(got), want)), host(got)
     assert all(map(same, host(x1[:4] // 2.0), want[[0, 0, 2, 2]]))
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int64", "uint8", "uint32"])
+def test_integers_divide_in_the_default_float(dtype: str) -> None:
+    """The standard leaves integer true division to the implementation;
+    array_api_strict refuses it, NumPy gives float64, PyTorch and JAX their
+    default float: actnet gives its default float, float32 (clients such as
+    scikit-learn's balanced_accuracy_score divide integer counts)."""
+    a = np.array([7, 1, 0, 100], dtype=dtype)
+    b = np.array([2, 3, 5, 7], dtype=dtype)
+    x1, x2 = xp.asarray(a), xp.asarray(b)
+    want = (a.astype(np.float32) / b.astype(np.float32)).astype(np.float32)
+    for got in (x1 / x2, xp.divide(x1, x2), x1 / 3, 3 / x2, xp.divide(7, x2)):
+        assert got.dtype == xp.float32
+    np.testing.assert_array_equal(host(x1 / x2), want)
+    np.testing.assert_array_equal(host(3 / x2), np.float32(3) / b.astype(np.float32))
+    with pytest.raises(TypeError, match="float"):
+        x1 / 2.5  # an integer array and a Python float still do not mix
+    with pytest.raises(TypeError, match="divide"):
+        x1 /= x2  # in place, x keeps its integer dtype: refused

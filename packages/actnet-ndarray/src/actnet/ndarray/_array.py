@@ -264,10 +264,10 @@ class NDArray:
         return _binary(_MUL, self, other, reflected=True)
 
     def __truediv__(self, other: NDArray | Scalar) -> NDArray:
-        return _binary(BINARY_OPS["divide"], self, other)
+        return divide_values(_DIVIDE, self, other)
 
     def __rtruediv__(self, other: Scalar) -> NDArray:
-        return _binary(BINARY_OPS["divide"], self, other, reflected=True)
+        return divide_values(_DIVIDE, self, other, reflected=True)
 
     def __floordiv__(self, other: NDArray | Scalar) -> NDArray:
         return _binary(BINARY_OPS["floor_divide"], self, other)
@@ -421,6 +421,7 @@ BINARY_OPS: Final[dict[str, BinaryOp]] = {
 _ADD: Final = BINARY_OPS["add"]
 _SUB: Final = BINARY_OPS["subtract"]
 _MUL: Final = BINARY_OPS["multiply"]
+_DIVIDE: Final = BINARY_OPS["divide"]
 
 
 def _wrap(buf: Buffer) -> NDArray:
@@ -486,6 +487,25 @@ def _binary(
     result = _new(NDArray)  # _wrap, inlined: this is every operator's path
     result.buffer = op(x.device, y, x) if reflected else op(x.device, x, y)
     return result
+
+
+def divide_values(
+    op: BinaryOp, a: NDArray, b: Any, reflected: builtins.bool = False
+) -> NDArray:
+    """a / b (or b / a) by `op` (the device's divide), `_binary`'s signature.
+    Integers divide in the default floating dtype, as in
+    PyTorch and JAX (NumPy: float64), where the standard leaves the result to
+    the implementation: array API clients (scikit-learn's metrics) divide counts.
+    Other kinds promote as `_binary` does (an integer array and a Python float
+    still refuse to mix)."""
+    if a.buffer.native.dtype.kind in "iu":
+        tb = type(b)
+        if tb is int or (tb is NDArray and b.buffer.native.dtype.kind in "iu"):
+            dev = a.buffer.device
+            a = _wrap(dev.astype(a.buffer, dt.DEFAULT_FLOAT))
+            if tb is NDArray:
+                b = _wrap(dev.astype(b.buffer, dt.DEFAULT_FLOAT))
+    return _binary(op, a, b, reflected)
 
 
 def _promote_pair(a: NDArray, b: NDArray) -> tuple[Buffer, Buffer]:

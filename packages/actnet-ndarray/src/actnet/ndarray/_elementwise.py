@@ -6,10 +6,18 @@ one operand since 2024.12) takes the array's dtype when its kind allows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from actnet.ndarray import _dtypes as dt
-from actnet.ndarray._array import BINARY_OPS, NDArray, Scalar, _binary, _wrap
+from actnet.ndarray._array import (
+    BINARY_OPS,
+    NDArray,
+    Scalar,
+    _binary,
+    _wrap,
+    divide_values,
+)
 
 __all__ = [
     "abs",
@@ -89,11 +97,17 @@ def _array(x: Any, name: str) -> NDArray:
     return x
 
 
-def _pair(op: Any, x1: NDArray | Scalar, x2: NDArray | Scalar, name: str) -> NDArray:
+def _pair(
+    op: Any,
+    x1: NDArray | Scalar,
+    x2: NDArray | Scalar,
+    name: str,
+    binary: Callable[..., NDArray] = _binary,
+) -> NDArray:
     if type(x1) is NDArray:
-        result = _binary(op, x1, x2)
+        result = binary(op, x1, x2)
     elif type(x2) is NDArray:
-        result = _binary(op, x2, x1, reflected=True)
+        result = binary(op, x2, x1, reflected=True)
     else:
         raise TypeError(f"{name}: at least one of x1 and x2 must be an NDArray")
     if result is NotImplemented:
@@ -379,8 +393,9 @@ def copysign(x1: NDArray | Scalar, x2: NDArray | Scalar, /) -> NDArray:
 
 
 def divide(x1: NDArray | Scalar, x2: NDArray | Scalar, /) -> NDArray:
-    """divide(x1, x2), elementwise with broadcasting."""
-    return _pair(BINARY_OPS["divide"], x1, x2, "divide")
+    """divide(x1, x2), elementwise with broadcasting; integers divide in the
+    default floating dtype (float32), as in PyTorch and JAX."""
+    return _pair(BINARY_OPS["divide"], x1, x2, "divide", divide_values)
 
 
 def equal(x1: NDArray | Scalar, x2: NDArray | Scalar, /) -> NDArray:
