@@ -82,6 +82,8 @@ def test_integers_divide_in_the_default_float(dtype: str) -> None:
         assert got.dtype == xp.float32
     np.testing.assert_array_equal(host(x1 / x2), want)
     np.testing.assert_array_equal(host(3 / x2), np.float32(3) / b.astype(np.float32))
+    flags = xp.asarray([True, False])
+    assert host(flags / flags).dtype == np.float32  # bools too, as in PyTorch
     with pytest.raises(TypeError, match="float"):
         x1 / 2.5  # an integer array and a Python float still do not mix
     with pytest.raises(TypeError, match="divide"):

@@ -493,14 +493,16 @@ def divide_values(
     op: BinaryOp, a: NDArray, b: Any, reflected: builtins.bool = False
 ) -> NDArray:
     """a / b (or b / a) by `op` (the device's divide), `_binary`'s signature.
-    Integers divide in the default floating dtype, as in
+    Integers (and bools) divide in the default floating dtype, as in
     PyTorch and JAX (NumPy: float64), where the standard leaves the result to
     the implementation: array API clients (scikit-learn's metrics) divide counts.
     Other kinds promote as `_binary` does (an integer array and a Python float
     still refuse to mix)."""
-    if a.buffer.native.dtype.kind in "iu":
+    if a.buffer.native.dtype.kind in "biu":
         tb = type(b)
-        if tb is int or (tb is NDArray and b.buffer.native.dtype.kind in "iu"):
+        if tb is int or tb is builtins.bool or (
+            tb is NDArray and b.buffer.native.dtype.kind in "biu"
+        ):
             dev = a.buffer.device
             a = _wrap(dev.astype(a.buffer, dt.DEFAULT_FLOAT))
             if tb is NDArray:

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 import actnet.ndarray as xp
-from actnet.ndarray import NDArray, from_buffer
+from actnet.ndarray import from_buffer
 from actnet.tensor._grad_mode import _state
 from actnet.tensor._graph import Edge, Node, edge_of, needs_grad
 from actnet.tensor._promotion import is_scalar, numpy_scalar, operands
@@ -234,15 +234,6 @@ class DivBackward(SavingNode):
         return ga, gb
 
 
-def _true_divide(da: NDArray, db: NDArray | Scalar) -> NDArray:
-    """da / db, in float32 when both are integers (PyTorch's true division)."""
-    if da.dtype.kind in "biu" and (type(db) is not NDArray or db.dtype.kind in "biu"):
-        da = xp.astype(da, xp.float32)
-        if type(db) is NDArray:
-            db = xp.astype(db, xp.float32)
-    return da / db
-
-
 def div(a: Tensor, b: Tensor | Scalar) -> Tensor:
     """a / b: true division (integers divide into float32)."""
     if isinstance(b, TensorBase):
@@ -251,7 +242,8 @@ def div(a: Tensor, b: Tensor | Scalar) -> Tensor:
         if xa.dtype is ya.dtype and xa.dtype.kind in "fc":  # the device directly
             data = from_buffer(x.device.divide(x, y, info=_DIV))
         else:
-            data = _true_divide(*operands(a, b, "div"))
+            da, db = operands(a, b, "div")
+            data = da / db  # integers divide into float32 (actnet.ndarray's rule)
             data.buffer.info = _DIV
         if _state.enabled and (a._requires_grad or b._requires_grad):
             # edge_of(a), edge_of(b), inlined for inputs that an operation made
@@ -261,7 +253,8 @@ def div(a: Tensor, b: Tensor | Scalar) -> Tensor:
             eb = (node, b._output_nr) if node is not None else edge_of(b)
             return _make(data, True, DivBackward((ea, eb), a, b))
         return _make(data)
-    data = _true_divide(*operands(a, b, "div"))
+    da, db = operands(a, b, "div")
+    data = da / db
     data.buffer.info = _DIV
     if _state.enabled and a._requires_grad:
         return _make(data, True, DivBackward((edge_of(a),), a, b))
