@@ -12,22 +12,11 @@ import actnet.ndarray as xp
 from actnet.device import Device, Generator, default_generator, get_device
 from actnet.ndarray import NDArray, from_buffer
 from actnet.tensor._promotion import as_dtype
+from actnet.tensor._saved import leaf
 from actnet.tensor._tensor import Tensor
 from actnet.tensor._tensor_base import _make, _shape_args
 
 DEFAULT_FLOAT = np.dtype(np.float32)
-
-
-def _leaf(data: NDArray, requires_grad: bool, info: str) -> Tensor:
-    """A new leaf around `data`, its memory labelled: a parameter (it requires
-    grad) or an input, and the function that made it."""
-    buf = data.buffer
-    if buf.base is None:
-        buf.info = ("parameter" if requires_grad else "input", info)
-    t = _make(data)
-    if requires_grad:
-        t.requires_grad_(True)
-    return t
 
 
 def _dtype_or(dtype: Any, default: np.dtype[Any] | None) -> np.dtype[Any] | None:
@@ -52,7 +41,7 @@ def tensor(
         values = xp.asarray(data, dtype=target, device=device)
         if values.buffer.base is not None:
             values = xp.asarray(values, copy=True)
-    return _leaf(values, requires_grad, "tensor")
+    return leaf(values, requires_grad, "tensor")
 
 
 def as_tensor(
@@ -80,7 +69,7 @@ def from_dlpack(ext_tensor: Any) -> Tensor:
     """A tensor with a copy of a DLPack producer's data (a torch tensor, a NumPy
     array, an NDArray, ...), as torch.from_dlpack reads it; unlike torch's, the
     memory is not shared: a tensor's memory lives in a device arena."""
-    return _leaf(xp.from_dlpack(ext_tensor), False, "from_dlpack")
+    return leaf(xp.from_dlpack(ext_tensor), False, "from_dlpack")
 
 
 def from_numpy(array: np.ndarray[Any, Any]) -> Tensor:
@@ -90,7 +79,7 @@ def from_numpy(array: np.ndarray[Any, Any]) -> Tensor:
         raise TypeError(
             f"from_numpy expects a numpy.ndarray, got {type(array).__name__}"
         )
-    return _leaf(xp.asarray(array), False, "from_numpy")
+    return leaf(xp.asarray(array), False, "from_numpy")
 
 
 def _size(size: tuple[Any, ...]) -> tuple[int, ...]:
@@ -104,7 +93,7 @@ def zeros(
     requires_grad: bool = False,
 ) -> Tensor:
     data = xp.zeros(_size(size), dtype=_dtype_or(dtype, DEFAULT_FLOAT), device=device)
-    return _leaf(data, requires_grad, "zeros")
+    return leaf(data, requires_grad, "zeros")
 
 
 def ones(
@@ -114,7 +103,7 @@ def ones(
     requires_grad: bool = False,
 ) -> Tensor:
     data = xp.ones(_size(size), dtype=_dtype_or(dtype, DEFAULT_FLOAT), device=device)
-    return _leaf(data, requires_grad, "ones")
+    return leaf(data, requires_grad, "ones")
 
 
 def empty(
@@ -124,7 +113,7 @@ def empty(
     requires_grad: bool = False,
 ) -> Tensor:
     data = xp.empty(_size(size), dtype=_dtype_or(dtype, DEFAULT_FLOAT), device=device)
-    return _leaf(data, requires_grad, "empty")
+    return leaf(data, requires_grad, "empty")
 
 
 def full(
@@ -139,7 +128,7 @@ def full(
     if target is None and isinstance(fill_value, float):
         target = DEFAULT_FLOAT
     data = xp.full(_size(tuple(size)), fill_value, dtype=target, device=device)
-    return _leaf(data, requires_grad, "full")
+    return leaf(data, requires_grad, "full")
 
 
 def arange(
@@ -152,7 +141,7 @@ def arange(
     requires_grad: bool = False,
 ) -> Tensor:
     data = xp.arange(start, end, step, dtype=_dtype_or(dtype, None), device=device)
-    return _leaf(data, requires_grad, "arange")
+    return leaf(data, requires_grad, "arange")
 
 
 def rand(
@@ -168,7 +157,7 @@ def rand(
     buf = gen.uniform(
         _size(size), target, device=device if device is not None else "cpu"
     )
-    return _leaf(from_buffer(buf), requires_grad, "rand")
+    return leaf(from_buffer(buf), requires_grad, "rand")
 
 
 def randn(
@@ -184,7 +173,7 @@ def randn(
     buf = gen.normal(
         _size(size), target, device=device if device is not None else "cpu"
     )
-    return _leaf(from_buffer(buf), requires_grad, "randn")
+    return leaf(from_buffer(buf), requires_grad, "randn")
 
 
 def _like(t: Tensor, dtype: Any, device: Any) -> tuple[tuple[int, ...], Any, Any]:

@@ -195,7 +195,7 @@ def fill_(t: Tensor, value: Scalar) -> Tensor:
 def clamp_(t: Tensor, low: Scalar | None, high: Scalar | None) -> Tensor:
     _check_leaf(t, "clamp_")
     if low is None and high is None:
-        raise ValueError("clamp_: at least one of min and max must be given")
+        raise RuntimeError("clamp_: at least one of min and max must be given")
     if needs_grad(t):
         return _rebase(t, clamp(_history(t), low, high))
     buf = sole_buffer(t)

@@ -166,6 +166,8 @@ class AbsBackward(_InputNode):
 
 
 def abs(a: Tensor) -> Tensor:  # PyTorch's name
+    if a.dtype == xp.bool:
+        raise NotImplementedError("\"abs\" not implemented for 'Bool'")
     data = label(xp.abs(a.array), activation("abs"))
     if not needs_grad(a):
         return _make(data)
@@ -189,7 +191,7 @@ class ClampBackward(SavingNode):
 
 def clamp(a: Tensor, low: Scalar | None = None, high: Scalar | None = None) -> Tensor:
     if low is None and high is None:
-        raise ValueError("clamp: at least one of min and max must be given")
+        raise RuntimeError("clamp: at least one of min and max must be given")
     data = a.array
     target = data.dtype
     for bound in (low, high):

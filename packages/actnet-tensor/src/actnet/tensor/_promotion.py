@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 import itertools
+import math
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
@@ -167,3 +168,32 @@ def operands(a: Tensor, b: Any, op: str) -> tuple[NDArray, Any]:
     elif type(b) is builtins.bool and have.kind != "b":
         b = int(b)  # PyTorch's True is 1 beside numbers; the device takes an int
     return da, b
+
+
+def cast_scalar(value: Any, dtype: DType) -> Any:
+    """A Python scalar as a value of `dtype`, as PyTorch converts a fill value
+    (truncated towards 0 into an integer dtype), refused where PyTorch refuses
+    it: it would overflow, or lose an imaginary part."""
+    overflow = RuntimeError(
+        f"value cannot be converted to type {dtype} without overflow"
+    )
+    if dtype == xp.bool:
+        return builtins.bool(value)
+    if dtype.kind == "c":
+        return complex(value)
+    if isinstance(value, complex):
+        if value.imag != 0:
+            raise overflow
+        value = value.real
+    if dtype.kind in "iu":
+        if isinstance(value, float) and not math.isfinite(value):
+            raise overflow
+        whole = builtins.int(value)  # truncated, as a C++ cast
+        info = xp.iinfo(dtype)
+        if not info.min <= whole <= info.max:
+            raise overflow
+        return whole
+    real = float(value)
+    if math.isfinite(real) and abs(real) > float(xp.finfo(dtype).max):
+        raise overflow
+    return real

@@ -7,7 +7,8 @@ reference cycle output -> node -> output).
 
 Every buffer an operation allocates is labelled (`Buffer.info`), so that the
 device's memory snapshot explains it: ("activation", op) when made, ("saved for
-backward", op) once a node keeps it.
+backward", op) once a node keeps it; a new leaf's is ("parameter" | "input",
+the function that made it).
 
 Inside `saved_tensors_hooks(pack, unpack)` (PyTorch's
 `torch.autograd.graph.saved_tensors_hooks`), a tensor is not kept: the node
@@ -48,6 +49,19 @@ def label(data: NDArray, info: tuple[str, str]) -> NDArray:
     if buf.base is None:
         buf.info = info
     return data
+
+
+def leaf(data: NDArray, requires_grad: bool, info: str) -> Tensor:
+    """A new leaf around `data` (what the creation functions return), its memory
+    labelled: a parameter (it requires grad) or an input, and the function that
+    made it."""
+    buf = data.buffer
+    if buf.base is None:
+        buf.info = ("parameter" if requires_grad else "input", info)
+    t = _make(data)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
 
 
 # ------------------------------------------------------------ the hooks

@@ -24,9 +24,16 @@ from actnet.tensor import (
     _engine,
     _indexing,
     _inplace,
+    _masking,
     _math,
+    _new,
+    _pointwise,
+    _random,
     _reductions,
     _shape,
+    _sorting,
+    _split,
+    _variance,
 )
 from actnet.tensor._promotion import as_dtype
 from actnet.tensor._tensor_base import (
@@ -108,6 +115,18 @@ class Tensor(TensorBase):
 
     def bool(self) -> Tensor:
         return _shape.to(self, None, xp.bool)
+
+    def short(self) -> Tensor:
+        return _shape.to(self, None, xp.int16)
+
+    def byte(self) -> Tensor:
+        return _shape.to(self, None, xp.uint8)
+
+    def cfloat(self) -> Tensor:
+        return _shape.to(self, None, xp.complex64)
+
+    def cdouble(self) -> Tensor:
+        return _shape.to(self, None, xp.complex128)
 
     def type_as(self, other: Tensor) -> Tensor:
         return _shape.to(self, None, other.dtype)
@@ -205,10 +224,23 @@ class Tensor(TensorBase):
     def abs(self) -> Tensor:
         return _math.abs(self)
 
-    def clamp(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:
-        return _math.clamp(self, min, max)
-
-    clip = clamp
+    # the pointwise math of _pointwise.py, PyTorch's signatures
+    clamp = _pointwise.clamp
+    clip = _pointwise.clamp
+    sin = _pointwise.sin
+    cos = _pointwise.cos
+    tanh = _pointwise.tanh
+    sigmoid = _pointwise.sigmoid
+    rsqrt = _pointwise.rsqrt
+    log1p = _pointwise.log1p
+    expm1 = _pointwise.expm1
+    erf = _pointwise.erf
+    floor = _pointwise.floor
+    ceil = _pointwise.ceil
+    round = _pointwise.round
+    sign = _pointwise.sign
+    maximum = _pointwise.maximum
+    minimum = _pointwise.minimum
 
     def sum(
         self,
@@ -248,6 +280,29 @@ class Tensor(TensorBase):
         self, dim: builtins.int | None = None, keepdim: builtins.bool = False
     ) -> Tensor:
         return _reductions.argmin(self, dim, keepdim)
+
+    var = _variance.var
+    std = _variance.std
+
+    # sorting, masking, splitting, sampling: PyTorch's signatures
+    sort = _sorting.sort
+    argsort = _sorting.argsort
+    topk = _sorting.topk
+    tril = _masking.tril
+    triu = _masking.triu
+    masked_fill = _masking.masked_fill
+    masked_fill_ = _masking.masked_fill_
+    split = _split.split
+    chunk = _split.chunk
+    unbind = _split.unbind
+    multinomial = _random.multinomial
+
+    # new tensors with this one's dtype and device
+    new_zeros = _new.new_zeros
+    new_ones = _new.new_ones
+    new_empty = _new.new_empty
+    new_full = _new.new_full
+    new_tensor = _new.new_tensor
 
     def reshape(self, *shape: Any) -> Tensor:
         return _shape.reshape(self, _shape_args(shape))
