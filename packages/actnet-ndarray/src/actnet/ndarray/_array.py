@@ -500,8 +500,10 @@ def divide_values(
     still refuse to mix)."""
     if a.buffer.native.dtype.kind in "biu":
         tb = type(b)
-        if tb is int or tb is builtins.bool or (
-            tb is NDArray and b.buffer.native.dtype.kind in "biu"
+        if (
+            tb is int
+            or tb is builtins.bool
+            or (tb is NDArray and b.buffer.native.dtype.kind in "biu")
         ):
             dev = a.buffer.device
             a = _wrap(dev.astype(a.buffer, dt.DEFAULT_FLOAT))
