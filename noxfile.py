@@ -504,6 +504,7 @@ def bench(session: nox.Session) -> None:
         "bench_util.py",
         "bench_kernels.py",
         "bench_gpt_demo.py",
+        "bench_rnn.py",
     ):
         session.run(
             "env",

@@ -61,6 +61,18 @@ CASES = [
         lambda x, w, b: np.swapaxes(x @ w.T + b, -1, -2),
     ),
     Case(
+        "only the bias differentiable (a frozen weight)",
+        lambda rng: [
+            rng.standard_normal((2, 3)),
+            rng.standard_normal((4, 3)),
+            rng.standard_normal(4),
+        ],
+        lambda F, x, w, b: F.linear(x, w, b),
+        lambda x, w, b: x @ w.T + b,
+        differentiable=(2,),
+        double_backward=True,
+    ),
+    Case(
         "only the weight differentiable",
         lambda rng: [rng.standard_normal((2, 2, 3)), rng.standard_normal((4, 3))],
         lambda F, x, w: F.linear(x, w),

@@ -70,6 +70,14 @@ from actnet.neuron.normalization.layer_norm import layer_norm
 from actnet.neuron.normalization.rms_norm import rms_norm
 from actnet.neuron.pooling.avg_pool2d import avg_pool2d
 from actnet.neuron.pooling.max_pool2d import max_pool2d
+from actnet.neuron.recurrent.gru import gru
+from actnet.neuron.recurrent.gru_cell import gru_cell
+from actnet.neuron.recurrent.lstm import lstm
+from actnet.neuron.recurrent.lstm_cell import lstm_cell
+from actnet.neuron.recurrent.rnn_relu import rnn_relu
+from actnet.neuron.recurrent.rnn_relu_cell import rnn_relu_cell
+from actnet.neuron.recurrent.rnn_tanh import rnn_tanh
+from actnet.neuron.recurrent.rnn_tanh_cell import rnn_tanh_cell
 
 __all__ = [
     "__version__",
@@ -95,6 +103,8 @@ __all__ = [
     "gather",
     "gelu",
     "group_norm",
+    "gru",
+    "gru_cell",
     "huber_loss",
     "index_select",
     "kl_div",
@@ -104,6 +114,8 @@ __all__ = [
     "legacy_reduction",
     "linear",
     "log_softmax",
+    "lstm",
+    "lstm_cell",
     "matmul",
     "max_pool2d",
     "mean",
@@ -115,6 +127,10 @@ __all__ = [
     "relu",
     "reshape",
     "rms_norm",
+    "rnn_relu",
+    "rnn_relu_cell",
+    "rnn_tanh",
+    "rnn_tanh_cell",
     "scaled_dot_product_attention",
     "sigmoid",
     "silu",

@@ -9,7 +9,7 @@ Paths mirror PyTorch's with `actnet.nn` for `torch.nn` and `torch.optim`:
     nn.save_safetensors(model, "model.safetensors")
 """
 
-from actnet.nn import init, optim, utils
+from actnet.nn import functional, init, optim, utils
 from actnet.nn._container import ModuleDict, ModuleList, Sequential
 from actnet.nn._module import Module
 from actnet.nn._parameter import Parameter
@@ -24,6 +24,9 @@ from actnet.nn._version import __version__
 from actnet.nn.modules import (
     ELU,
     GELU,
+    GRU,
+    LSTM,
+    RNN,
     AvgPool2d,
     BatchNorm1d,
     BatchNorm2d,
@@ -36,6 +39,7 @@ from actnet.nn.modules import (
     Embedding,
     Flatten,
     GroupNorm,
+    GRUCell,
     HuberLoss,
     Identity,
     KLDivLoss,
@@ -44,12 +48,16 @@ from actnet.nn.modules import (
     LeakyReLU,
     Linear,
     LogSoftmax,
+    LSTMCell,
     MaxPool2d,
     MSELoss,
     MultiheadAttention,
     NLLLoss,
     ReLU,
     RMSNorm,
+    RNNBase,
+    RNNCell,
+    RNNCellBase,
     Sigmoid,
     SiLU,
     SmoothL1Loss,
@@ -63,6 +71,9 @@ from actnet.nn.modules import (
 __all__ = [
     "ELU",
     "GELU",
+    "GRU",
+    "LSTM",
+    "RNN",
     "SAFETENSORS_DTYPES",
     "AvgPool2d",
     "BCELoss",
@@ -75,12 +86,14 @@ __all__ = [
     "Dropout",
     "Embedding",
     "Flatten",
+    "GRUCell",
     "GroupNorm",
     "HuberLoss",
     "Identity",
     "IncompatibleKeys",
     "KLDivLoss",
     "L1Loss",
+    "LSTMCell",
     "LayerNorm",
     "LeakyReLU",
     "Linear",
@@ -94,6 +107,9 @@ __all__ = [
     "NLLLoss",
     "Parameter",
     "RMSNorm",
+    "RNNBase",
+    "RNNCell",
+    "RNNCellBase",
     "ReLU",
     "SafetensorsError",
     "Sequential",
@@ -106,6 +122,7 @@ __all__ = [
     "TransformerBlock",
     "Unflatten",
     "__version__",
+    "functional",
     "init",
     "load_safetensors",
     "optim",

@@ -29,7 +29,7 @@ class Linear(Function):
             out = buffer_of(y)  # fresh, nobody else's: add the bias in place
             out.device.add(out, buffer_of(bias.array), out=out)
         needs = ctx.needs_input_grad
-        if needs[0] or needs[1]:
+        if True in needs:  # also when only the bias needs one: backward unpacks two
             ctx.save_for_backward(
                 input if needs[1] else None, weight if needs[0] else None
             )

@@ -32,12 +32,25 @@ from actnet.nn.modules.loss import (
 )
 from actnet.nn.modules.normalization import GroupNorm, LayerNorm, RMSNorm
 from actnet.nn.modules.pooling import AvgPool2d, MaxPool2d
+from actnet.nn.modules.rnn import (
+    GRU,
+    LSTM,
+    RNN,
+    GRUCell,
+    LSTMCell,
+    RNNBase,
+    RNNCell,
+    RNNCellBase,
+)
 from actnet.nn.modules.sparse import Embedding
 from actnet.nn.modules.transformer import TransformerBlock
 
 __all__ = [
     "ELU",
     "GELU",
+    "GRU",
+    "LSTM",
+    "RNN",
     "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
@@ -49,11 +62,13 @@ __all__ = [
     "Dropout",
     "Embedding",
     "Flatten",
+    "GRUCell",
     "GroupNorm",
     "HuberLoss",
     "Identity",
     "KLDivLoss",
     "L1Loss",
+    "LSTMCell",
     "LayerNorm",
     "LeakyReLU",
     "Linear",
@@ -64,6 +79,9 @@ __all__ = [
     "NLLLoss",
     "NonDynamicallyQuantizableLinear",
     "RMSNorm",
+    "RNNBase",
+    "RNNCell",
+    "RNNCellBase",
     "ReLU",
     "SiLU",
     "Sigmoid",

@@ -13,9 +13,26 @@ A training loop steps the optimizer after backward, then the scheduler:
 """
 
 from actnet.nn.optim import lr_scheduler
+from actnet.nn.optim.adagrad import Adagrad
 from actnet.nn.optim.adam import Adam
+from actnet.nn.optim.adamax import Adamax
 from actnet.nn.optim.adamw import AdamW
+from actnet.nn.optim.nadam import NAdam
 from actnet.nn.optim.optimizer import Optimizer, required
+from actnet.nn.optim.radam import RAdam
+from actnet.nn.optim.rmsprop import RMSprop
 from actnet.nn.optim.sgd import SGD
 
-__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "lr_scheduler", "required"]
+__all__ = [
+    "SGD",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "NAdam",
+    "Optimizer",
+    "RAdam",
+    "RMSprop",
+    "lr_scheduler",
+    "required",
+]

@@ -17,6 +17,7 @@ Linear warm-up, then cosine decay (SequentialLR switches at the milestone):
 
 from actnet.nn.optim.lr_scheduler._base import EPOCH_DEPRECATION_WARNING, LRScheduler
 from actnet.nn.optim.lr_scheduler._one_cycle import OneCycleLR
+from actnet.nn.optim.lr_scheduler._plateau import ReduceLROnPlateau
 from actnet.nn.optim.lr_scheduler._sequential import SequentialLR
 from actnet.nn.optim.lr_scheduler._simple import (
     CosineAnnealingLR,
@@ -26,16 +27,19 @@ from actnet.nn.optim.lr_scheduler._simple import (
     MultiStepLR,
     StepLR,
 )
+from actnet.nn.optim.lr_scheduler._warm_restarts import CosineAnnealingWarmRestarts
 
 __all__ = [
     "EPOCH_DEPRECATION_WARNING",
     "CosineAnnealingLR",
+    "CosineAnnealingWarmRestarts",
     "ExponentialLR",
     "LRScheduler",
     "LambdaLR",
     "LinearLR",
     "MultiStepLR",
     "OneCycleLR",
+    "ReduceLROnPlateau",
     "SequentialLR",
     "StepLR",
 ]

@@ -1,0 +1,50 @@
+"""rnn_relu: a stacked Elman network with relu (torch.rnn_relu)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from actnet.neuron.recurrent._layers import layers
+from actnet.tensor import Tensor
+
+
+def rnn_relu(
+    input: Tensor,  # torch's names and order
+    hx: Tensor,
+    params: Sequence[Tensor],
+    has_biases: bool,
+    num_layers: int,
+    dropout: float,
+    train: bool,
+    bidirectional: bool,
+    batch_first: bool,
+) -> tuple[Tensor, Tensor]:
+    """(output, h_n) of a stacked Elman network with relu, h' = relu(x W_ih^T + b_ih +
+    h W_hh^T + b_hh), over input (seq_len, batch, input_size), or (batch,
+    seq_len, input_size) with batch_first, from hx (num_layers *
+    num_directions, batch, hidden_size) and params, PyTorch's flat list of
+    weights (for each layer, then direction: w_ih, w_hh[, b_ih, b_hh]).
+    output is (seq_len, batch, num_directions * hidden_size) (batch first with
+    batch_first), h_n is hx's shape. With train, dropout drops elements of each
+    layer's output but the last's. What torch.nn.RNN(nonlinearity='relu') calls.
+
+    >>> w = [randn(4, 3), randn(4, 4)]
+    >>> output, h_n = rnn_relu(randn(5, 2, 3), zeros(1, 2, 4), w, False, 1, 0.0,
+    ...                  False, False, False)
+    >>> output.shape, h_n.shape
+    ((5, 2, 4), (1, 2, 4))
+    """
+    output, h_n = layers(
+        "rnn_relu",
+        "RNN_RELU",
+        input,
+        (hx,),
+        params,
+        has_biases,
+        num_layers,
+        dropout,
+        train,
+        bidirectional,
+        batch_first,
+    )
+    return output, h_n
