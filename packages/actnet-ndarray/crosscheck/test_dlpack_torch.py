@@ -44,3 +44,16 @@ def test_a_torch_view_outlives_the_array_and_arena_reuse() -> None:
     del t
     gc.collect()
     assert dev.memory_stats().used_bytes == 0
+
+
+def test_torch_writes_never_reach_an_actnet_array() -> None:
+    """torch ignores DLPack's read-only flag, so an export is never memory an
+    actnet array reads again: a copy, or with copy=False the storage the array
+    hands over (it moves to a copy itself)."""
+    x = xp.asarray(np.arange(4.0))
+    torch.from_dlpack(x).add_(10)  # a copy
+    handed = torch.from_dlpack(x.__dlpack__(copy=False))  # the storage itself
+    handed.fill_(-1)
+    np.testing.assert_array_equal(np.asarray(x), np.arange(4.0))
+    x[0] = 5.0  # nor does the export see later writes to x
+    assert handed.tolist() == [-1.0] * 4
