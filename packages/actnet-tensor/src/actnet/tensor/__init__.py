@@ -34,17 +34,19 @@ from actnet.ndarray import float64 as double
 from actnet.ndarray import int16 as short
 from actnet.ndarray import int32 as int
 from actnet.ndarray import int64 as long
-from actnet.tensor._arithmetic import matmul
+from actnet.tensor._arithmetic import matmul, reciprocal
 from actnet.tensor._copy_on_write import writable_buffer
 from actnet.tensor._creation import (
     arange,
     as_tensor,
     empty,
     empty_like,
+    eye,
     from_dlpack,
     from_numpy,
     full,
     full_like,
+    linspace,
     ones,
     ones_like,
     rand,
@@ -55,8 +57,25 @@ from actnet.tensor._creation import (
     zeros,
     zeros_like,
 )
+from actnet.tensor._cumulative import cumprod, cumsum, logsumexp, prod
 from actnet.tensor._einsum import einsum
+from actnet.tensor._elementary import (
+    acos,
+    asin,
+    atan,
+    atan2,
+    cosh,
+    lerp,
+    log2,
+    log10,
+    neg,
+    remainder,
+    sinh,
+    square,
+    trunc,
+)
 from actnet.tensor._engine import backward, grad
+from actnet.tensor._extrema import MedianResult, amax, amin, median, norm
 from actnet.tensor._function import Function, FunctionCtx
 from actnet.tensor._grad_mode import (
     enable_grad,
@@ -67,6 +86,36 @@ from actnet.tensor._grad_mode import (
 from actnet.tensor._gradcheck import GradcheckError, gradcheck, gradgradcheck
 from actnet.tensor._graph import AccumulateGrad, Node
 from actnet.tensor._indexing import cat, gather, stack
+from actnet.tensor._layout import (
+    broadcast_to,
+    diag,
+    diagonal,
+    flatten,
+    flip,
+    hstack,
+    meshgrid,
+    reshape,
+    roll,
+    squeeze,
+    vstack,
+)
+from actnet.tensor._logic import (
+    all,
+    allclose,
+    any,
+    eq,
+    equal,
+    ge,
+    gt,
+    is_floating_point,
+    is_tensor,
+    isfinite,
+    isinf,
+    isnan,
+    le,
+    lt,
+    ne,
+)
 from actnet.tensor._masking import masked_fill, tril, triu
 from actnet.tensor._math import abs, exp, log, pow, sqrt, where  # PyTorch's names
 from actnet.tensor._pointwise import (
@@ -87,6 +136,7 @@ from actnet.tensor._pointwise import (
     tanh,
 )
 from actnet.tensor._pointwise import clamp as clip
+from actnet.tensor._products import addmm, bmm, outer
 from actnet.tensor._promotion import as_dtype
 from actnet.tensor._random import (
     initial_seed,
@@ -97,11 +147,20 @@ from actnet.tensor._random import (
 )
 from actnet.tensor._reductions import argmax, argmin, max, mean, min, sum
 from actnet.tensor._saved import saved_tensors_hooks
+from actnet.tensor._selection import (
+    index_select,
+    masked_select,
+    narrow,
+    nonzero,
+    repeat_interleave,
+    unique,
+)
+from actnet.tensor._shape import transpose, unsqueeze
 from actnet.tensor._sorting import SortResult, TopKResult, argsort, sort, topk
 from actnet.tensor._split import chunk, split, unbind
 from actnet.tensor._tensor import Tensor
 from actnet.tensor._tensor_base import RemovableHandle
-from actnet.tensor._variance import std, var
+from actnet.tensor._variance import std, std_mean, var, var_mean
 from actnet.tensor._version import __version__
 
 __all__ = [
@@ -109,6 +168,7 @@ __all__ = [
     "Function",
     "FunctionCtx",
     "GradcheckError",
+    "MedianResult",
     "Node",
     "RemovableHandle",
     "SortResult",
@@ -116,15 +176,27 @@ __all__ = [
     "TopKResult",
     "__version__",
     "abs",
+    "acos",
+    "addmm",
+    "all",
+    "allclose",
+    "amax",
+    "amin",
+    "any",
     "arange",
     "argmax",
     "argmin",
     "argsort",
     "as_dtype",
     "as_tensor",
+    "asin",
+    "atan",
+    "atan2",
     "backward",
     "bfloat16",
+    "bmm",
     "bool",
+    "broadcast_to",
     "cat",
     "cdouble",
     "ceil",
@@ -135,14 +207,24 @@ __all__ = [
     "complex64",
     "complex128",
     "cos",
+    "cosh",
+    "cumprod",
+    "cumsum",
+    "diag",
+    "diagonal",
     "double",
     "einsum",
     "empty",
     "empty_like",
     "enable_grad",
+    "eq",
+    "equal",
     "erf",
     "exp",
     "expm1",
+    "eye",
+    "flatten",
+    "flip",
     "float",
     "float16",
     "float32",
@@ -153,39 +235,70 @@ __all__ = [
     "full",
     "full_like",
     "gather",
+    "ge",
     "grad",
     "gradcheck",
     "gradgradcheck",
+    "gt",
     "half",
+    "hstack",
+    "index_select",
     "initial_seed",
     "int",
     "int8",
     "int16",
     "int32",
     "int64",
+    "is_floating_point",
     "is_grad_enabled",
+    "is_tensor",
+    "isfinite",
+    "isinf",
+    "isnan",
+    "le",
+    "lerp",
+    "linspace",
     "log",
     "log1p",
+    "log2",
+    "log10",
+    "logsumexp",
     "long",
+    "lt",
     "manual_seed",
     "masked_fill",
+    "masked_select",
     "matmul",
     "max",
     "maximum",
     "mean",
+    "median",
+    "meshgrid",
     "min",
     "minimum",
     "multinomial",
+    "narrow",
+    "ne",
+    "neg",
     "no_grad",
+    "nonzero",
+    "norm",
     "ones",
     "ones_like",
+    "outer",
     "pow",
+    "prod",
     "rand",
     "rand_like",
     "randint",
     "randn",
     "randn_like",
     "randperm",
+    "reciprocal",
+    "remainder",
+    "repeat_interleave",
+    "reshape",
+    "roll",
     "round",
     "rsqrt",
     "saved_tensors_hooks",
@@ -194,20 +307,30 @@ __all__ = [
     "sigmoid",
     "sign",
     "sin",
+    "sinh",
     "sort",
     "split",
     "sqrt",
+    "square",
+    "squeeze",
     "stack",
     "std",
+    "std_mean",
     "sum",
     "tanh",
     "tensor",
     "topk",
+    "transpose",
     "tril",
     "triu",
+    "trunc",
     "uint8",
     "unbind",
+    "unique",
+    "unsqueeze",
     "var",
+    "var_mean",
+    "vstack",
     "where",
     "writable_buffer",
     "zeros",

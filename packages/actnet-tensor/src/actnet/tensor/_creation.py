@@ -144,6 +144,53 @@ def arange(
     return leaf(data, requires_grad, "arange")
 
 
+def linspace(
+    start: float,
+    end: float,
+    steps: int,
+    *,
+    dtype: Any = None,
+    device: Device | str | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """`steps` evenly spaced values from start to end, both included (float32
+    unless `dtype`; an integer dtype truncates). Computed as PyTorch does: the
+    first half from start, the second half back from end.
+
+    >>> linspace(0, 1, 5)
+    tensor([0.  , 0.25, 0.5 , 0.75, 1.  ])
+    """
+    if type(steps) is not int:
+        raise TypeError(f"linspace(): steps must be an int, got {steps!r}")
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    target = _dtype_or(dtype, DEFAULT_FLOAT)
+    assert target is not None
+    work = target if target.kind in "fc" else np.dtype(np.float64)
+    step = (end - start) / (steps - 1) if steps > 1 else 0.0
+    i = np.arange(steps, dtype=work)
+    host = np.where(i < steps // 2, start + i * step, end - (steps - 1 - i) * step)
+    data = xp.asarray(host.astype(target), device=device)
+    return leaf(data, requires_grad, "linspace")
+
+
+def eye(
+    n: int,
+    m: int | None = None,
+    *,
+    dtype: Any = None,
+    device: Device | str | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """An n x m (n x n) matrix of ones on the diagonal, zeros elsewhere."""
+    for name, value in (("n", n), ("m", m)):
+        if value is not None and (type(value) is not int or value < 0):
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {value}")
+    target = _dtype_or(dtype, DEFAULT_FLOAT)
+    data = xp.eye(n, m, dtype=target, device=device)
+    return leaf(data, requires_grad, "eye")
+
+
 def rand(
     *size: Any,
     dtype: Any = None,

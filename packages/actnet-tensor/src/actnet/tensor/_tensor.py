@@ -21,15 +21,23 @@ from actnet.device import Device, Generator, get_device
 from actnet.ndarray import NDArray
 from actnet.tensor import (
     _arithmetic,
+    _cumulative,
+    _elementary,
     _engine,
+    _extrema,
     _indexing,
     _inplace,
+    _inplace_math,
+    _layout,
+    _logic,
     _masking,
     _math,
     _new,
     _pointwise,
+    _products,
     _random,
     _reductions,
+    _selection,
     _shape,
     _sorting,
     _split,
@@ -39,7 +47,6 @@ from actnet.tensor._promotion import as_dtype
 from actnet.tensor._tensor_base import (
     Scalar,
     TensorBase,
-    _dim,
     _make,
     _shape_args,
     set_tensor_class,
@@ -153,6 +160,7 @@ class Tensor(TensorBase):
     __matmul__ = _arithmetic.matmul
     __neg__ = _arithmetic.neg
     __pow__ = _math.pow
+    __mod__ = _elementary.remainder
     __rpow__ = _math.rpow
     __abs__ = _math.abs
     __invert__ = _arithmetic.invert
@@ -209,8 +217,7 @@ class Tensor(TensorBase):
     def matmul(self, other: Tensor) -> Tensor:
         return _arithmetic.matmul(self, other)
 
-    def neg(self) -> Tensor:
-        return _arithmetic.neg(self)
+    neg = _elementary.neg
 
     def exp(self) -> Tensor:
         return _math.exp(self)
@@ -241,6 +248,36 @@ class Tensor(TensorBase):
     sign = _pointwise.sign
     maximum = _pointwise.maximum
     minimum = _pointwise.minimum
+    # the pointwise math of _elementary.py
+    square = _elementary.square
+    reciprocal = _arithmetic.reciprocal
+    lerp = _elementary.lerp
+    atan2 = _elementary.atan2
+    remainder = _elementary.remainder
+    trunc = _elementary.trunc
+    log2 = _elementary.log2
+    log10 = _elementary.log10
+    sinh = _elementary.sinh
+    cosh = _elementary.cosh
+    asin = _elementary.asin
+    acos = _elementary.acos
+    atan = _elementary.atan
+
+    # tests and comparisons (not differentiable)
+    all = _logic.all
+    any = _logic.any
+    isnan = _logic.isnan
+    isfinite = _logic.isfinite
+    isinf = _logic.isinf
+    eq = _logic.eq
+    ne = _logic.ne
+    lt = _logic.lt
+    le = _logic.le
+    gt = _logic.gt
+    ge = _logic.ge
+    allclose = _logic.allclose
+    equal = _logic.equal
+    is_floating_point = _logic.is_floating_point
 
     def sum(
         self,
@@ -283,6 +320,36 @@ class Tensor(TensorBase):
 
     var = _variance.var
     std = _variance.std
+    cumsum = _cumulative.cumsum
+    cumprod = _cumulative.cumprod
+    prod = _cumulative.prod
+    logsumexp = _cumulative.logsumexp
+    amax = _extrema.amax
+    amin = _extrema.amin
+    median = _extrema.median
+    norm = _extrema.norm
+    unique = _selection.unique
+
+    # selecting and rearranging elements, products
+    nonzero = _selection.nonzero
+    index_select = _selection.index_select
+    narrow = _selection.narrow
+    masked_select = _selection.masked_select
+    repeat_interleave = _selection.repeat_interleave
+    roll = _layout.roll
+    diag = _layout.diag
+    diagonal = _layout.diagonal
+    broadcast_to = _layout.broadcast_to
+    view_as = _layout.view_as
+    reshape_as = _layout.reshape_as
+    repeat = _layout.repeat
+    outer = _products.outer
+    bmm = _products.bmm
+    addmm = _products.addmm
+
+    def flip(self, *dims: Any) -> Tensor:
+        """`flip(0)`, `flip(0, 1)` or `flip((0, 1))`."""
+        return _layout.flip(self, _shape_args(dims))
 
     # sorting, masking, splitting, sampling: PyTorch's signatures
     sort = _sorting.sort
@@ -311,29 +378,12 @@ class Tensor(TensorBase):
         """Like reshape, but refuses when the data is not laid out for it."""
         return _shape.view(self, _shape_args(shape))
 
-    def flatten(
-        self, start_dim: builtins.int = 0, end_dim: builtins.int = -1
-    ) -> Tensor:
-        shape = self.shape
-        if not shape:
-            return _shape.reshape(self, (1,))
-        s, e = _dim(start_dim, len(shape)), _dim(end_dim, len(shape))
-        size = 1
-        for n in shape[s : e + 1]:
-            size *= n
-        return _shape.reshape(self, (*shape[:s], size, *shape[e + 1 :]))
+    flatten = _layout.flatten
 
     def unsqueeze(self, dim: builtins.int) -> Tensor:
         return _shape.unsqueeze(self, dim)
 
-    def squeeze(self, dim: builtins.int | None = None) -> Tensor:
-        shape = self.shape
-        if dim is None:
-            return _shape.reshape(self, tuple(n for n in shape if n != 1))
-        d = _dim(dim, len(shape))
-        if shape[d] != 1:
-            return self
-        return _shape.reshape(self, shape[:d] + shape[d + 1 :])
+    squeeze = _layout.squeeze
 
     def transpose(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
         return _shape.transpose(self, dim0, dim1)
@@ -369,7 +419,20 @@ class Tensor(TensorBase):
         return _shape.clone(self)
 
     def contiguous(self) -> Tensor:
-        return self
+        """self when its elements lie in row-major order, else a copy that does
+        (differentiable, as a clone)."""
+        return self if self.array.buffer.is_contiguous else _shape.clone(self)
+
+    def is_contiguous(self) -> builtins.bool:
+        """Whether the elements lie in row-major order, without gaps."""
+        return builtins.bool(self.array.buffer.is_contiguous)
+
+    def nelement(self) -> builtins.int:
+        return self.array.size
+
+    def element_size(self) -> builtins.int:
+        """Bytes per element."""
+        return builtins.int(self.array.buffer.itemsize)
 
     # --------------------------------------------------------- in-place methods
     def add_(self, other: Tensor | Scalar, *, alpha: Scalar = 1) -> Tensor:
@@ -408,6 +471,15 @@ class Tensor(TensorBase):
 
     def lerp_(self, end: Tensor, weight: Scalar | Tensor) -> Tensor:
         return _inplace.lerp_(self, end, weight)
+
+    exp_ = _inplace_math.exp_
+    sigmoid_ = _inplace_math.sigmoid_
+    tanh_ = _inplace_math.tanh_
+    pow_ = _inplace_math.pow_
+    abs_ = _inplace_math.abs_
+    neg_ = _inplace_math.neg_
+    sqrt_ = _inplace_math.sqrt_
+    log_ = _inplace_math.log_
 
     def uniform_(
         self,

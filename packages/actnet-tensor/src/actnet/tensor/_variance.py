@@ -155,3 +155,42 @@ def std(
     tensor([[1.4142], [0.    ]])
     """
     return _moments("std", input, dim, unbiased, keepdim, correction)
+
+
+def var_mean(
+    input: Tensor,
+    dim: Dims | builtins.bool = None,
+    unbiased: builtins.bool | None = None,
+    keepdim: builtins.bool = False,
+    *,
+    correction: builtins.float | None = None,
+) -> tuple[Tensor, Tensor]:
+    """(var, mean) over `dim`, with var's arguments.
+
+    >>> var_mean(tensor([1.0, 2.0, 3.0]))
+    (tensor(1.), tensor(2.))
+    """
+    variance = _moments("var", input, dim, unbiased, keepdim, correction)
+    return variance, mean(input, _mean_dims(input, dim), keepdim)
+
+
+def std_mean(
+    input: Tensor,
+    dim: Dims | builtins.bool = None,
+    unbiased: builtins.bool | None = None,
+    keepdim: builtins.bool = False,
+    *,
+    correction: builtins.float | None = None,
+) -> tuple[Tensor, Tensor]:
+    """(std, mean) over `dim`, with std's arguments."""
+    deviation = _moments("std", input, dim, unbiased, keepdim, correction)
+    return deviation, mean(input, _mean_dims(input, dim), keepdim)
+
+
+def _mean_dims(input: Tensor, dim: Dims | builtins.bool) -> Dims:
+    """The dims `_moments` reduced, for the mean beside it."""
+    if isinstance(dim, builtins.bool) or input.ndim == 0:
+        return None
+    if isinstance(dim, Sequence) and len(dim) == 0:
+        return None
+    return dim

@@ -1,0 +1,86 @@
+"""In-place pointwise math: exp_, sigmoid_, tanh_, pow_, abs_, neg_, sqrt_,
+log_, by the rules of _inplace.py.
+
+Each computes the out-of-place operation and then either writes the values
+into the tensor's own device buffer (when nothing else holds it: copy-on-write
+through `sole_buffer`) or rebinds `.data`; the version counter goes up. When
+the graph is recorded, the tensor's history is rebased onto the operation; on
+a leaf that requires grad it is an error outside no_grad(). A result of
+another dtype (exp_ of an integer tensor) is refused, as PyTorch refuses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from actnet.tensor._copy_on_write import sole_buffer
+from actnet.tensor._elementary import neg
+from actnet.tensor._graph import needs_grad
+from actnet.tensor._inplace import _check_leaf, _history, _rebase
+from actnet.tensor._math import abs, exp, log, pow, sqrt
+from actnet.tensor._pointwise import sigmoid, tanh
+from actnet.tensor._tensor_base import Scalar, _make
+
+if TYPE_CHECKING:
+    from actnet.tensor._tensor import Tensor
+
+
+def _apply_(t: Tensor, op: str, fn: Callable[[Tensor], Tensor]) -> Tensor:
+    _check_leaf(t, op)
+    if needs_grad(t):
+        return _rebase(t, fn(_history(t)))
+    result = fn(_make(t.array)).array
+    if result.dtype != t.dtype:
+        raise RuntimeError(
+            f"result type {result.dtype} can't be cast to the desired output type "
+            f"{t.dtype}"
+        )
+    if result.shape != t.shape:
+        raise RuntimeError(
+            f"output with shape {list(t.shape)} doesn't match the broadcast shape "
+            f"{list(result.shape)}"
+        )
+    buf = sole_buffer(t)
+    if buf is not None:
+        buf.device.copy(result.buffer, out=buf)
+    else:
+        t.array = result
+    t._version += 1
+    return t
+
+
+def exp_(t: Tensor) -> Tensor:
+    return _apply_(t, "exp_", exp)
+
+
+def sigmoid_(t: Tensor) -> Tensor:
+    return _apply_(t, "sigmoid_", sigmoid)
+
+
+def tanh_(t: Tensor) -> Tensor:
+    return _apply_(t, "tanh_", tanh)
+
+
+def abs_(t: Tensor) -> Tensor:
+    return _apply_(t, "abs_", abs)
+
+
+def neg_(t: Tensor) -> Tensor:
+    return _apply_(t, "neg_", neg)
+
+
+def sqrt_(t: Tensor) -> Tensor:
+    return _apply_(t, "sqrt_", sqrt)
+
+
+def log_(t: Tensor) -> Tensor:
+    return _apply_(t, "log_", log)
+
+
+def pow_(t: Tensor, exponent: Tensor | Scalar) -> Tensor:
+    """t ** exponent in place (an exponent that requires grad is recorded)."""
+    _check_leaf(t, "pow_")
+    if needs_grad(exponent):
+        return _rebase(t, pow(_history(t), exponent))
+    return _apply_(t, "pow_", lambda x: pow(x, exponent))

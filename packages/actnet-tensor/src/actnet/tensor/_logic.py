@@ -1,0 +1,188 @@
+"""Tests and comparisons: all, any; isnan, isfinite, isinf; eq, ne, lt, le,
+gt, ge (functions of the comparison operators); allclose and equal (a Python
+bool); is_tensor and is_floating_point. None is differentiable, as in PyTorch.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import actnet.ndarray as xp
+from actnet.tensor._arithmetic import compare
+from actnet.tensor._promotion import operands
+from actnet.tensor._reductions import _axes
+from actnet.tensor._tensor_base import Scalar, TensorBase, _make
+
+if TYPE_CHECKING:
+    from actnet.tensor._tensor import Tensor
+
+
+def _check(a: Any, op: str) -> None:
+    if not isinstance(a, TensorBase):
+        raise TypeError(
+            f"{op}(): argument 'input' must be Tensor, not {type(a).__name__}"
+        )
+
+
+# ---------------------------------------------------------------- all, any
+def _truth(
+    input: Tensor,
+    dim: builtins.int | Sequence[builtins.int] | None,
+    keepdim: builtins.bool,
+    every: builtins.bool,
+) -> Tensor:
+    op = "all" if every else "any"
+    _check(input, op)
+    axes = _axes(dim, input.ndim)
+    if input.ndim == 0:
+        axes = None
+    reduce = xp.all if every else xp.any
+    values = reduce(input.array != 0, axis=axes, keepdims=keepdim)
+    if input.dtype == xp.uint8:  # PyTorch keeps uint8 for uint8 inputs
+        values = xp.astype(values, xp.uint8)
+    return _make(values)
+
+
+def all(
+    input: Tensor,
+    dim: builtins.int | Sequence[builtins.int] | None = None,
+    keepdim: builtins.bool = False,
+) -> Tensor:
+    """Whether every element (over dim) is nonzero, as a bool tensor."""
+    return _truth(input, dim, keepdim, every=True)
+
+
+def any(
+    input: Tensor,
+    dim: builtins.int | Sequence[builtins.int] | None = None,
+    keepdim: builtins.bool = False,
+) -> Tensor:
+    """Whether some element (over dim) is nonzero, as a bool tensor."""
+    return _truth(input, dim, keepdim, every=False)
+
+
+# --------------------------------------------------- isnan, isfinite, isinf
+def isnan(input: Tensor) -> Tensor:
+    _check(input, "isnan")
+    return _make(xp.isnan(input.array))
+
+
+def isfinite(input: Tensor) -> Tensor:
+    _check(input, "isfinite")
+    return _make(xp.isfinite(input.array))
+
+
+def isinf(input: Tensor) -> Tensor:
+    _check(input, "isinf")
+    return _make(xp.isinf(input.array))
+
+
+# ------------------------------------------------------------ comparisons
+def _compare(op: str, name: str, input: Tensor, other: Tensor | Scalar) -> Tensor:
+    _check(input, name)
+    result = compare(op, input, other)
+    if result is NotImplemented:
+        raise TypeError(
+            f"{name}(): argument 'other' must be Tensor or Number, not "
+            f"{type(other).__name__}"
+        )
+    return result
+
+
+def eq(input: Tensor, other: Tensor | Scalar) -> Tensor:
+    """input == other, elementwise (broadcast), as a bool tensor."""
+    return _compare("equal", "eq", input, other)
+
+
+def ne(input: Tensor, other: Tensor | Scalar) -> Tensor:
+    return _compare("not_equal", "ne", input, other)
+
+
+def lt(input: Tensor, other: Tensor | Scalar) -> Tensor:
+    return _compare("less", "lt", input, other)
+
+
+def le(input: Tensor, other: Tensor | Scalar) -> Tensor:
+    return _compare("less_equal", "le", input, other)
+
+
+def gt(input: Tensor, other: Tensor | Scalar) -> Tensor:
+    return _compare("greater", "gt", input, other)
+
+
+def ge(input: Tensor, other: Tensor | Scalar) -> Tensor:
+    return _compare("greater_equal", "ge", input, other)
+
+
+# -------------------------------------------------------- allclose, equal
+_TORCH_NAME = {
+    "float32": "Float",
+    "float64": "Double",
+    "float16": "Half",
+    "int64": "Long",
+    "int32": "Int",
+    "int16": "Short",
+    "int8": "Char",
+    "uint8": "Byte",
+    "bool": "Bool",
+    "complex64": "ComplexFloat",
+    "complex128": "ComplexDouble",
+}
+
+
+def allclose(
+    input: Tensor,
+    other: Tensor,
+    rtol: builtins.float = 1e-05,
+    atol: builtins.float = 1e-08,
+    equal_nan: builtins.bool = False,
+) -> builtins.bool:
+    """Whether |input - other| <= atol + rtol * |other| everywhere (broadcast;
+    equal infinities are close, NaN only with equal_nan). Both of one dtype.
+
+    >>> allclose(tensor([1.0]), tensor([1.0 + 1e-9]))
+    True
+    """
+    _check(input, "allclose")
+    _check(other, "allclose")
+    if input.dtype != other.dtype:
+        raise RuntimeError(
+            f"{_TORCH_NAME.get(str(input.dtype), input.dtype)} did not match "
+            f"{_TORCH_NAME.get(str(other.dtype), other.dtype)}"
+        )
+    a, b = input.array, other.array
+    if a.dtype.kind in "biu":
+        a, b = xp.astype(a, xp.float64), xp.astype(b, xp.float64)
+    close = a == b
+    finite = xp.logical_and(xp.isfinite(a), xp.isfinite(b))
+    zero = xp.zeros((), dtype=a.dtype, device=a.device)
+    a0, b0 = xp.where(finite, a, zero), xp.where(finite, b, zero)  # no inf - inf
+    within = xp.abs(a0 - b0) <= atol + rtol * xp.abs(b0)
+    close = xp.logical_or(close, xp.logical_and(finite, within))
+    if equal_nan:
+        close = xp.logical_or(close, xp.logical_and(xp.isnan(a), xp.isnan(b)))
+    return builtins.bool(xp.all(close))
+
+
+def equal(input: Tensor, other: Tensor) -> builtins.bool:
+    """Whether input and other have the same shape and the same values (NaN
+    is not equal to itself); dtypes promote."""
+    _check(input, "equal")
+    _check(other, "equal")
+    if input.shape != other.shape:
+        return False
+    a, b = operands(input, other, "equal")
+    return builtins.bool(xp.all(a == b))
+
+
+def is_tensor(obj: object) -> builtins.bool:
+    """Whether obj is a Tensor."""
+    return isinstance(obj, TensorBase)
+
+
+def is_floating_point(input: Tensor) -> builtins.bool:
+    """Whether input's dtype is a floating one (not complex)."""
+    _check(input, "is_floating_point")
+    return input.dtype.kind == "f" or input.dtype == xp.bfloat16

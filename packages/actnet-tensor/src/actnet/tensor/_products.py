@@ -1,0 +1,95 @@
+"""Matrix products as model code calls them: outer, bmm, addmm.
+
+Compositions of matmul, mul and add (their gradients are those operations'),
+with PyTorch's checks: bmm and addmm take matrices of one dtype.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from actnet.tensor._arithmetic import add, matmul, mul
+from actnet.tensor._shape import reshape
+from actnet.tensor._tensor_base import Scalar, TensorBase
+
+if TYPE_CHECKING:
+    from actnet.tensor._tensor import Tensor
+
+
+def _tensors(op: str, **named: object) -> None:
+    for name, value in named.items():
+        if not isinstance(value, TensorBase):
+            raise TypeError(
+                f"{op}(): argument '{name}' must be Tensor, not {type(value).__name__}"
+            )
+
+
+def outer(input: Tensor, vec2: Tensor) -> Tensor:
+    """The outer product of two 1-d tensors: out[i, j] = input[i] * vec2[j].
+
+    >>> outer(tensor([1, 2]), tensor([3, 4]))
+    tensor([[3, 4], [6, 8]])
+    """
+    _tensors("outer", input=input, vec2=vec2)
+    if input.ndim != 1 or vec2.ndim != 1:
+        raise RuntimeError(
+            f"outer: expected 1-D tensors, got {input.ndim}-D and {vec2.ndim}-D"
+        )
+    return mul(reshape(input, (input.shape[0], 1)), vec2)
+
+
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:
+    """Batched matrix products: (b, n, m) @ (b, m, p) -> (b, n, p)."""
+    _tensors("bmm", input=input, mat2=mat2)
+    if input.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if mat2.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    if input.dtype != mat2.dtype:
+        raise RuntimeError(f"expected scalar type {input.dtype} but found {mat2.dtype}")
+    if input.shape[0] != mat2.shape[0] or input.shape[2] != mat2.shape[1]:
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: "
+            f"[{input.shape[0]}, {input.shape[2]}] but got: "
+            f"[{mat2.shape[0]}, {mat2.shape[1]}]."
+        )
+    return matmul(input, mat2)
+
+
+def addmm(
+    input: Tensor,
+    mat1: Tensor,
+    mat2: Tensor,
+    *,
+    beta: Scalar = 1,
+    alpha: Scalar = 1,
+) -> Tensor:
+    """beta * input + alpha * (mat1 @ mat2), input broadcast; with beta = 0
+    input is ignored (its NaN and inf do not propagate), as in PyTorch.
+
+    >>> addmm(bias, x, w.T)  # a linear layer
+    """
+    _tensors("addmm", input=input, mat1=mat1, mat2=mat2)
+    if mat1.ndim != 2 or mat2.ndim != 2:
+        raise RuntimeError(
+            f"mat1 must be a matrix, got {mat1.ndim}-D tensor"
+            if mat1.ndim != 2
+            else f"mat2 must be a matrix, got {mat2.ndim}-D tensor"
+        )
+    for other in (mat1, mat2):
+        if other.dtype != input.dtype:
+            raise RuntimeError(
+                "self and mat2 must have the same dtype, but got "
+                f"{input.dtype} and {other.dtype}"
+            )
+    if mat1.shape[1] != mat2.shape[0]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({mat1.shape[0]}x"
+            f"{mat1.shape[1]} and {mat2.shape[0]}x{mat2.shape[1]})"
+        )
+    product = matmul(mat1, mat2)
+    if alpha != 1:
+        product = mul(product, alpha)
+    if beta == 0:
+        return product
+    return add(input if beta == 1 else mul(input, beta), product)
