@@ -612,10 +612,12 @@ def _check_inplace(
             f"{dtype} is not x's dtype; in-place operators keep x's dtype"
         )
     if shape is None:
-        try:
-            shape = np.broadcast_shapes(x.shape, other.shape)
-        except ValueError:
-            shape = None
+        shape = other.shape
+        if shape != x.shape:  # else the common case: no broadcasting to check
+            try:
+                shape = np.broadcast_shapes(x.shape, shape)
+            except ValueError:
+                shape = None
     if shape != x.shape:
         raise ValueError(
             f"x {symbol} y: x has shape {x.shape} and y {other.shape}; the result "
