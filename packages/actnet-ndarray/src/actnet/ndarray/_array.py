@@ -115,7 +115,7 @@ class NDArray:
         takes this array's dtype when the promotion table allows (a Python scalar
         is weak); it broadcasts to self[key]'s shape."""
         dev = self.buffer.device
-        k = _update_key(self, key)
+        k = _key_buffers(self, _normalize_key(key))
         v = _update_values(self, value, "x[key] = value")
         own = _sole(self)  # k and v hold what they index and write: counted
         if own is not None:
@@ -652,24 +652,7 @@ def _index(x: NDArray, key: Any) -> NDArray:
             pass  # Python bools are masks: fall through to advanced indexing
         else:
             return _wrap(x.buffer[items])
-    converted = []
-    dev = x.buffer.device
-    for item in items:
-        if type(item) is NDArray:
-            if item.buffer.device is not dev:
-                raise ValueError(
-                    f"index array is on {item.device.name}, the array on {dev.name}"
-                )
-            if item.dtype.kind not in "iub":
-                raise IndexError(
-                    f"index arrays must be integer or bool, got {item.dtype}"
-                )
-            converted.append(item.buffer)
-        elif type(item) is builtins.bool:
-            converted.append(dev.full((), item, dt.bool_))
-        else:
-            converted.append(item)
-    return _wrap(dev.index(x.buffer, tuple(converted)))
+    return _wrap(x.buffer.device.index(x.buffer, _key_buffers(x, items)))
 
 
 @final
@@ -717,17 +700,23 @@ class _IndexUpdate:
         mode: Literal["set", "add", "multiply", "min", "max"],
     ) -> NDArray:
         x = self._array
-        key = _update_key(x, self._key)
+        key = _key_buffers(x, _normalize_key(self._key))
         v = _update_values(x, values, f"at[...].{mode}")
         return _wrap(x.buffer.device.index_update(x.buffer, key, v, mode))
 
 
-def _update_key(x: NDArray, key: Any) -> tuple[Any, ...]:
-    """An index for writing into x: NumPy's rules, with index arrays as Buffers."""
+def _key_buffers(x: NDArray, items: tuple[Any, ...]) -> tuple[Any, ...]:
+    """An index into x (normalized items) for the device: index arrays as their
+    Buffers (on x's device, integer or bool), Python bools as 0-d masks; the
+    one conversion of reading (`x[key]`) and writing (`x[key] = v`, `.at[]`)."""
     dev = x.buffer.device
     converted: list[Any] = []
-    for item in _normalize_key(key):
+    for item in items:
         if type(item) is NDArray:
+            if item.buffer.device is not dev:
+                raise ValueError(
+                    f"index array is on {item.device.name}, the array on {dev.name}"
+                )
             if item.dtype.kind not in "iub":
                 raise IndexError(
                     f"index arrays must be integer or bool, got {item.dtype}"
