@@ -20,6 +20,7 @@ Gates in PyTorch's order (torch.nn.RNN, LSTM, GRU):
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Sequence
 from typing import Any, Final
 
@@ -112,20 +113,22 @@ ARRAYS: Final = _Arrays()
 TENSORS: Final = _Tensors()
 
 
-class Step:
-    """A cell's step. `gates`: gate blocks per hidden unit (W_ih has gates *
-    hidden_size rows); `cell`: whether the state has a cell c beside h."""
+class Step(abc.ABC):
+    """A cell's step (an interface: TanhStep, ReluStep, LSTMStep, GRUStep).
+    `gates`: gate blocks per hidden unit (W_ih has gates * hidden_size rows);
+    `cell`: whether the state has a cell c beside h."""
 
     mode = ""
     gates = 1
     cell = False
 
+    @abc.abstractmethod
     def forward(
         self, ops: Any, gx: Value, gh: Value, h: Value, c: Value
     ) -> tuple[Value, Value, tuple[Value, ...]]:
         """(h', c' or None, what backward needs of this step)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def backward(
         self,
         dy: NDArray,
@@ -139,7 +142,6 @@ class Step:
         gradients of gx and of gh, the part of h's gradient that does not pass
         through gh (GRU's z h term), and c's gradient. h, c: the previous
         state."""
-        raise NotImplementedError
 
 
 class TanhStep(Step):
