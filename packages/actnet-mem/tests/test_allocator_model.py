@@ -354,6 +354,15 @@ class AllocatorMachine(RuleBasedStateMachine):
             assert s.largest_free_block == max(seg_gaps, default=0)
 
     @invariant()
+    def is_live_is_true_for_the_live_blocks_alone(self) -> None:
+        if self.allocator is None:
+            return
+        a = self.allocator
+        assert all(a.is_live(b) for b in self.live)
+        assert not any(a.is_live(b) for b in self.freed)
+        assert not a.is_live(self.foreign)
+
+    @invariant()
     def blocks_are_aligned_disjoint_and_inside_their_segment(self) -> None:
         if self.allocator is None:
             return

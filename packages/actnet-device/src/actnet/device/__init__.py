@@ -15,6 +15,13 @@
 """
 
 from actnet.device._buffer import Buffer
+from actnet.device._capture import (
+    Capture,
+    CaptureError,
+    MemoryPlan,
+    PlannedBuffer,
+    Program,
+)
 from actnet.device._core import BufferRecord, MemoryStats
 from actnet.device._device import Device
 from actnet.device._dtypes import (
@@ -63,11 +70,16 @@ __all__ = [
     "UNSIGNED",
     "Buffer",
     "BufferRecord",
+    "Capture",
+    "CaptureError",
     "Device",
     "Generator",
+    "MemoryPlan",
     "MemoryStats",
     "OpSpec",
     "OutOfMemoryError",
+    "PlannedBuffer",
+    "Program",
     "__version__",
     "as_dtype",
     "bfloat16",

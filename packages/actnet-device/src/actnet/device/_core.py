@@ -11,7 +11,7 @@ get it from the same arena (`_scratch`).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from math import prod
 from typing import Any, Final, NoReturn
@@ -21,6 +21,7 @@ import numpy as np
 from actnet.device import _dtypes as dt
 from actnet.device._backend import Backend
 from actnet.device._buffer import Buffer, free_deferred, new_buffer
+from actnet.device._capture import Capture
 from actnet.device._checks import Scalar, check_shape
 from actnet.device._opset import BINARY, UNARY
 from actnet.mem import Allocator, Block
@@ -82,6 +83,7 @@ class DeviceCore:
         self._free = self._allocator.free
         self._array_at = backend.array_at
         self._views: dict[tuple[Any, int], Any] = {}  # (segment, offset) -> array
+        self._capture: Capture | None = None  # recording (Device.capture)
         # The backend's kernels take their scratch memory from this arena.
         backend.scratch = self._scratch
         ufuncs = backend.ufuncs
@@ -361,6 +363,24 @@ class DeviceCore:
                 self._backend.end_quiet(token)
         else:
             func(*args)
+
+    def _host_check(self, check: Callable[..., None], *args: Any) -> None:
+        """check(*args), a validation that reads data on the host (the bounds of
+        integer indices); inside a capture it is part of the recording, so every
+        replay checks the data it is given."""
+        cap = self._capture
+        if cap is None:
+            check(*args)
+        else:
+            cap.call_kernel("check", check, args)
+
+    def _check_kernel_result(self, result: Any, check: Callable[[Any], None]) -> None:
+        """check(result) for what the last kernel reported back (cross-entropy's
+        target bounds, say); inside a capture, every replay checks it again."""
+        check(result)
+        cap = self._capture
+        if cap is not None:
+            cap.check_last_call(check)
 
     def _check_no_overlap(self, op: str, out: Buffer, *inputs: Any) -> None:
         """Kernels that are not ufuncs may not write into memory they read."""

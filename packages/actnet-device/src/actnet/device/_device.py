@@ -10,12 +10,15 @@ class, so the groups cost nothing per call.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from actnet.device._activations import ActivationOps
 from actnet.device._attention import AttentionOps
 from actnet.device._buffer import Buffer
+from actnet.device._capture import Capture
 from actnet.device._creation import CreationOps
 from actnet.device._dropout import DropoutOps
 from actnet.device._elementwise import ElementwiseOps
@@ -62,6 +65,43 @@ class Device(
             out = device.from_host(self.to_host(buffer))
         out._meta[2] = buffer.info
         return out
+
+    @contextlib.contextmanager
+    def capture(self) -> Iterator[Capture]:
+        """Record the kernel calls this device runs for the calling thread inside
+        the block; afterwards `.program` replays them (see `_capture`: what is
+        state, what is planned, what raises CaptureError).
+
+        >>> with cpu.capture() as cap:
+        ...     cpu.add(cpu.multiply(x, w), b, out=z)
+        >>> cap.program.replay()  # z again, from x's, w's and b's values now
+        """
+        cap = Capture(self)
+        cap.start()
+        try:
+            yield cap
+        except BaseException:
+            cap.stop()
+            raise
+        cap.finish()
+
+    @property
+    def capturing(self) -> bool:
+        """Whether the calling thread is inside this device's `capture()`."""
+        cap = self._capture
+        return cap is not None and cap.thread == threading.get_ident()
+
+    def host_step(self, fn: Callable[[], None]) -> None:
+        """Run `fn()` now; inside `capture()`, also at this place in every
+        replay of the recording (unrecorded: its kernels run eagerly then). For
+        work whose numbers come from the host each time, such as an optimizer's
+        update (its step count, its learning rate): `fn` may read and write only
+        buffers that outlive the captured work."""
+        cap = self._capture
+        if cap is not None and cap.thread == threading.get_ident():
+            cap.host_step(fn)
+        else:
+            fn()
 
     def run(
         self,

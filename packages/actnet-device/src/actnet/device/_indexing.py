@@ -48,7 +48,7 @@ class IndexingOps(DeviceCore):
                 raise ValueError(f"take: axis is required for a {arr.ndim}-d buffer")
             axis = 0
         a = check_axis(axis, arr.ndim)
-        check_bounds("take", self._xp, idx, arr.shape[a])
+        self._host_check(check_bounds, "take", self._xp, idx, arr.shape[a])
         shape = (*arr.shape[:a], idx.shape[0], *arr.shape[a + 1 :])
         out = self._output("take", out, shape, arr.dtype)
         self._backend.take(arr, idx, a, out.native)
@@ -66,7 +66,7 @@ class IndexingOps(DeviceCore):
             raise ValueError(f"gather: index has {idx.ndim} axes, x has {arr.ndim}")
         a = check_axis(axis, arr.ndim)
         check_other_axes("gather", arr.shape, idx.shape, a)
-        check_bounds("gather", self._xp, idx, arr.shape[a])
+        self._host_check(check_bounds, "gather", self._xp, idx, arr.shape[a])
         out = self._output("gather", out, idx.shape, arr.dtype)
         self._backend.gather(arr, idx, a, out.native)
         return out
@@ -86,7 +86,7 @@ class IndexingOps(DeviceCore):
             raise ValueError(f"{op}: index has {idx.ndim} axes, x has {arr.ndim}")
         a = check_axis(axis, arr.ndim)
         check_other_axes(op, arr.shape, idx.shape, a)
-        check_bounds(op, self._xp, idx, arr.shape[a])
+        self._host_check(check_bounds, op, self._xp, idx, arr.shape[a])
         if type(src) is Buffer:
             values = self._own(src, op, "src")
             if values.dtype != arr.dtype:
@@ -156,7 +156,7 @@ class IndexingOps(DeviceCore):
             shape = index_shape(self._xp, arr.shape, k)
         except IndexError as exc:
             raise IndexError(f"index: {exc} (shape {arr.shape})") from None
-        self._check_key_bounds("index", k, arr.shape)
+        self._host_check(self._check_key_bounds, "index", k, arr.shape)
         out = self._output("index", out, shape, arr.dtype)
         self._backend.index(arr, k, out.native)
         return out
@@ -183,7 +183,7 @@ class IndexingOps(DeviceCore):
             target = index_shape(self._xp, arr.shape, k)
         except IndexError as exc:
             raise IndexError(f"index_update: {exc} (shape {arr.shape})") from None
-        self._check_key_bounds("index_update", k, arr.shape)
+        self._host_check(self._check_key_bounds, "index_update", k, arr.shape)
         if type(values) is Buffer:
             v = self._own(values, "index_update", "values")
             if v.dtype != arr.dtype:

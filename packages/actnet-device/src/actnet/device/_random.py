@@ -37,6 +37,7 @@ from typing import Any, Final
 import numpy as np
 
 from actnet.device import _dtypes as dt
+from actnet.device import _hooks
 from actnet.device._buffer import Buffer
 from actnet.device._checks import check_shape
 from actnet.device._device import Device
@@ -129,7 +130,11 @@ class Generator:
         with self._lock:
             start, seed = self._counter, self._seed
             self._counter = (start + blocks) & _MASK64
-        return (seed & _MASK32, seed >> 32), start
+        key = (seed & _MASK32, seed >> 32)
+        hook = _hooks.reservation_hook
+        if hook is not None:  # a capture records it (see _capture)
+            hook(self, n_words, key, start)
+        return key, start
 
     def _bits(self, n_words: int, device: Device) -> Buffer:
         key, start = self.reserve(n_words)

@@ -232,7 +232,9 @@ class SoftmaxOps(DeviceCore):
             loss.native,
             stats.native,
         )
-        self._ce_check_targets(op, bounds, classes)
+        self._check_kernel_result(
+            bounds, lambda b: self._ce_check_targets(op, b, classes)
+        )
         return loss, stats
 
     def cross_entropy_backward(
@@ -285,5 +287,8 @@ class SoftmaxOps(DeviceCore):
             REDUCTIONS[reduction],
             result.native,
         )
-        self._ce_check_targets(op, bounds, x.shape[1])
+        classes = x.shape[1]
+        self._check_kernel_result(
+            bounds, lambda b: self._ce_check_targets(op, b, classes)
+        )
         return result

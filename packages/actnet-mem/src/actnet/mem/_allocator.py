@@ -381,6 +381,13 @@ class Allocator:
         with self._lock:
             return self._release_empty_segments()
 
+    def is_live(self, block: Block) -> bool:
+        """Whether `block` is live: returned by this allocator's `malloc` and not
+        freed since (a block of a released segment, or another allocator's, is not).
+        A program that keeps blocks it did not allocate (a recording of a step)
+        checks them with this before it uses their memory again."""
+        return block in self._live  # a set of identities: atomic under the GIL
+
     def blocks(self) -> list[Block]:
         """The live blocks, in address order (segment by segment)."""
         with self._lock:

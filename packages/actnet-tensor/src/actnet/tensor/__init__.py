@@ -35,6 +35,7 @@ from actnet.ndarray import int16 as short
 from actnet.ndarray import int32 as int
 from actnet.ndarray import int64 as long
 from actnet.tensor._arithmetic import matmul, reciprocal
+from actnet.tensor._compile import CaptureError, CompiledFunction, compile
 from actnet.tensor._copy_on_write import writable_buffer
 from actnet.tensor._creation import (
     arange,
@@ -165,6 +166,8 @@ from actnet.tensor._version import __version__
 
 __all__ = [
     "AccumulateGrad",
+    "CaptureError",
+    "CompiledFunction",
     "Function",
     "FunctionCtx",
     "GradcheckError",
@@ -204,6 +207,7 @@ __all__ = [
     "chunk",
     "clamp",
     "clip",
+    "compile",
     "complex64",
     "complex128",
     "cos",

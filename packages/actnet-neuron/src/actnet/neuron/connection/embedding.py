@@ -93,7 +93,9 @@ def embedding(
                 f"[{-num}, {num}), got {padding_idx!r}"
             )
         padding_idx %= num
-    if input.numel():
+    # The device checks the bounds too (inside a captured step, only it does:
+    # there, it checks each replay's indices; here, the message is the layer's).
+    if input.numel() and not input.device.capturing:
         low, high = int(xp.min(input.array)), int(xp.max(input.array))
         if low < 0 or high >= num:
             bad = low if low < 0 else high

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final, TypeAlias
 
 import actnet.tensor as at
-from actnet.device import Buffer
+from actnet.device import Buffer, Device
 from actnet.ndarray import buffer_of
 from actnet.nn._labels import label
 from actnet.nn.optim._blocks import BLOCK, Scratch, blocks
@@ -180,11 +180,29 @@ class Optimizer:
         if closure is not None:
             with at.enable_grad():
                 loss = closure()
+        device = self._capturing_device()
+        if device is None:
+            self._update()
+        else:  # inside a captured step: every replay runs the update again
+            device.host_step(self._update)
+        return loss
+
+    def _update(self) -> None:
         with at.no_grad():
             for group in self.param_groups:
                 work = [(p, p.grad) for p in group["params"] if p.grad is not None]
                 self._update_group(group, work)
-        return loss
+
+    def _capturing_device(self) -> Device | None:
+        """The device recording a captured step (`actnet.tensor.compile`) that
+        this step is part of, if any (the first parameter of each group tells)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                device: Device = p.device
+                if device.capturing:
+                    return device
+                break
+        return None
 
     def _update_group(
         self, group: dict[str, Any], work: list[tuple[Tensor, Tensor]]

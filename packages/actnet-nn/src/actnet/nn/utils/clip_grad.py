@@ -94,8 +94,8 @@ def clip_grad_norm_(
         norms = [_vector_norm(g, norm_type) for g in grads]
         norms = [n if n.dtype == dtype else n.to(dtype=dtype) for n in norms]
         total_norm = _vector_norm(at.stack(norms), norm_type)
-        finite = math.isfinite(float(total_norm))
-        if error_if_nonfinite and not finite:
+        # Read on the host only when asked to (it cannot be inside a captured step).
+        if error_if_nonfinite and not math.isfinite(float(total_norm)):
             raise RuntimeError(
                 f"The total norm of order {norm_type} for gradients from "
                 "`parameters` is non-finite, so it cannot be clipped. To disable "
@@ -104,8 +104,8 @@ def clip_grad_norm_(
             )
         clip_coef = at.clamp(max_norm / (total_norm + 1e-6), None, 1.0)
         with warnings.catch_warnings():
-            if not finite:  # inf * 0 makes nan: expected here, silent in PyTorch
-                warnings.simplefilter("ignore", RuntimeWarning)
+            # A non-finite norm makes inf * 0 = nan: expected, silent in PyTorch.
+            warnings.simplefilter("ignore", RuntimeWarning)
             for g in grads:
                 g.mul_(clip_coef if g.dtype == dtype else clip_coef.to(dtype=g.dtype))
     return total_norm

@@ -1,0 +1,13 @@
+"""Hooks that a capture (`_capture`) installs into the modules below it, kept
+here so that those modules need not import it.
+
+`reservation_hook`, when set, is told of every `Generator.reserve`: the
+generator, the number of words, and the key and first counter it returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+reservation_hook: Callable[[Any, int, tuple[int, int], int], None] | None = None
