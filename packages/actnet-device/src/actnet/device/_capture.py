@@ -46,8 +46,10 @@ from __future__ import annotations
 
 import bisect
 import gc
+import inspect
 import sys
 import threading
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import FrameType
@@ -111,14 +113,18 @@ class Program:
         self._device = device
         self._calls = calls
         self._state = state
+        self._host_steps = [fn for fn, _, _ in calls if type(fn) is _HostStep]
         self._region = region  # holds the planned range while the program lives
         self.memory_plan: Final = memory_plan
 
     def valid(self) -> bool:
         """Whether every state block the program reads or writes is still
-        allocated (the same block: a tensor rebound since has a new one)."""
+        allocated (the same block: a tensor rebound since has a new one), and
+        every host step's object is still alive."""
         is_live = self._device.allocator.is_live
-        return all(is_live(block) for block in self._state)
+        return all(is_live(block) for block in self._state) and all(
+            step.alive() for step in self._host_steps
+        )
 
     def replay(self) -> None:
         """Run the recorded kernel calls again (and the host steps, and the
@@ -296,7 +302,11 @@ class Capture:
                 f"({_describe(replaced)}): a tensor replaced instead of updated "
                 "in place cannot be replayed"
             )
-        hosted = [b for b in self._blocks.values() if b.host_touched and not b.alive]
+        hosted = [  # a host step's own temporaries are its business
+            b
+            for b in self._blocks.values()
+            if b.host_touched and not b.alive and not b.host_made
+        ]
         if hosted:
             raise CaptureError(
                 "a host step touched memory that the captured work frees "
@@ -598,15 +608,30 @@ _CORE: Final = ("actnet.device.", "actnet.ndarray.", "actnet.tensor._tensor")
 
 
 class _HostStep:
-    """A host step in the program: `fn` called with no arguments."""
+    """A host step in the program. A bound method is held by a weak reference:
+    once its object is gone (an optimizer replaced by a new one), the program is
+    no longer valid, and the next call records again."""
 
-    __slots__ = ("fn",)
+    __slots__ = ("fn", "method")
 
     def __init__(self, fn: Callable[[], None]) -> None:
-        self.fn = fn
+        self.method: weakref.WeakMethod[Callable[[], None]] | None = None
+        self.fn: Callable[[], None] | None = None
+        if inspect.ismethod(fn):
+            self.method = weakref.WeakMethod(fn)
+        else:
+            self.fn = fn
+
+    def alive(self) -> bool:
+        return self.method is None or self.method() is not None
 
     def __call__(self) -> None:
-        self.fn()
+        fn = self.fn if self.method is None else self.method()
+        if fn is None:
+            raise CaptureError(
+                "a host step's object is gone (check Program.valid() before replay)"
+            )
+        fn()
 
 
 def _describe(blocks: list[_BlockInfo]) -> str:
