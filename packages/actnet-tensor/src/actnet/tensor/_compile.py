@@ -36,7 +36,7 @@ from __future__ import annotations
 import functools
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any, Final, Generic, ParamSpec, TypeVar
+from typing import Any, Final, Generic, ParamSpec, TypeVar, overload
 
 from actnet.device import CaptureError, Device, MemoryPlan, Program, get_device
 from actnet.tensor._copy_on_write import writable_buffer
@@ -154,7 +154,15 @@ class CompiledFunction(Generic[P, R]):
 _STALE: Final = object()
 
 
+@overload
 def compile(  # torch.compile's name, as the porting rule asks
+    fn: Callable[P, R], *, cache_size: int = DEFAULT_CACHE_SIZE
+) -> CompiledFunction[P, R]: ...
+@overload
+def compile(
+    fn: None = None, *, cache_size: int = DEFAULT_CACHE_SIZE
+) -> Callable[[Callable[P, R]], CompiledFunction[P, R]]: ...
+def compile(
     fn: Callable[P, R] | None = None, *, cache_size: int = DEFAULT_CACHE_SIZE
 ) -> Any:
     """A captured step: `compile(fn)` or `@compile` (see the module's docstring).

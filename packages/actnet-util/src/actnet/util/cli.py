@@ -244,6 +244,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="delete DIR/checkpoints and start over instead of resuming",
     )
+    digits.add_argument(
+        "--compile",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="captured training steps (actnet.tensor.compile; the same weights as "
+        "eager steps, faster); --no-compile runs them eagerly (default: compile)",
+    )
     _progress_option(digits, "epoch")
     _add_gpt(demos)
     _add_generate(commands)
@@ -327,7 +334,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "demo" and args.demo == "digits":
         result = run_digits(
-            epochs=args.epochs, out=args.out, fresh=args.fresh, progress=args.progress
+            epochs=args.epochs,
+            out=args.out,
+            fresh=args.fresh,
+            progress=args.progress,
+            compile=args.compile,
         )
         print(f"wrote {', '.join(str(p) for p in result.files)}")
         print(f"test accuracy: {result.test_accuracy * 100:.2f}%", flush=True)

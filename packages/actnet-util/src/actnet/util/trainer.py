@@ -98,6 +98,10 @@ class Trainer(TrainerState):
             step ("memory_peak"), read from the allocator's counters (O(1)).
         file: where the progress goes (default sys.stderr for the bar, sys.stdout
             for epoch lines).
+        compile: run the steps as a captured step (actnet.tensor.compile): for
+            each batch shape, the first step eager, the second recorded, then
+            replayed (the same results, without Python dispatch). The memory
+            log then also counts the recording's planned range.
     """
 
     def __init__(
@@ -118,6 +122,7 @@ class Trainer(TrainerState):
         progress: str = "auto",
         log_memory: bool = True,
         file: TextIO | None = None,
+        compile: bool = False,  # torch.compile's word, as an option
     ) -> None:
         if not isinstance(model, Module):
             raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
@@ -185,6 +190,11 @@ class Trainer(TrainerState):
         self._samples = 0
         self._epoch_rng = default_generator.get_state()
         self._restored_loader = False  # load_state_dict put the loader in place
+        if type(compile) is not bool:
+            raise TypeError(f"compile must be a bool, got {type(compile).__name__}")
+        # The captured step (actnet.tensor.compile): the model's mode is an
+        # argument, so train and eval steps are recorded apart.
+        self._compiled = at.compile(self._step) if compile else None
 
     def _device(self, device: Device | str | None) -> Device:
         if device is not None:
@@ -210,7 +220,14 @@ class Trainer(TrainerState):
 
     # --------------------------------------------------------------- the step
     def train_step(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
-        """One optimizer step on batch (x, y); returns (output, loss), detached."""
+        """One optimizer step on batch (x, y); returns (output, loss), detached.
+        With `compile=True`, a replay of the recorded step from the third batch
+        of each shape on (see actnet.tensor.compile)."""
+        if self._compiled is not None:
+            return self._compiled(x, y, self.model.training)
+        return self._step(x, y, self.model.training)
+
+    def _step(self, x: Tensor, y: Tensor, training: bool) -> tuple[Tensor, Tensor]:
         self.optimizer.zero_grad(set_to_none=True)
         output = self.model(x)
         loss = self.loss_fn(output, y)

@@ -199,11 +199,14 @@ def run_digits(
     fresh: bool = False,
     progress: str = "auto",
     file: TextIO | None = None,
+    compile: bool = True,  # the Trainer's option
 ) -> DigitsResult:
     """Train (or resume training) the digits MLP for `epochs` epochs into `out`:
     checkpoints in out/checkpoints (one per epoch; a rerun resumes from the newest
     intact one unless `fresh`), then model.safetensors, history.json and the PNG
-    plots in out. Returns the test accuracy and the rest."""
+    plots in out. `compile`: captured steps (Trainer's compile=True), the
+    default: the same weights as eager steps, faster. Returns the test accuracy
+    and the rest."""
     if type(epochs) is not int or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
     folder = Path(out)
@@ -223,6 +226,7 @@ def run_digits(
         checkpoint_dir=checkpoints,
         progress=progress,
         file=file,
+        compile=compile,
     )
     start = None if fresh else CheckpointManager(checkpoints).latest()
     say = file if file is not None else sys.stdout
