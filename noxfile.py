@@ -505,6 +505,7 @@ def bench(session: nox.Session) -> None:
         "bench_kernels.py",
         "bench_gpt_demo.py",
         "bench_rnn.py",
+        "bench_compile.py",
     ):
         session.run(
             "env",

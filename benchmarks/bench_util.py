@@ -12,6 +12,10 @@ Rows (issue: the training loop):
 - large MLP: 1024->4096->4096->10, batch 256, random data, plain SGD lr 0.01
   (/work/shared/peers/bench_mlp_large.py): median step after 2 warm-up steps.
   Pass <= 1.03x torch; goal <= 0.97x.
+- digits, compiled (issue 20): the raw steps as one `at.compile` step (call 1
+  eager, call 2 recorded, then replayed), with the recording's time and the
+  largest difference of its losses from the eager steps'. Pass <= 1.0x torch
+  eager; goal <= 0.75x and below JAX's jit.
 - JAX rows: one `jax.jit` of the whole step (params and optimizer state donated),
   as in the peers' bench_*_jax.py; skipped with a note when jax is not importable.
 - digits, NumPy row: the peer's hand-written NumPy step (`run_numpy` of
@@ -98,7 +102,7 @@ def digits_actnet_raw(data: Data) -> dict[str, float]:
         [(at.as_tensor(x_train[i]), at.as_tensor(y_train[i])) for i in order.order(e)]
         for e in range(EPOCHS)
     ]
-    times = []
+    times, losses = [], []
     start = time.perf_counter()
     for epoch in batches:
         for x, y in epoch:
@@ -108,9 +112,11 @@ def digits_actnet_raw(data: Data) -> dict[str, float]:
             loss.backward()
             opt.step()
             times.append(time.perf_counter() - t0)
+            losses.append(loss)
     return {
         "median_step_s": _steady(times, len(order)),
         "wall_s": time.perf_counter() - start,
+        "losses": [float(v) for v in losses],  # type: ignore[dict-item]
     }
 
 
@@ -374,12 +380,16 @@ def main() -> None:
     rows: dict[str, Any] = {}
     # warm-up: first imports and allocations of both libraries
     digits_actnet_raw(data)
+    digits_actnet_compiled(data)
     digits_torch(data)
 
     mine, theirs, ratio = _rounds(
         lambda: digits_actnet(data), lambda: digits_torch(data)
     )
     raw = [digits_actnet_raw(data) for _ in range(ROUNDS)]
+    compiled = [digits_actnet_compiled(data) for _ in range(ROUNDS)]
+    eager_losses: Any = raw[0]["losses"]
+    compiled_losses: Any = compiled[0]["losses"]
     torch_step = _median(theirs, "median_step_s")
     rows["digits"] = {
         "actnet_trainer": {
@@ -392,6 +402,15 @@ def main() -> None:
             "median_step_us": _median(raw, "median_step_s") * 1e6,
             "wall_20_epochs_s": _median(raw, "wall_s"),
             "step_ratio_vs_torch": _median(raw, "median_step_s") / torch_step,
+        },
+        "actnet_compiled": {
+            "median_step_us": _median(compiled, "median_step_s") * 1e6,
+            "wall_20_epochs_s": _median(compiled, "wall_s"),
+            "step_ratio_vs_torch": _median(compiled, "median_step_s") / torch_step,
+            "record_ms": _median(compiled, "record_s") * 1e3,
+            "max_loss_diff_vs_eager": max(
+                abs(a - b) for a, b in zip(compiled_losses, eager_losses, strict=True)
+            ),
         },
         "torch": {
             "median_step_us": torch_step * 1e6,
@@ -458,6 +477,12 @@ def _print(rows: dict[str, Any]) -> None:
             f"{'' if acc is None else f'{acc:8.2%}':>9s}"
         )
     print("pass: trainer step <= 1.0x torch and accuracy >= 97 %; goal <= 0.85x")
+    c = rows["digits"]["actnet_compiled"]
+    print(
+        f"compiled: recording {c['record_ms']:.0f} ms; losses within "
+        f"{c['max_loss_diff_vs_eager']:.1e} of eager's; pass <= 1.0x torch eager, "
+        "goal <= 0.75x and below JAX"
+    )
     print(f"\nlarge MLP {LARGE_SIZES}, batch {LARGE_BATCH}")
     for name, r in rows["large_mlp"].items():
         ratio = r.get("step_ratio_vs_torch")

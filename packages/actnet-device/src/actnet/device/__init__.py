@@ -15,13 +15,7 @@
 """
 
 from actnet.device._buffer import Buffer
-from actnet.device._capture import (
-    Capture,
-    CaptureError,
-    MemoryPlan,
-    PlannedBuffer,
-    Program,
-)
+from actnet.device._capture import Capture
 from actnet.device._core import BufferRecord, MemoryStats
 from actnet.device._device import Device
 from actnet.device._dtypes import (
@@ -51,6 +45,7 @@ from actnet.device._dtypes import (
     uint64,
 )
 from actnet.device._opset import OPS, OpSpec
+from actnet.device._program import CaptureError, MemoryPlan, PlannedBuffer, Program
 from actnet.device._random import Generator, default_generator, manual_seed
 from actnet.device._registry import BACKENDS, get_device
 from actnet.device._threads import get_num_threads, set_num_threads

@@ -46,18 +46,23 @@ from __future__ import annotations
 
 import bisect
 import gc
-import inspect
 import sys
 import threading
-import weakref
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Final
 
 from actnet.device import _dtypes as dt
 from actnet.device import _hooks
-from actnet.device._buffer import Buffer, free_deferred
+from actnet.device._buffer import free_deferred
+from actnet.device._program import (
+    CaptureError,
+    HostStep,
+    MemoryPlan,
+    PlannedBuffer,
+    Program,
+    Reservation,
+)
 from actnet.mem import Block, plan
 
 if TYPE_CHECKING:
@@ -65,89 +70,23 @@ if TYPE_CHECKING:
     from actnet.device._random import Generator
 
 
-class CaptureError(RuntimeError):
-    """Something inside a captured stretch of work cannot be replayed."""
-
-
-@dataclass(frozen=True)
-class PlannedBuffer:
-    """One transient buffer of a recording, where the replay puts it."""
-
-    offset: int  # bytes from the start of the planned range
-    nbytes: int  # the block's size (rounded to the allocator's alignment)
-    first_use: int  # index of the first kernel call that touched it
-    last_use: int  # index of the last one (inclusive)
-    dtype: Any
-    shape: tuple[int, ...]
-    label: Any  # the buffer's info (Device.memory_snapshot's)
-
-
-@dataclass(frozen=True)
-class MemoryPlan:
-    """The transient memory of a recording: every buffer made and freed within it.
-
-    `peak_bytes` is the planned range (what a replay holds for them);
-    `lower_bound_bytes` the largest sum of those buffers live at one kernel call
-    (no placement can do with less); `buffers` lists them in allocation order.
-    """
-
-    peak_bytes: int
-    lower_bound_bytes: int
-    buffers: tuple[PlannedBuffer, ...]
-    kernel_calls: int
-    host_steps: int
-    state_buffers: int  # blocks the replay reads or writes where they are
-
-
-class Program:
-    """A recording, ready to replay (see the module's docstring)."""
-
-    def __init__(
-        self,
-        device: DeviceCore,
-        calls: list[tuple[Callable[..., Any], list[Any], dict[str, Any] | None]],
-        state: list[Block],
-        region: Buffer | None,
-        memory_plan: MemoryPlan,
-    ) -> None:
-        self._device = device
-        self._calls = calls
-        self._state = state
-        self._host_steps = [fn for fn, _, _ in calls if type(fn) is _HostStep]
-        self._region = region  # holds the planned range while the program lives
-        self.memory_plan: Final = memory_plan
-
-    def valid(self) -> bool:
-        """Whether every state block the program reads or writes is still
-        allocated (the same block: a tensor rebound since has a new one), and
-        every host step's object is still alive."""
-        is_live = self._device.allocator.is_live
-        return all(is_live(block) for block in self._state) and all(
-            step.alive() for step in self._host_steps
-        )
-
-    def replay(self) -> None:
-        """Run the recorded kernel calls again (and the host steps, and the
-        random reservations, each at its place)."""
-        backend = self._device._backend
-        token = backend.begin_quiet()
-        try:
-            for fn, args, kwargs in self._calls:
-                if kwargs is None:
-                    fn(*args)
-                else:
-                    fn(*args, **kwargs)
-        finally:
-            backend.end_quiet(token)
-
-
 class _BlockInfo:
     """What the recorder knows of one block."""
 
-    __slots__ = ("alive", "block", "first", "host_made", "host_touched", "last", "pre")
+    __slots__ = (
+        "address",
+        "alive",
+        "block",
+        "first",
+        "host_made",
+        "host_touched",
+        "last",
+        "pre",
+    )
 
     def __init__(self, block: Block, pre: bool, host_made: bool) -> None:
         self.block = block
+        self.address = -1  # of its first byte (set when first found)
         self.pre = pre  # allocated before the capture began
         self.alive = True
         self.host_made = host_made  # allocated inside a host step
@@ -175,27 +114,6 @@ class _Seq:
     def __init__(self, kind: type, items: list[Any]) -> None:
         self.kind = kind
         self.items = items
-
-
-class _Reservation:
-    """A `Generator.reserve` of the recording, made again by every replay."""
-
-    __slots__ = ("counter", "generator", "key", "n_words", "patches")
-
-    def __init__(
-        self, generator: Generator, n_words: int, key: tuple[int, int], counter: int
-    ) -> None:
-        self.generator = generator
-        self.n_words = n_words
-        self.key = key
-        self.counter = counter
-        self.patches: list[tuple[list[Any], int]] = []  # (args, index of key)
-
-    def __call__(self) -> None:
-        key, counter = self.generator.reserve(self.n_words)
-        for args, i in self.patches:
-            args[i] = key
-            args[i + 1] = counter
 
 
 # Backend attributes that are not kernels: passed through while recording.
@@ -232,9 +150,11 @@ class Capture:
         self._calls: list[
             tuple[Callable[..., Any], list[Any], dict[str, Any] | None]
         ] = []
-        self._reservations: list[_Reservation] = []
+        self._reservations: list[Reservation] = []
         self._saved: dict[str, Any] = {}
         self._program: Program | None = None
+        self.recording = False  # between start() and stop()
+        self._rebound: list[_BlockInfo] = []  # see _note_copy
 
     @property
     def program(self) -> Program:
@@ -278,6 +198,7 @@ class Capture:
         }
         _hooks.reservation_hook = self._reserved
         dev._capture = self
+        self.recording = True
 
     def stop(self) -> None:
         """Put the device back as it was (recording or not, error or not)."""
@@ -288,6 +209,7 @@ class Capture:
             setattr(dev, name, value)
         _hooks.reservation_hook = None
         dev._capture = None
+        self.recording = False
 
     def finish(self) -> None:
         """Classify the blocks, plan the transient ones, bind the calls."""
@@ -364,7 +286,7 @@ class Capture:
         for r in self._reservations:
             r.patches = [(bound[id(specs)], i) for specs, i in r.patches]
         kernels = sum(
-            1 for fn, _, _ in self._calls if type(fn) not in (_Reservation, _HostStep)
+            1 for fn, _, _ in self._calls if type(fn) not in (Reservation, HostStep)
         )
         memory_plan = MemoryPlan(
             peak_bytes=placed.peak_bytes,
@@ -382,10 +304,13 @@ class Capture:
                 for b, offset in zip(transient, placed.offsets, strict=True)
             ),
             kernel_calls=kernels,
-            host_steps=sum(1 for fn, _, _ in self._calls if type(fn) is _HostStep),
+            host_steps=sum(1 for fn, _, _ in self._calls if type(fn) is HostStep),
             state_buffers=len(state),
         )
-        self._program = Program(dev, calls, state, region, memory_plan)
+        # A host step that copied recorded state into memory that outlives it
+        # rebound that state (see _note_copy): right once, then record again.
+        rebound = any(b.alive for b in self._rebound)
+        self._program = Program(dev, calls, state, region, memory_plan, rebound)
 
     # ------------------------------------------------------------- the record
     def _add(self, block: Block, pre: bool) -> _BlockInfo:
@@ -437,7 +362,7 @@ class Capture:
                     return key, address - base
         return None
 
-    def _spec(self, value: Any, index: int) -> Any:  # one case a kind
+    def _spec(self, value: Any, index: int) -> Any:
         """An argument as the program keeps it (see `finish`'s `bind`)."""
         t = type(value)
         if t is list or t is tuple:
@@ -445,25 +370,14 @@ class Capture:
             if any(type(i) is _Ref or type(i) is _Seq for i in items):
                 return _Seq(t, items)
             return t(items)
+        if t is _ModuleProxy:  # the array module itself (a check's argument)
+            return value._real
         if not isinstance(value, self._array_type):
             return value
-        array: Any = value
-        if array.size == 0:
+        info = self._find(value)
+        if info is None:  # host memory (or nothing): a constant of the program
+            array: Any = value
             return array.copy()
-        backend = self._saved["_backend"]
-        where = self._locate(backend.address(array))
-        if where is None:  # host memory: a constant of the program
-            return array.copy()
-        seg, offset = where
-        offsets = self._offsets.get(seg, [])
-        i = bisect.bisect_right(offsets, offset) - 1
-        live = self._live.get(seg, [])
-        info = live[i] if i >= 0 else None
-        if info is None or offset >= info.block[1] + max(info.block[2], 1):
-            raise CaptureError(
-                "a kernel argument lies in arena memory that the capture does not "
-                "know (a buffer made on another thread while recording)"
-            )
         if self._host:
             info.host_touched = True
             return value
@@ -475,7 +389,27 @@ class Capture:
         if info.first < 0:
             info.first = index
         info.last = index
-        return _Ref(info, offset - info.block[1], value)
+        return _Ref(info, self._saved["_backend"].address(value) - info.address, value)
+
+    def _find(self, array: Any) -> _BlockInfo | None:
+        """The block an array argument lies in; None for host memory."""
+        if array.size == 0:
+            return None
+        where = self._locate(self._saved["_backend"].address(array))
+        if where is None:
+            return None
+        seg, offset = where
+        offsets = self._offsets.get(seg, [])
+        i = bisect.bisect_right(offsets, offset) - 1
+        live = self._live.get(seg, [])
+        info = live[i] if i >= 0 else None
+        if info is None or offset >= info.block[1] + max(info.block[2], 1):
+            raise CaptureError(
+                "a kernel argument lies in arena memory that the capture does not "
+                "know (a buffer made on another thread while recording)"
+            )
+        info.address = self._saved["_backend"].address(array) - (offset - info.block[1])
+        return info
 
     @property
     def _array_type(self) -> type:
@@ -483,12 +417,19 @@ class Capture:
         return array_type
 
     def _record(
-        self, fn: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any]
+        self,
+        name: str,
+        fn: Callable[..., Any],
+        args: Sequence[Any],
+        kwargs: dict[str, Any],
     ) -> None:
         index = len(self._calls)
         specs = [self._spec(a, index) for a in args]
         kwspecs = {k: self._spec(v, index) for k, v in kwargs.items()} or None
         if self._host:
+            if name in _COPIES and len(args) >= 2:
+                src, dst = args[:2] if name == "copy" else args[1::-1]
+                self._note_copy(src, dst)
             return
         for i in range(len(args) - 1):  # a reservation's (key, counter) pair
             key, counter = args[i], args[i + 1]
@@ -499,13 +440,26 @@ class Capture:
                         break
         self._calls.append((fn, specs, kwspecs))
 
+    def _note_copy(self, src: Any, dst: Any) -> None:
+        """A host step copies memory that recorded kernels read into memory it
+        made, which outlives it: state rebound by copy-on-write (an optimizer
+        writing a parameter that a kept state_dict shares). The recorded kernels
+        would go on reading the old copy: the program must record again."""
+        if not isinstance(src, self._array_type) or not isinstance(
+            dst, self._array_type
+        ):
+            return
+        read, made = self._find(src), self._find(dst)
+        if read is not None and made is not None and read.first >= 0 and made.host_made:
+            self._rebound.append(made)
+
     def _kernel(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         """`fn`, recording its calls made on the capturing thread."""
 
         def kernel(*args: Any, **kwargs: Any) -> Any:
             if self._depth or threading.get_ident() != self.thread:
                 return fn(*args, **kwargs)
-            self._record(fn, args, kwargs)
+            self._record(name, fn, args, kwargs)
             self._depth += 1
             try:
                 result = fn(*args, **kwargs)
@@ -554,7 +508,7 @@ class Capture:
     ) -> None:
         if threading.get_ident() != self.thread or self._host:
             return
-        r = _Reservation(generator, n_words, key, counter)
+        r = Reservation(generator, n_words, key, counter)
         self._reservations.append(r)
         self._calls.append((r, [], None))
 
@@ -564,7 +518,7 @@ class Capture:
             fn()
         finally:
             self._host -= 1
-        self._calls.append((_HostStep(fn), [], None))
+        self._calls.append((HostStep(fn), [], None))
 
     def host_read(self, what: str) -> CaptureError:
         """The error of a host read inside the capture, naming the read (the
@@ -607,33 +561,6 @@ _HOST_READS: Final = {
 _CORE: Final = ("actnet.device.", "actnet.ndarray.", "actnet.tensor._tensor")
 
 
-class _HostStep:
-    """A host step in the program. A bound method is held by a weak reference:
-    once its object is gone (an optimizer replaced by a new one), the program is
-    no longer valid, and the next call records again."""
-
-    __slots__ = ("fn", "method")
-
-    def __init__(self, fn: Callable[[], None]) -> None:
-        self.method: weakref.WeakMethod[Callable[[], None]] | None = None
-        self.fn: Callable[[], None] | None = None
-        if inspect.ismethod(fn):
-            self.method = weakref.WeakMethod(fn)
-        else:
-            self.fn = fn
-
-    def alive(self) -> bool:
-        return self.method is None or self.method() is not None
-
-    def __call__(self) -> None:
-        fn = self.fn if self.method is None else self.method()
-        if fn is None:
-            raise CaptureError(
-                "a host step's object is gone (check Program.valid() before replay)"
-            )
-        fn()
-
-
 def _describe(blocks: list[_BlockInfo]) -> str:
     parts = []
     for b in blocks[:3]:
@@ -673,11 +600,49 @@ class _BackendProxy:
 
 class _ModuleProxy:
     """The array module while the device records: its `copyto` records (the
-    device copies with it), the rest passes."""
+    device copies with it); the functions that would read data on the host in
+    the device's own code raise (inside a recorded check they run as part of
+    it); the rest passes."""
 
     def __init__(self, capture: Capture, module: Any) -> None:
         self._real = module
         self.copyto = capture._kernel("copyto", module.copyto)
+        for name, what in _DATA_READS.items():
+            setattr(self, name, self._refused(capture, getattr(module, name), what))
+
+    @staticmethod
+    def _refused(capture: Capture, fn: Callable[..., Any], what: str) -> Any:
+        def read(*args: Any, **kwargs: Any) -> Any:
+            if (
+                capture.recording
+                and threading.get_ident() == capture.thread
+                and not capture._depth
+                and not capture._host
+            ):
+                raise CaptureError(
+                    f"{what}: its result depends on the data, which a captured "
+                    "step cannot (the recording's would be replayed forever)"
+                )
+            return fn(*args, **kwargs)
+
+        return read
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)
+
+
+# The kernels that copy (copy(x, out); the array module's copyto(out, x)).
+_COPIES: Final = ("copy", "copyto")
+
+# Array-module functions that read data on the host, and what uses them.
+_DATA_READS: Final = {
+    "count_nonzero": "indexing with a boolean mask (the result's shape is its count)",
+    "nonzero": "nonzero",
+    "flatnonzero": "nonzero",
+    "argwhere": "nonzero",
+    "unique": "unique",
+    "min": "a minimum read on the host",
+    "max": "a maximum read on the host",
+    "any": "any() read on the host",
+    "all": "all() read on the host",
+}

@@ -34,11 +34,13 @@ makes the next call record again.
 from __future__ import annotations
 
 import functools
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Final, Generic, ParamSpec, TypeVar, overload
 
 from actnet.device import CaptureError, Device, MemoryPlan, Program, get_device
+from actnet.tensor import _tensor_base
 from actnet.tensor._copy_on_write import writable_buffer
 from actnet.tensor._grad_mode import no_grad
 from actnet.tensor._tensor import Tensor
@@ -54,7 +56,7 @@ __all__ = ["CaptureError", "CompiledFunction", "compile"]
 class _Entry:
     """One signature's recording."""
 
-    __slots__ = ("calls", "inputs", "outputs", "program", "template")
+    __slots__ = ("calls", "grads", "inputs", "outputs", "program", "template")
 
     def __init__(self) -> None:
         self.calls = 0
@@ -62,6 +64,10 @@ class _Entry:
         self.inputs: list[Tensor] = []  # the recording's own copies of the arguments
         self.outputs: list[Tensor] = []  # the recorded result's tensors
         self.template: Any = None  # the result, its tensors as indices into outputs
+        # (tensor, its .grad) set by the recording, which each replay sets again:
+        # the recording's gradients are its own (another signature's step may
+        # set the attribute to its own, or to None, in between).
+        self.grads: list[tuple[weakref.ref[Tensor], Tensor | None]] = []
 
 
 class CompiledFunction(Generic[P, R]):
@@ -118,12 +124,19 @@ class CompiledFunction(Generic[P, R]):
             inputs = [t.detach().clone() for t in leaves]
         own_args, own_kwargs = _substitute((args, kwargs), iter(inputs))
         outputs: list[Tensor] = []
-        with device.capture() as cap:
-            result = self._fn(*own_args, **own_kwargs)
-            template = _template(result, outputs)
-            # The result's graph (and what it saved) goes before the recording
-            # ends: only what outlives the step is state.
-            del result, own_args, own_kwargs
+        writes: list[Tensor] = []
+        _tensor_base.grad_writes = writes  # type: ignore[assignment]  # Tensors
+        try:
+            with device.capture() as cap:
+                result = self._fn(*own_args, **own_kwargs)
+                template = _template(result, outputs)
+                # The result's graph (and what it saved) goes before the recording
+                # ends: only what outlives the step is state.
+                del result, own_args, own_kwargs
+        finally:
+            _tensor_base.grad_writes = None
+        written = {id(t): t for t in writes}.values()
+        entry.grads = [(weakref.ref(t), t.grad) for t in written]
         entry.program = cap.program
         entry.inputs = inputs
         entry.outputs = outputs
@@ -145,6 +158,10 @@ class CompiledFunction(Generic[P, R]):
                 if id(buf) != before:  # the input was shared, and moved: stale
                     return _STALE
                 buf.device.copy(given.array.buffer, out=buf)
+        for ref, grad in entry.grads:  # before: the host steps read them
+            t = ref()
+            if t is not None:
+                t.grad = grad
         program.replay()
         self._last = entry
         self.replays += 1

@@ -13,6 +13,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
 
+from actnet.tensor import _tensor_base
 from actnet.tensor._copy_on_write import sole_buffer
 from actnet.tensor._grad_mode import _state
 from actnet.tensor._tensor_base import Hook, RemovableHandle, TensorBase, _make
@@ -124,6 +125,9 @@ def accumulate(t: TensorBase, grad: Tensor) -> None:
     have, want = grad.array.buffer.native.dtype, t.array.buffer.native.dtype
     if have is not want and have != want:
         grad = grad.to(dtype=want)
+    log = _tensor_base.grad_writes
+    if log is not None:  # a captured step records (see _compile)
+        log.append(t)
     current = t._grad
     if current is None:
         # t's own Tensor around the gradient's values: the one that arrived may be

@@ -68,6 +68,11 @@ class RemovableHandle:
         self.remove()
 
 
+# Tensors whose .grad was set, while a captured step records (actnet.tensor
+# compile): a replay sets them again (a Python assignment it does not replay).
+grad_writes: list[TensorBase] | None = None
+
+
 class TensorBase:
     """A tensor's fields and metadata; `Tensor` (its subclass) adds the operations.
 
@@ -207,6 +212,8 @@ class TensorBase:
                     f"match the tensor's {self.shape} and {self.dtype}"
                 )
         self._grad = value
+        if grad_writes is not None:
+            grad_writes.append(self)
 
     def detach(self) -> Tensor:
         """The same values, outside the graph (sharing the immutable NDArray)."""
@@ -245,6 +252,8 @@ class TensorBase:
             target = ref()
             if target is not None:
                 target._grad = grad if target._grad is None else target._grad + grad
+                if grad_writes is not None:
+                    grad_writes.append(target)
 
         self.grad_fn.add_output_hook(self._output_nr, keep)
 
