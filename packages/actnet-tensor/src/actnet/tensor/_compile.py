@@ -222,27 +222,26 @@ def _key(value: Any, name: str) -> Any:
     return (t, value)
 
 
+def _map(value: Any, leaf: type, fn: Callable[[Any], Any]) -> Any:
+    """`value` with each leaf of type `leaf` (inside lists, tuples and dicts)
+    replaced by fn(leaf)."""
+    if isinstance(value, leaf):
+        return fn(value)
+    t = type(value)
+    if t is list or t is tuple:
+        return t(_map(v, leaf, fn) for v in value)
+    if t is dict:
+        return {k: _map(v, leaf, fn) for k, v in value.items()}
+    return value
+
+
 def _leaves(value: Any, out: list[Tensor]) -> None:
-    if isinstance(value, Tensor):
-        out.append(value)
-    elif type(value) in (list, tuple):
-        for v in value:
-            _leaves(v, out)
-    elif type(value) is dict:
-        for v in value.values():
-            _leaves(v, out)
+    _map(value, Tensor, out.append)
 
 
 def _substitute(value: Any, tensors: Any) -> Any:
     """`value` with each Tensor leaf replaced by the next of `tensors`."""
-    if isinstance(value, Tensor):
-        return next(tensors)
-    t = type(value)
-    if t is list or t is tuple:
-        return t(_substitute(v, tensors) for v in value)
-    if t is dict:
-        return {k: _substitute(v, tensors) for k, v in value.items()}
-    return value
+    return _map(value, Tensor, lambda _: next(tensors))
 
 
 def _device_of(leaves: list[Tensor]) -> Device:
@@ -263,25 +262,15 @@ class _Out:
 
 def _template(value: Any, outputs: list[Tensor]) -> Any:
     """`value` with each Tensor leaf replaced by its index in `outputs`."""
-    if isinstance(value, Tensor):
-        outputs.append(value.detach())  # the graph and what it saved can go
+
+    def keep(t: Tensor) -> _Out:
+        outputs.append(t.detach())  # the graph and what it saved can go
         return _Out(len(outputs) - 1)
-    t = type(value)
-    if t is list or t is tuple:
-        return t(_template(v, outputs) for v in value)
-    if t is dict:
-        return {k: _template(v, outputs) for k, v in value.items()}
-    return value
+
+    return _map(value, Tensor, keep)
 
 
 def _fresh(template: Any, outputs: list[Tensor]) -> Any:
     """The result again, its tensors detached copies of the recorded outputs."""
-    if type(template) is _Out:
-        with no_grad():
-            return outputs[template.index].detach().clone()
-    t = type(template)
-    if t is list or t is tuple:
-        return t(_fresh(v, outputs) for v in template)
-    if t is dict:
-        return {k: _fresh(v, outputs) for k, v in template.items()}
-    return template
+    with no_grad():
+        return _map(template, _Out, lambda o: outputs[o.index].detach().clone())
