@@ -254,6 +254,15 @@ def test_interrupted_run_resumes_to_the_same_weights(
         assert np.array_equal(_weights(out)[name], value), name
 
 
+def test_captured_steps_train_the_same_weights_as_eager_ones(tmp_path: Path) -> None:
+    compiled = _tiny_run(tmp_path / "compiled", steps=9)  # compile=True, the default
+    eager = _tiny_run(tmp_path / "eager", steps=9, compile=False)
+    assert compiled.history.steps["loss"] == eager.history.steps["loss"]
+    for name, value in _weights(tmp_path / "eager").items():
+        assert np.array_equal(_weights(tmp_path / "compiled")[name], value), name
+    assert compiled.sample == eager.sample
+
+
 def test_resume_refuses_another_run(tmp_path: Path) -> None:
     _tiny_run(tmp_path, steps=3)
     with pytest.raises(CheckpointError, match="belongs to another run"):

@@ -92,6 +92,31 @@ def test_fit_matches_a_numpy_oracle() -> None:
     assert history["step"] == [5, 10, 15]
 
 
+def test_compiled_fit_matches_the_numpy_oracle_and_eager_fit() -> None:
+    x, y = _data(44)  # 5 batches of 8 and a short one of 4 per epoch
+    batches = _batches(x, y, 8)
+    model = _model()
+    w0 = model.weight.detach().numpy().copy()
+    b0 = model.bias.detach().numpy().copy()
+    trainer = _trainer(model, compile=True)
+    history = trainer.fit(batches, epochs=4)
+    w, b, losses = _numpy_fit(w0, b0, batches, 4)
+    np.testing.assert_allclose(model.weight.detach().numpy(), w, atol=1e-5)
+    np.testing.assert_allclose(model.bias.detach().numpy(), b, atol=1e-5)
+    np.testing.assert_allclose(history.steps["loss"], losses, rtol=1e-5)
+    eager = _model()
+    eager_history = _trainer(eager).fit(batches, epochs=4)
+    assert history.steps["loss"] == eager_history.steps["loss"]  # bit for bit
+    assert np.array_equal(model.weight.detach().numpy(), eager.weight.detach().numpy())
+    compiled = trainer._compiled
+    assert compiled is not None
+    # two signatures (the full and the short batch), each eager once, recorded
+    # once, then replayed: 24 steps
+    assert compiled.recordings == 2 and compiled.replays == 24 - 2 - 2
+    with pytest.raises(TypeError, match="compile must be a bool"):
+        _trainer(_model(), compile=1)
+
+
 def test_epoch_logs() -> None:
     x, y = _data(30)
     batches = _batches(x, y, 8)  # sizes 8, 8, 8, 6

@@ -71,6 +71,16 @@ def _probability(text: str) -> float:
     return value
 
 
+def _compile_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--compile",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="captured training steps (actnet.tensor.compile; the same weights as "
+        "eager steps); --no-compile runs them eagerly (default: compile)",
+    )
+
+
 def _progress_option(parser: argparse.ArgumentParser, unit: str) -> None:
     parser.add_argument(
         "--progress",
@@ -130,6 +140,7 @@ def _add_gpt(demos: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
             f"validate and write a checkpoint every N steps (default {gpt.EVAL_EVERY})"
         ),
     )
+    _compile_option(parser)
     _progress_option(parser, "validation")
 
 
@@ -244,13 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="delete DIR/checkpoints and start over instead of resuming",
     )
-    digits.add_argument(
-        "--compile",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="captured training steps (actnet.tensor.compile; the same weights as "
-        "eager steps, faster); --no-compile runs them eagerly (default: compile)",
-    )
+    _compile_option(digits)
     _progress_option(digits, "epoch")
     _add_gpt(demos)
     _add_generate(commands)
@@ -274,6 +279,7 @@ def _run_gpt(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         fresh=args.fresh,
         progress=args.progress,
         eval_every=args.eval_every,
+        compile=args.compile,
     )
     print(f"wrote {', '.join(str(p) for p in result.files)}")
     print(

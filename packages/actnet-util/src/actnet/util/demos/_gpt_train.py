@@ -50,15 +50,29 @@ def train_step(
 ) -> float:
     """One step on (x, y): forward, cross-entropy, backward, gradient clipping to
     norm `clip`, optimizer and scheduler steps; returns the loss."""
-    x, y = batch
+    loss = update(model, optimizer, batch[0], batch[1], clip, model.training)
+    scheduler.step()
+    return float(loss)
+
+
+def update(
+    model: GPT,
+    optimizer: nn.optim.Optimizer,
+    x: Tensor,
+    y: Tensor,
+    clip: float,
+    training: bool,
+) -> Tensor:
+    """train_step's device work (all but the scheduler's step, which a captured
+    step leaves to the host); returns the loss. `training` is the model's mode,
+    an argument so that a captured step records each mode apart."""
     optimizer.zero_grad(set_to_none=True)
     logits = model(x)
     loss = _CROSS_ENTROPY(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
     loss.backward()
     nn.utils.clip_grad_norm_(model.parameters(), clip)
     optimizer.step()
-    scheduler.step()
-    return float(loss)
+    return loss
 
 
 def evaluate(model: GPT, batches: Sequence[Batch]) -> float:
@@ -106,9 +120,20 @@ class TrainLoop:
     clip: float
     identity: dict[str, Any]  # config and tokenizer: what a checkpoint must match
     history: History = field(default_factory=History)
+    compile: bool = True  # captured steps (actnet.tensor.compile)
     step: int = 0
     interval_loss: float = 0.0  # sum of the losses since the last validation
     interval_steps: int = 0
+
+    def __post_init__(self) -> None:
+        # One captured step per loop (see actnet.tensor.compile), or plain calls.
+        self._compiled = at.compile(update) if self.compile else update
+
+    def _update(self, batch: Batch) -> Tensor:
+        model = self.model
+        return self._compiled(
+            model, self.optimizer, batch[0], batch[1], self.clip, model.training
+        )
 
     # ------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict[str, Any]:
@@ -174,9 +199,8 @@ class TrainLoop:
                 batch = next(batches)
                 allocator.reset_peak()
                 lr = self.optimizer.param_groups[0]["lr"]  # before the scheduler's step
-                loss = train_step(
-                    self.model, self.optimizer, self.scheduler, batch, self.clip
-                )
+                loss = float(self._update(batch))
+                self.scheduler.step()
                 self.step += 1
                 self.interval_loss += loss
                 self.interval_steps += 1

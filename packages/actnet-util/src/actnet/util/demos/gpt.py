@@ -216,6 +216,7 @@ def run_gpt(
     sample_tokens: int = SAMPLE_TOKENS,
     on_step: StepCallback | None = None,
     file: TextIO | None = None,
+    compile: bool = True,  # the TrainLoop's option (captured steps)
 ) -> GPTResult:
     """Train (or resume training) the GPT for `steps` steps on `text` (default
     pydoc_topics()) into `out` (see the module doc); returns the validation loss,
@@ -223,7 +224,8 @@ def run_gpt(
     shape and the tokenizer's size (a text too short for that many merges gives
     a smaller vocabulary); `on_step(step, loss)` is called after each step;
     messages and the epoch lines go to `file` (default sys.stdout), the bar to
-    `file` or sys.stderr."""
+    `file` or sys.stderr. `compile`: captured steps (actnet.tensor.compile; the
+    same weights as eager steps), the default; False runs them eagerly."""
     _positive(steps, "steps")
     _positive(eval_every, "eval_every")
     _positive(batch_size, "batch_size")
@@ -256,6 +258,7 @@ def run_gpt(
         CheckpointManager(checkpoints),
         CLIP,
         _identity(shape, data.bpe, batch_size),
+        compile=compile,
     )
     start = None if fresh else loop.checkpoints.latest()
     if start is None:
