@@ -4,10 +4,10 @@ Rows (issue: the training loop):
 - digits: MLP 64->256->256->10 (ReLU), sklearn digits, SGD lr 0.1 momentum 0.9,
   batch 64, 20 epochs (22 steps each), the peer's data split, scaling, initial
   weights and batch order (/work/shared/peers/bench_mlp_digits.py). actnet runs
-  `Trainer.fit` as `actnet demo digits` does (progress off, memory sampled every
-  step); its step time is the Trainer's per-step "time" (the step and all its
-  bookkeeping); torch runs the peer's loop on pre-built batches. Median step over
-  epochs 2..20, wall time of the 20 epochs, test accuracy.
+  `Trainer.fit` as `actnet demo digits` does (captured steps, progress off,
+  memory sampled every step); its step time is the Trainer's per-step "time" (the
+  step and all its bookkeeping); torch runs the peer's loop on pre-built batches.
+  Median step over epochs 2..20, wall time of the 20 epochs, test accuracy.
   Pass: step <= 1.0x torch and accuracy >= 97 %; goal <= 0.85x.
 - large MLP: 1024->4096->4096->10, batch 256, random data, plain SGD lr 0.01
   (/work/shared/peers/bench_mlp_large.py): median step after 2 warm-up steps.
@@ -78,7 +78,7 @@ def digits_actnet(data: Data) -> dict[str, float]:
     x_train, y_train, x_test, y_test = data
     model = build_model()
     opt = nn.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
-    trainer = Trainer(model, nn.CrossEntropyLoss(), opt, progress="none")
+    trainer = Trainer(model, nn.CrossEntropyLoss(), opt, progress="none", compile=True)
     loader = EpochBatches(x_train, y_train, BATCH_SIZE)
     start = time.perf_counter()
     history = trainer.fit(loader, epochs=EPOCHS)
