@@ -257,3 +257,45 @@ def test_reset_peak_counts_from_after_the_frees_of_a_collection() -> None:
     stats = dev.memory_stats()
     assert stats.peak_bytes == stats.used_bytes == 256
     del keep
+
+
+def test_a_limit_below_the_reserved_bytes_releases_or_refuses() -> None:
+    d, backend = fresh("budget:1")
+    kept = d.alloc((1000,), np.float32)
+    gone = d.alloc((1 << 20,), np.float32)  # a segment of its own (4 MiB)
+    assert len(backend.segments) == 2
+    del gone
+    held = d.memory_stats().reserved_bytes
+    d.set_memory_limit(2 << 20)  # the empty arena goes, and the cap is set
+    assert d.memory_stats().reserved_bytes == 2 << 20 < held
+    assert d.memory_stats().limit == 2 << 20
+    with pytest.raises(
+        ValueError, match=r"reserve 2097152 bytes \(4096 bytes in use\)"
+    ):
+        d.set_memory_limit(1 << 20)  # the live buffer's arena cannot go
+    assert d.memory_stats().limit == 2 << 20  # the old cap stays
+    del kept
+    d.set_memory_limit(1 << 16)  # now nothing is held: every arena goes
+    assert d.memory_stats().reserved_bytes == 0
+    d.set_memory_limit(None)
+
+
+def test_out_of_memory_names_the_operator() -> None:
+    d, _ = fresh("budget:2")
+    x = d.alloc((1 << 16,), np.float32)  # 256 KiB
+    logits = d.alloc((256, 512), np.float32)
+    target = d.from_host(np.zeros(256, np.int64))
+    d.set_memory_limit(d.memory_stats().reserved_bytes)
+    filler = d.alloc((d.memory_stats().largest_free_block // 4 - 64,), np.float32)
+    with pytest.raises(OutOfMemoryError) as info:
+        d.exp(x)  # an elementwise operator (their shared code names it in `op`)
+    assert info.value.operator == "exp"
+    assert info.value.__notes__ == ["raised by the operator 'exp'"]
+    with pytest.raises(OutOfMemoryError) as info:
+        d.cross_entropy(logits, target)  # the outermost operator is named
+    assert info.value.operator == "cross_entropy"
+    with pytest.raises(OutOfMemoryError) as info:
+        d.alloc((1 << 16,), np.float32)  # not an operator
+    assert info.value.operator is None
+    del filler
+    d.set_memory_limit(None)

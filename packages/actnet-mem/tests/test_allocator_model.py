@@ -270,8 +270,17 @@ class AllocatorMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.allocator is not None)
     @rule(limit=st.one_of(st.none(), st.integers(0, 80_000)))
     def set_limit(self, limit: int | None) -> None:
+        """Below the reserved bytes, the empty segments go first; refused (the
+        old limit kept) when the others still reserve more."""
         assert self.allocator is not None
         self._count()
+        if limit is not None and limit < self.reserved():
+            self.free_all_blocks()  # the model of releasing the empty segments
+        if limit is not None and limit < self.reserved():
+            with pytest.raises(ValueError, match="segments holding live blocks"):
+                self.allocator.set_limit(limit)
+            assert self.allocator.limit == self.limit
+            return
         self.allocator.set_limit(limit)
         self.limit = limit
 

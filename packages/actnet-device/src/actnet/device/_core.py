@@ -11,9 +11,11 @@ get it from the same arena (`_scratch`).
 from __future__ import annotations
 
 import itertools
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from math import prod
+from types import FrameType
 from typing import Any, Final, NoReturn
 
 import numpy as np
@@ -23,8 +25,8 @@ from actnet.device._backend import Backend
 from actnet.device._buffer import Buffer, free_deferred, new_buffer
 from actnet.device._capture import Capture
 from actnet.device._checks import Scalar, check_shape
-from actnet.device._opset import BINARY, UNARY
-from actnet.mem import Allocator, Block
+from actnet.device._opset import BINARY, OPS, UNARY
+from actnet.mem import Allocator, Block, OutOfMemoryError
 
 Operand = Buffer | Scalar
 
@@ -155,7 +157,11 @@ class DeviceCore:
         if not held and dtype not in self._dtypes:
             self._unsupported(dtype)
         meta = [dtype, shape, info]
-        block = self._malloc(prod(shape) * dtype.itemsize, meta)
+        try:
+            block = self._malloc(prod(shape) * dtype.itemsize, meta)
+        except OutOfMemoryError as exc:
+            _name_operator(exc)
+            raise
         arr = self._views.get((block[0], block[1]))  # self._view, inlined
         # `is not`: a dtype equal to `dtype` is the same object (NumPy keeps one
         # per type); anything else takes _view's full comparison.
@@ -264,7 +270,11 @@ class DeviceCore:
 
     def set_memory_limit(self, nbytes: int | None) -> None:
         """Cap the bytes this device reserves (None: no cap). An allocation that
-        would pass it raises actnet.mem.OutOfMemoryError naming the device."""
+        would pass it raises actnet.mem.OutOfMemoryError naming the device. A cap
+        below the reserved bytes first gives back the arenas that hold no live
+        buffer (`empty_cache`); when those that do still reserve more, it raises
+        ValueError saying so, and the old cap stays."""
+        free_deferred()  # blocks of buffers the garbage collector finalized
         self._allocator.set_limit(nbytes)
 
     def reset_peak_memory_stats(self) -> None:
@@ -392,6 +402,27 @@ class DeviceCore:
                 )
             if isinstance(x, list | tuple):
                 self._check_no_overlap(op, out, *x)
+
+
+def _name_operator(exc: OutOfMemoryError) -> None:
+    """Name, in a note of `exc` and as its `operator` attribute, the outermost
+    operator of the device that was allocating (the one the layer above called:
+    cross_entropy, not the log_softmax it runs inside)."""
+    op = None
+    frame: FrameType | None = sys._getframe(2)
+    while frame is not None:
+        if frame.f_globals.get("__name__", "").startswith("actnet.device."):
+            name = frame.f_code.co_name
+            if name in OPS:
+                op = name
+            else:  # the elementwise operators' shared code keeps its name in `op`
+                local = frame.f_locals.get("op")
+                if isinstance(local, str) and local in OPS:
+                    op = local
+        frame = frame.f_back
+    if op is not None and exc.operator is None:
+        exc.operator = op
+        exc.add_note(f"raised by the operator {op!r}")
 
 
 _MAX_VIEWS: Final = 1 << 14  # arrays kept by DeviceCore._view (a few MB at most)

@@ -48,7 +48,13 @@ class OutOfMemoryError(MemoryError):
     """The limit was reached or `grow` refused, even after releasing empty segments.
 
     Every attribute is an exact byte count (`limit` is None when there is none).
+    The layers above may say where it happened: `operator` (the device operator
+    that was allocating) and `module` (the path of the module it ran in), each
+    None until set, and each also said in a note of the exception.
     """
+
+    operator: str | None = None
+    module: str | None = None
 
     def __init__(
         self,
@@ -370,10 +376,23 @@ class Allocator:
         return self._limit
 
     def set_limit(self, nbytes: int | None) -> None:
-        """Cap the reserved bytes (None: no cap). Segments already reserved stay;
-        a lower cap only stops growth until enough is released."""
+        """Cap the reserved bytes (None: no cap). A cap below the reserved bytes
+        first releases the empty segments (as `free_all_blocks`); when the
+        segments that hold live blocks still reserve more, it raises ValueError
+        saying how much they hold, and the old cap stays: a limit is never
+        below what is reserved."""
         _check_size("nbytes", nbytes, allow_none=True)
         with self._lock:
+            if nbytes is not None and nbytes < self._reserved:
+                self._release_empty_segments()
+                if nbytes < self._reserved:
+                    raise ValueError(
+                        f"{self._name + ': ' if self._name else ''}cannot limit the "
+                        f"reserved bytes to {nbytes}: segments holding live blocks "
+                        f"reserve {self._reserved} bytes ({self._used} bytes in "
+                        "use); free buffers first, or set a limit of at least "
+                        f"{self._reserved}"
+                    )
             self._limit = nbytes
 
     def free_all_blocks(self) -> int:

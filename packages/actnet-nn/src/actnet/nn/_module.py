@@ -12,6 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ParamSpec, Protocol, Self, TypeVar, cast
 
+from actnet.device import OutOfMemoryError
 from actnet.nn._device_dtype import float_dtype, move, parse_to
 from actnet.nn._hooks import ModuleHooks, hook_tables, init_hooks
 from actnet.nn._labels import label
@@ -35,6 +36,27 @@ def _forward_unimplemented(self: Module, *args: Any, **kwargs: Any) -> Any:
     raise NotImplementedError(
         f'Module [{type(self).__name__}] is missing the required "forward" function'
     )
+
+
+def _name_module(exc: OutOfMemoryError, module: Module) -> None:
+    """Name, in a note of `exc` and as its `module` attribute, the innermost module
+    that was running, by its path (`blocks.2.attn`): each Module call the error
+    passes through on its way out writes the path from itself down, so the
+    outermost call leaves the whole path ("" for the model itself)."""
+    seen = vars(exc)
+    inner = seen.get("_actnet_module")
+    if inner is None:  # the innermost module: a note to fill in
+        seen["_actnet_module"] = inner = module
+        exc.add_note("")
+        seen["_actnet_note"] = len(exc.__notes__) - 1
+    path = "" if inner is module else None
+    if path is None:
+        path = next((name for name, m in module.named_modules() if m is inner), None)
+        if path is None:  # called by a module it does not belong to
+            return
+    exc.module = path
+    where = f"the module {path}" if path else "the model"
+    exc.__notes__[seen["_actnet_note"]] = f"inside {where} ({type(inner).__name__})"
 
 
 class Module(ModuleHooks, ModuleStateDict):
@@ -74,14 +96,18 @@ class Module(ModuleHooks, ModuleStateDict):
 
     def __call__(self: _Forward[P, R_co], *args: P.args, **kwargs: P.kwargs) -> R_co:
         module = cast(Module, self)
-        if not (
-            module._forward_pre_hooks
-            or module._forward_hooks
-            or module._backward_hooks
-            or module._backward_pre_hooks
-        ):
-            return self.forward(*args, **kwargs)
-        return cast(R_co, module._call_with_hooks(args, dict(kwargs)))
+        try:
+            if not (
+                module._forward_pre_hooks
+                or module._forward_hooks
+                or module._backward_hooks
+                or module._backward_pre_hooks
+            ):
+                return self.forward(*args, **kwargs)
+            return cast(R_co, module._call_with_hooks(args, dict(kwargs)))
+        except OutOfMemoryError as exc:
+            _name_module(exc, module)
+            raise
 
     # ------------------------------------------------------------ registration
     def _check_init(self, what: str) -> None:
