@@ -28,6 +28,7 @@ from actnet.util.metrics import (
     top_k_accuracy,
 )
 from actnet.util.plots import save_plots
+from actnet.util.summary import ModuleSummary, Summary, summary
 from actnet.util.trainer import Callback, EarlyStopping, Trainer, fit
 
 __all__ = [
@@ -40,6 +41,8 @@ __all__ = [
     "EarlyStopping",
     "History",
     "Metric",
+    "ModuleSummary",
+    "Summary",
     "TopKAccuracy",
     "Trainer",
     "__version__",
@@ -50,6 +53,7 @@ __all__ = [
     "load_checkpoint",
     "save_checkpoint",
     "save_plots",
+    "summary",
     "text",
     "top_k_accuracy",
 ]
