@@ -19,6 +19,7 @@ from actnet.util.data.dataset import (
 )
 from actnet.util.data.sampler import (
     BatchSampler,
+    DistributedSampler,
     RandomSampler,
     Sampler,
     SequentialSampler,
@@ -34,6 +35,7 @@ __all__ = [
     "ConcatDataset",
     "DataLoader",
     "Dataset",
+    "DistributedSampler",
     "Lambda",
     "Normalize",
     "NotFittedError",

@@ -6,7 +6,9 @@ of a seed and an epoch: the order of epoch ``e`` is drawn from
 run, on every device and with any number of loader workers, and a loader can
 resume in the middle of an epoch. ``set_epoch(e)`` picks the epoch of the next
 ``iter()``; without it each ``iter()`` moves on to the next epoch, so successive
-passes differ, as with PyTorch's samplers.
+passes differ, as with PyTorch's samplers. `DistributedSampler` keeps PyTorch's
+rule instead: its order changes only with ``set_epoch`` (the `DataLoader` calls
+it before each epoch), so every rank draws the same permutation.
 
 >>> list(BatchSampler(SequentialSampler(range(5)), batch_size=2, drop_last=False))
 [[0, 1], [2, 3], [4]]
@@ -23,9 +25,11 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 
 from actnet.device import Generator, default_generator
+from actnet.tensor import distributed
 
 __all__ = [
     "BatchSampler",
+    "DistributedSampler",
     "RandomSampler",
     "Sampler",
     "SequentialSampler",
@@ -267,6 +271,128 @@ class BatchSampler(Sampler[list[int]]):
         if self.drop_last:
             return n // self.batch_size
         return (n + self.batch_size - 1) // self.batch_size
+
+
+def _check_index(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} should be an int, but got {type(value).__name__}")
+    return int(value)
+
+
+def _check_bool(value: object, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} should be a boolean value, but got {name}={value!r}")
+    return value
+
+
+class DistributedSampler(Sampler[int]):
+    """The share of `dataset` of one of `num_replicas` processes (replicas): rank
+    `rank` gets ``indices[rank:total_size:num_replicas]``, as with PyTorch's
+    ``torch.utils.data.DistributedSampler``, so the ranks' shares are disjoint
+    and together cover the dataset.
+
+    ``indices`` is ``0, ..., len(dataset) - 1``, or with `shuffle` the
+    permutation of (`seed`, epoch): ``Generator(seed).fold_in(epoch)``, the same
+    on every rank (the order differs from PyTorch's, which comes from torch's
+    generator). To be evenly divisible among the replicas, ``indices`` is padded
+    by repeating it from its start, or with `drop_last` its tail is dropped.
+    Each rank gets ``len(self) == num_samples`` indices.
+
+    The order changes only with ``set_epoch``, as in PyTorch (call it before each
+    epoch; a `DataLoader` does). `num_samples` comes from the dataset's length
+    here, so that length must not change (RuntimeError where PyTorch asserts).
+
+    `num_replicas` and `rank` default to the world size and rank of the default
+    process group (``actnet.tensor.distributed``); without one, give them.
+
+    >>> [list(DistributedSampler(range(5), 2, r, shuffle=False)) for r in (0, 1)]
+    [[0, 2, 4], [1, 3, 0]]
+    >>> s = DistributedSampler(range(10), num_replicas=3, rank=0, seed=1)
+    >>> s.set_epoch(2); list(s) == list(s)
+    True
+    """
+
+    def __init__(
+        self,
+        dataset: Sized,
+        num_replicas: int | None = None,
+        rank: int | None = None,
+        shuffle: bool = True,
+        seed: int = 0,
+        drop_last: bool = False,
+    ) -> None:
+        if num_replicas is None or rank is None:
+            if not distributed.is_initialized():
+                raise ValueError(
+                    "DistributedSampler: give num_replicas and rank "
+                    "(no process group is initialized)"
+                )
+            if num_replicas is None:
+                num_replicas = distributed.get_world_size()
+            if rank is None:
+                rank = distributed.get_rank()
+        num_replicas = _check_index(num_replicas, "num_replicas")
+        if num_replicas < 1:
+            raise ValueError(
+                "num_replicas should be a positive integer value, but got "
+                f"num_replicas={num_replicas}"
+            )
+        rank = _check_index(rank, "rank")
+        if not 0 <= rank < num_replicas:
+            raise ValueError(  # PyTorch's message
+                f"Invalid rank {rank}, rank should be in the interval "
+                f"[0, {num_replicas - 1}]"
+            )
+        self.dataset = dataset
+        self.num_replicas = num_replicas
+        self.rank = rank
+        self.shuffle = _check_bool(shuffle, "shuffle")
+        self.seed = _check_seed(seed)
+        self.drop_last = _check_bool(drop_last, "drop_last")
+        self.epoch = 0
+        n = len(dataset)
+        # PyTorch's ceil((n - r) / r) with drop_last and ceil(n / r) without,
+        # in integers: with drop_last both cases of n % r are n // r.
+        if drop_last:
+            self.num_samples = n // num_replicas
+        else:
+            self.num_samples = -(-n // num_replicas)
+        self.total_size = self.num_samples * num_replicas
+
+    def set_epoch(self, epoch: int) -> None:
+        """Make the following ``iter()``s give the order of `epoch`; every rank
+        must set the same epoch."""
+        self.epoch = _check_epoch(epoch)
+
+    def __iter__(self) -> Iterator[int]:
+        n = len(self.dataset)
+        self._check_length(n)
+        if self.shuffle and n > 0:
+            order = _permutation(Generator(self.seed).fold_in(self.epoch), n)
+        else:
+            order = list(range(n))
+        # Position i of the padded (or cut) list of total_size is order[i % n]:
+        # PyTorch's padding repeats the list from its start. total_size <= n
+        # with drop_last, and total_size == 0 when n == 0.
+        positions = range(self.rank, self.total_size, self.num_replicas)
+        return iter([order[i % n] for i in positions])
+
+    def _check_length(self, n: int) -> None:
+        """PyTorch's check that the dataset still fills total_size: padding needs
+        0 < n <= total_size, cutting n >= total_size."""
+        if self.drop_last:
+            fits = n >= self.total_size
+        else:
+            fits = n <= self.total_size and (n > 0 or self.total_size == 0)
+        if not fits:
+            raise RuntimeError(
+                f"the dataset now has {n} items, which cannot make total_size "
+                f"{self.total_size}: the dataset's length must not change after "
+                "the DistributedSampler is made"
+            )
+
+    def __len__(self) -> int:
+        return self.num_samples
 
 
 def _seeded_sampler(sampler: Any) -> _EpochRandom | None:
