@@ -373,23 +373,25 @@ def cpython_versions(session: nox.Session) -> None:
 
 @nox.session
 def distributed(session: nox.Session) -> None:
-    """actnet-tensor's tests_mpi under `mpiexec -n 2`: every rank runs them and all
-    must pass (mpiexec fails when a rank does). They test the collectives of
-    actnet.device.collectives and actnet.tensor.distributed; mpi4py and the mpich
-    wheel (whose mpiexec lands in the venv's bin) come from requirements-mpi.txt."""
+    """The tests_mpi of actnet-tensor (collectives, actnet.tensor.distributed) and
+    actnet-nn (DistributedDataParallel) under `mpiexec -n 2`: every rank runs them
+    and all must pass (mpiexec fails when a rank does). mpi4py and the mpich wheel
+    (whose mpiexec lands in the venv's bin) come from requirements-mpi.txt."""
     _install(
         session,
-        "tensor",
-        *_test_requirements("tensor"),
+        "nn",
+        *_test_requirements("nn"),
         "-r",
         str(TESTING / "requirements-mpi.txt"),
     )
-    session.chdir(PACKAGES / "actnet-tensor")
     bin_dir = Path(session.bin)
-    session.run(
-        str(bin_dir / "mpiexec"), "-n", "2", str(bin_dir / "python"), "-m", "pytest",
-        "-p", "no:cacheprovider", "-q", "tests_mpi", *session.posargs, external=True,
-    )  # fmt: skip
+    for layer in ("tensor", "nn"):
+        session.chdir(PACKAGES / f"actnet-{layer}")
+        session.run(
+            str(bin_dir / "mpiexec"), "-n", "2", str(bin_dir / "python"), "-m",
+            "pytest", "-p", "no:cacheprovider", "-q", "tests_mpi", *session.posargs,
+            external=True,
+        )  # fmt: skip
 
 
 @nox.session

@@ -225,3 +225,39 @@ def test_requires_grad_rules() -> None:
     y = leaf([1.0]) * 2.0
     with pytest.raises(RuntimeError, match="leaf"):
         y.requires_grad = False
+
+
+def test_post_accumulate_grad_hooks_see_the_accumulated_gradient() -> None:
+    w = at.tensor([1.0, 2.0], requires_grad=True)
+    seen: list[list[float]] = []
+    handle = w.register_post_accumulate_grad_hook(
+        lambda t: seen.append(t.grad.tolist())  # type: ignore[union-attr]  # set by then
+    )
+    (w * 3).sum().backward()
+    (w * w).sum().backward()  # accumulates: 3 + 2w
+    assert seen == [[3.0, 3.0], [5.0, 7.0]]
+    handle.remove()
+    (w * 3).sum().backward()
+    assert len(seen) == 2
+    with pytest.raises(RuntimeError, match="non-leaf"):
+        (w * 2).register_post_accumulate_grad_hook(lambda t: None)
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        at.ones(2).register_post_accumulate_grad_hook(lambda t: None)
+
+
+def test_queued_callbacks_run_once_the_whole_graph_is_walked() -> None:
+    a = at.tensor([1.0], requires_grad=True)
+    b = at.tensor([2.0], requires_grad=True)
+    order: list[str] = []
+
+    def first(t: at.Tensor) -> None:
+        order.append("hook")
+        at.queue_callback(
+            lambda: order.append(f"callback {a.grad.tolist()} {b.grad.tolist()}")
+        )  # type: ignore[union-attr]  # both set by then
+
+    a.register_post_accumulate_grad_hook(first)
+    (a * b * 5).sum().backward()
+    assert order == ["hook", "callback [10.0] [5.0]"]
+    with pytest.raises(RuntimeError, match="no backward is running"):
+        at.queue_callback(lambda: None)

@@ -9,7 +9,7 @@ Paths mirror PyTorch's with `actnet.nn` for `torch.nn` and `torch.optim`:
     nn.save_safetensors(model, "model.safetensors")
 """
 
-from actnet.nn import functional, init, optim, utils
+from actnet.nn import functional, init, optim, parallel, utils
 from actnet.nn._container import ModuleDict, ModuleList, Sequential
 from actnet.nn._module import Module
 from actnet.nn._parameter import Parameter
@@ -126,6 +126,7 @@ __all__ = [
     "init",
     "load_safetensors",
     "optim",
+    "parallel",
     "save_safetensors",
     "utils",
 ]

@@ -75,7 +75,7 @@ from actnet.tensor._elementary import (
     square,
     trunc,
 )
-from actnet.tensor._engine import backward, grad
+from actnet.tensor._engine import backward, grad, queue_callback
 from actnet.tensor._extrema import MedianResult, amax, amin, median, norm
 from actnet.tensor._function import Function, FunctionCtx
 from actnet.tensor._grad_mode import (
@@ -292,6 +292,7 @@ __all__ = [
     "outer",
     "pow",
     "prod",
+    "queue_callback",
     "rand",
     "rand_like",
     "randint",

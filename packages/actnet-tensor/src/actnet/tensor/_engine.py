@@ -7,7 +7,8 @@ end in AccumulateGrad (backward()) or are captured and returned (grad()).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from actnet.ndarray import from_buffer
@@ -146,9 +147,14 @@ def _run(
     ready = [n for n in start if not dependencies[n]]
     previous = _state.enabled
     _state.enabled = create_graph
+    queued: list[Callable[[], None]] = []
+    _callbacks.running.append(queued)
     try:
         _walk(ready, start, dependencies, retain_graph, capture)
+        for callback in queued:  # those queued by the walk, then by each other
+            callback()
     finally:
+        _callbacks.running.pop()
         _state.enabled = previous
 
 
@@ -195,6 +201,28 @@ def _walk(
                 dependencies[child] = count
             else:
                 ready.append(child)
+
+
+class _Callbacks(threading.local):
+    """Per thread: the callbacks queued by each backward that is running."""
+
+    def __init__(self) -> None:
+        self.running: list[list[Callable[[], None]]] = []
+
+
+_callbacks = _Callbacks()
+
+
+def queue_callback(callback: Callable[[], None]) -> None:
+    """Run `callback()` when the backward that is running in this thread (the
+    innermost) has walked its whole graph: PyTorch's engine
+    `queue_callback`, for hooks that start work which must end with the backward
+    (a data-parallel reduction). RuntimeError outside a backward."""
+    if not _callbacks.running:
+        raise RuntimeError("queue_callback: no backward is running in this thread")
+    if not callable(callback):
+        raise TypeError(f"callback must be callable, got {type(callback).__name__}")
+    _callbacks.running[-1].append(callback)
 
 
 def _one_per_edge(grads: Sequence[Tensor | None], n: int) -> list[Tensor | None]:

@@ -78,6 +78,9 @@ class AccumulateGrad(Node):
                 if replaced is not None:
                     grad = replaced
         accumulate(leaf, grad)
+        if extra is not None and extra.post_accumulate_hooks:
+            for post in list(extra.post_accumulate_hooks.values()):
+                post(leaf)
         return ()
 
 

@@ -38,10 +38,12 @@ _new = cast(Callable[[Any], Any], object.__new__)
 class _Extra:
     """What few tensors need: hooks, the leaf's gradient accumulator, retain_grad."""
 
-    __slots__ = ("acc_edge", "hooks", "retains_grad")
+    __slots__ = ("acc_edge", "hooks", "post_accumulate_hooks", "retains_grad")
 
     def __init__(self) -> None:
         self.hooks: dict[builtins.int, Hook] | None = None
+        # hook(tensor), after the leaf's .grad has taken a gradient
+        self.post_accumulate_hooks: dict[builtins.int, Any] | None = None
         # The leaf's edge to its AccumulateGrad node, kept (the node refers back to
         # the leaf weakly, so there is no reference cycle).
         self.acc_edge: tuple[AccumulateGrad, builtins.int] | None = None
@@ -272,6 +274,26 @@ class TensorBase:
         if extra.hooks is None:
             extra.hooks = {}
         return RemovableHandle(extra.hooks, hook)
+
+    def register_post_accumulate_grad_hook(
+        self, hook: Callable[[Tensor], None]
+    ) -> RemovableHandle:
+        """Call hook(tensor) after backward has accumulated a gradient into this
+        leaf's `.grad` (PyTorch's: for hooks that read the accumulated gradient,
+        such as a data-parallel reduction). Returns a handle whose remove()
+        unregisters it."""
+        if self.grad_fn is not None or not self._requires_grad:
+            raise RuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors"
+                if self.grad_fn is not None
+                else "cannot register a hook on a tensor that does not require grad"
+            )
+        if not callable(hook):
+            raise TypeError(f"hook must be callable, got {type(hook).__name__}")
+        extra = self._extra_()
+        if extra.post_accumulate_hooks is None:
+            extra.post_accumulate_hooks = {}
+        return RemovableHandle(extra.post_accumulate_hooks, hook)
 
     def _extra_(self) -> _Extra:
         if self._extra is None:
