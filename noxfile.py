@@ -373,19 +373,20 @@ def cpython_versions(session: nox.Session) -> None:
 
 @nox.session
 def distributed(session: nox.Session) -> None:
-    """The tests_mpi of actnet-tensor (collectives, actnet.tensor.distributed) and
-    actnet-nn (DistributedDataParallel) under `mpiexec -n 2`: every rank runs them
-    and all must pass (mpiexec fails when a rank does). mpi4py and the mpich wheel
+    """The tests_mpi of actnet-tensor (collectives, actnet.tensor.distributed),
+    actnet-nn (DistributedDataParallel) and actnet-util (`mpiexec -n 2 actnet demo
+    digits`) under `mpiexec -n 2`: every rank runs them and all must pass
+    (mpiexec fails when a rank does). mpi4py and the mpich wheel
     (whose mpiexec lands in the venv's bin) come from requirements-mpi.txt."""
     _install(
         session,
-        "nn",
-        *_test_requirements("nn"),
+        "util",
+        *_test_requirements("util"),
         "-r",
         str(TESTING / "requirements-mpi.txt"),
     )
     bin_dir = Path(session.bin)
-    for layer in ("tensor", "nn"):
+    for layer in ("tensor", "nn", "util"):
         session.chdir(PACKAGES / f"actnet-{layer}")
         session.run(
             str(bin_dir / "mpiexec"), "-n", "2", str(bin_dir / "python"), "-m",

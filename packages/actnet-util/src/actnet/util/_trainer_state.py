@@ -20,8 +20,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import actnet.tensor.distributed as dist
 from actnet.device import default_generator
 from actnet.nn import Module
+from actnet.nn.parallel import DistributedDataParallel
 from actnet.util.callbacks import Callback
 from actnet.util.checkpoint import CheckpointError, CheckpointManager, load_checkpoint
 from actnet.util.history import History
@@ -106,7 +108,7 @@ class TrainerState:
     def state_dict(self, train_loader: Iterable[Any] | None = None) -> dict[str, Any]:
         """Everything a checkpoint holds (see the module doc)."""
         state: dict[str, Any] = {
-            "model": self.model.state_dict(),
+            "model": _unwrapped(self.model).state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "trainer": {
                 "step": self.step,
@@ -136,7 +138,7 @@ class TrainerState:
         state has one and the loader takes it)."""
         try:
             trainer = state["trainer"]
-            self.model.load_state_dict(state["model"])
+            _unwrapped(self.model).load_state_dict(state["model"])
             self.optimizer.load_state_dict(state["optimizer"])
             if self.scheduler is not None:
                 self.scheduler.load_state_dict(state["scheduler"])
@@ -173,10 +175,24 @@ class TrainerState:
             self._restored_loader = True
 
     def save_checkpoint(self, train_loader: Iterable[Any] | None = None) -> Path:
-        """Write a checkpoint of the current step to checkpoint_dir."""
+        """Write a checkpoint of the current step to checkpoint_dir. In a
+        distributed run (actnet.tensor.distributed), rank 0 writes it and every
+        rank waits until it is written."""
         if self.checkpoints is None:
             raise ValueError("this Trainer has no checkpoint_dir")
-        return self.checkpoints.save(self.step, self.state_dict(train_loader))
+        if not dist.is_initialized():
+            return self.checkpoints.save(self.step, self.state_dict(train_loader))
+        path = self.checkpoints.path_for(self.step)
+        if dist.get_rank() == 0:
+            path = self.checkpoints.save(self.step, self.state_dict(train_loader))
+        dist.barrier()
+        return path
+
+
+def _unwrapped(model: Module) -> Module:
+    """The model a checkpoint holds: a DistributedDataParallel's inner module, so
+    that a run resumes on any number of processes."""
+    return model.module if isinstance(model, DistributedDataParallel) else model
 
 
 def _has_state(obj: object) -> bool:

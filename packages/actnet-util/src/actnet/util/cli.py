@@ -346,8 +346,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             progress=args.progress,
             compile=args.compile,
         )
-        print(f"wrote {', '.join(str(p) for p in result.files)}")
-        print(f"test accuracy: {result.test_accuracy * 100:.2f}%", flush=True)
+        if result.rank == 0:
+            print(f"wrote {', '.join(str(p) for p in result.files)}")
+            print(f"test accuracy: {result.test_accuracy * 100:.2f}%", flush=True)
         return 0
     if args.command == "demo" and args.demo == "gpt":
         return _run_gpt(parser, args)

@@ -39,6 +39,7 @@ from typing import Any, TextIO
 import numpy as np
 
 import actnet.tensor as at
+import actnet.tensor.distributed as dist
 from actnet.device import Device, default_generator, get_device
 from actnet.nn import Module
 from actnet.tensor import Tensor
@@ -282,6 +283,8 @@ class Trainer(TrainerState):
             _check_loader(val_loader, "val_loader")
         if type(epochs) is not int or epochs < 0:
             raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
+        if dist.is_initialized() and dist.get_rank() != 0:
+            self.progress = "none"  # one rank shows the progress (rank 0)
         self._start(resume, train_loader)
         for cb in self.callbacks:
             cb.on_train_begin(self)
@@ -387,10 +390,15 @@ class Trainer(TrainerState):
         elapsed: float,
         samples: int,
     ) -> dict[str, Any]:
+        loss_sum, samples_seen = self._loss_sum, self._samples
+        if dist.is_initialized():  # the epoch's loss over every rank's share
+            totals = at.tensor([loss_sum, float(samples_seen)], dtype=at.float64)
+            dist.all_reduce(totals)
+            loss_sum, samples_seen = float(totals[0]), int(totals[1])
         logs: dict[str, Any] = {
             "epoch": self.epoch + 1,
             "step": self.step,
-            "loss": self._loss_sum / self._samples if self._samples else math.nan,
+            "loss": loss_sum / samples_seen if samples_seen else math.nan,
         }
         for m in self.metrics:
             logs[m.name] = m.compute()

@@ -28,7 +28,9 @@ from typing import Any, TextIO
 import numpy as np
 
 import actnet.tensor as at
+import actnet.tensor.distributed as dist
 from actnet import nn
+from actnet.nn.parallel import DistributedDataParallel
 from actnet.tensor import Tensor
 from actnet.util.checkpoint import CheckpointManager
 from actnet.util.history import History
@@ -119,10 +121,24 @@ class EpochBatches:
     """
 
     def __init__(
-        self, x: Array, y: Array, batch_size: int = BATCH_SIZE, seed: int = SEED
+        self,
+        x: Array,
+        y: Array,
+        batch_size: int = BATCH_SIZE,
+        seed: int = SEED,
+        *,
+        share: tuple[int, int] = (0, 1),
     ) -> None:
         if type(batch_size) is not int or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        rank, ranks = share
+        if not (type(rank) is int and type(ranks) is int and 0 <= rank < ranks):
+            raise ValueError(
+                f"share must be (rank, ranks) with 0 <= rank < ranks: {share}"
+            )
+        # This process's rows of every batch: rank, rank + ranks, ... (a data-
+        # parallel run's share; the batches and their order are the same).
+        self.share = (rank, ranks)
         if len(x) != len(y):
             raise ValueError(f"x and y differ in length: {len(x)} and {len(y)}")
         self.x = np.ascontiguousarray(x)
@@ -157,8 +173,9 @@ class EpochBatches:
         return self._iterate(self.order(epoch), start)
 
     def _iterate(self, order: Array, start: int) -> Iterator[tuple[Tensor, Tensor]]:
+        rank, ranks = self.share
         for b in range(start, len(order)):
-            idx = order[b]
+            idx = order[b][rank::ranks]
             self._batch = b + 1
             yield at.as_tensor(self.x[idx]), at.as_tensor(self.y[idx])
 
@@ -189,7 +206,9 @@ class DigitsResult:
     history: History
     out: Path
     resumed_from: Path | None  # the checkpoint the run continued from, if any
-    files: list[Path]  # model.safetensors, history.json and the plots
+    files: list[Path]  # model.safetensors, history.json and the plots (rank 0's)
+    processes: int = 1  # under mpiexec -n N: N, each training on its share
+    rank: int = 0
 
 
 def run_digits(
@@ -209,18 +228,27 @@ def run_digits(
     and the rest."""
     if type(epochs) is not int or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    processes = mpi_processes()
+    if processes > 1 and not dist.is_initialized():
+        dist.init_process_group("mpi")  # ImportError without actnet-device[mpi]
+    rank = dist.get_rank() if processes > 1 else 0
     folder = Path(out)
     checkpoints = folder / "checkpoints"
-    if fresh and checkpoints.exists():
+    if fresh and checkpoints.exists() and rank == 0:
         shutil.rmtree(checkpoints)
     folder.mkdir(parents=True, exist_ok=True)
+    if processes > 1:
+        dist.barrier()  # rank 0 has cleared the old checkpoints
     x_train, y_train, x_test, y_test = load_digits_data()
     model = build_model()
     optimizer = nn.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
-    train = EpochBatches(x_train, y_train)
+    train = EpochBatches(x_train, y_train, share=(rank, processes))
     test = [(at.as_tensor(x_test), at.as_tensor(y_test))]
+    trained: nn.Module = model
+    if processes > 1:  # gradients averaged over the processes' shares
+        trained = DistributedDataParallel(model)
     trainer = Trainer(
-        model,
+        trained,
         nn.CrossEntropyLoss(),
         optimizer,
         checkpoint_dir=checkpoints,
@@ -230,16 +258,26 @@ def run_digits(
     )
     start = None if fresh else CheckpointManager(checkpoints).latest()
     say = file if file is not None else sys.stdout
-    if start is None:
-        print(f"training from scratch; checkpoints go to {checkpoints}", file=say)
-    else:
-        print(f"resuming from checkpoint {start} (--fresh starts over)", file=say)
+    if rank == 0:
+        if processes > 1:
+            print(
+                f"running on {processes} processes (MPI): each trains on "
+                f"{BATCH_SIZE // processes} of every batch of {BATCH_SIZE}, the "
+                "gradients averaged; rank 0 writes the outputs",
+                file=say,
+            )
+        if start is None:
+            print(f"training from scratch; checkpoints go to {checkpoints}", file=say)
+        else:
+            print(f"resuming from checkpoint {start} (--fresh starts over)", file=say)
     history = trainer.fit(train, test, epochs, resume=start)
     final = trainer.evaluate(test)
-    files = [folder / "model.safetensors"]
-    nn.save_safetensors(model, files[0])
-    files.append(history.save(folder / "history.json"))
-    files.extend(save_plots(history, folder))
+    files: list[Path] = []
+    if rank == 0:
+        files.append(folder / "model.safetensors")
+        nn.save_safetensors(model, files[0])
+        files.append(history.save(folder / "history.json"))
+        files.extend(save_plots(history, folder))
     return DigitsResult(
         test_accuracy=final["accuracy"],
         test_loss=final["loss"],
@@ -247,4 +285,16 @@ def run_digits(
         out=folder,
         resumed_from=trainer.resumed_from,
         files=files,
+        processes=processes,
+        rank=rank,
     )
+
+
+def mpi_processes() -> int:
+    """How many processes `mpiexec` started this one with (1 when it did not):
+    MPICH's PMI_SIZE or Open MPI's OMPI_COMM_WORLD_SIZE."""
+    for name in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE"):
+        value = os.environ.get(name, "")
+        if value.isdigit():
+            return int(value)
+    return 1
