@@ -5,7 +5,12 @@ of its rank), and, for data parallelism, one process on the whole batch."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -139,3 +144,42 @@ def test_averaged_gradients_equal_one_process_on_the_whole_batch(
                     p.grad = None
     for p, q in zip(ours, whole, strict=True):
         np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-6)
+
+
+FAULTS = {
+    "raises": "if dist.get_rank() == 1:\n    raise RuntimeError('rank 1 fails')\n",
+    "never calls": "if dist.get_rank() == 1:\n    time.sleep(60)\n",
+}
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_a_stopped_process_stops_the_others(fault: str, tmp_path: Path) -> None:
+    """Rank 0 of this run starts a fresh 2-process job whose rank 1 raises, or
+    never joins the collective: the job ends within seconds with a clear error,
+    never hangs."""
+    if MPIGroup().rank != 0:
+        return
+    script = tmp_path / "job.py"
+    script.write_text(
+        "import datetime, time\n"
+        "import actnet.tensor as at\n"
+        "import actnet.tensor.distributed as dist\n"
+        "dist.init_process_group('mpi', timeout=datetime.timedelta(seconds=3))\n"
+        + FAULTS[fault]
+        + "dist.all_reduce(at.ones(4))\n"
+    )
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PMI_", "HYDRA", "MPI"))
+    }
+    bin_dir = Path(sys.executable).parent
+    started = time.monotonic()
+    job = subprocess.run(
+        [str(bin_dir / "mpiexec"), "-n", "2", sys.executable, str(script)],
+        check=False, capture_output=True, text=True, timeout=50, env=env,
+    )  # fmt: skip
+    assert time.monotonic() - started < 40
+    assert job.returncode != 0
+    expected = "rank 1 fails" if fault == "raises" else "did not complete within 3 s"
+    assert expected in job.stdout + job.stderr

@@ -25,6 +25,8 @@ actnet-device runs without it. NCCL (CuPy, CUDA buffers) will be another
 from __future__ import annotations
 
 import importlib
+import sys
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, Final
@@ -55,11 +57,17 @@ class Work:
         requests: list[Any],
         done: Callable[[], None] | None = None,
         after: Work | None = None,
+        *,
+        timeout: float | None = None,
+        what: str = "a collective",
     ) -> None:
         self._requests = requests  # the transport's (MPI requests: Wait, Test)
         self._done = done
         self._after = after
         self._finished = False
+        self._timeout = timeout
+        self._timeout_s = 0.0 if timeout is None else timeout
+        self._what = what
 
     def then(self, fn: Callable[[], None]) -> Work:
         return Work([], fn, self)
@@ -72,12 +80,31 @@ class Work:
         return self._finished
 
     def wait(self) -> None:
+        """Block until done. With a `timeout` (seconds, the group's), a rank that
+        stopped (raised, died, or never called the collective) ends the wait
+        with TimeoutError instead of a hang."""
         if not self._finished:
             if self._after is not None:
                 self._after.wait()
-            for r in self._requests:
-                r.Wait()
+            if self._timeout is None:
+                for r in self._requests:
+                    r.Wait()
+            else:
+                self._poll()
             self._finish()
+
+    def _poll(self) -> None:
+        deadline = time.monotonic() + self._timeout_s
+        pause = 0.0
+        while not all(r.Test() for r in self._requests):
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"{self._what} did not complete within {self._timeout_s:g} s: "
+                    "another process of the group has stopped (raised, died or "
+                    "never called it)"
+                )
+            time.sleep(pause)  # spin first, then back off to 1 ms
+            pause = min(1e-3, pause * 2 or 1e-6)
 
     def _finish(self) -> None:
         self._finished = True
@@ -117,13 +144,18 @@ class ProcessGroup(ABC):
 class MPIGroup(ProcessGroup):
     """A process group over an MPI communicator (default: all processes)."""
 
-    def __init__(self, comm: Any = None) -> None:
+    def __init__(self, comm: Any = None, *, timeout: float | None = 1800.0) -> None:
+        if timeout is not None and not timeout > 0:
+            raise ValueError(f"timeout must be > 0 seconds or None, got {timeout!r}")
         mpi = importlib.import_module("mpi4py.MPI")  # only when a group is made
         self._mpi = mpi
         self._comm = mpi.COMM_WORLD if comm is None else comm
         self.rank = int(self._comm.Get_rank())
         self.size = int(self._comm.Get_size())
+        self.timeout = timeout  # seconds a collective may wait (None: forever)
         self._ops = {"sum": mpi.SUM, "avg": mpi.SUM, "max": mpi.MAX}
+        if self.size > 1:
+            _abort_on_uncaught_errors(self._comm)
 
     def __repr__(self) -> str:
         return f"MPIGroup(rank={self.rank}, size={self.size})"
@@ -165,14 +197,17 @@ class MPIGroup(ProcessGroup):
         def average() -> None:
             buffer.device.multiply(buffer, 1.0 / size, out=buffer)
 
-        return self._wait(Work([request], average if op == "avg" else None), async_op)
+        work = self._work([request], "all_reduce", average if op == "avg" else None)
+        return self._wait(work, async_op)
 
     def broadcast(
         self, buffer: Buffer, root: int = 0, *, async_op: bool = False
     ) -> Work | None:
         self._check_root("broadcast", root)
         arr = self._host("broadcast", buffer)
-        return self._wait(Work([self._comm.Ibcast(arr, root=root)]), async_op)
+        return self._wait(
+            self._work([self._comm.Ibcast(arr, root=root)], "broadcast"), async_op
+        )
 
     def all_gather(
         self, buffer: Buffer, out: Buffer, *, async_op: bool = False
@@ -184,13 +219,36 @@ class MPIGroup(ProcessGroup):
                 f"all_gather: out must be {(self.size, *arr.shape)} of {arr.dtype}, "
                 f"got {dest.shape} of {dest.dtype}"
             )
-        return self._wait(Work([self._comm.Iallgather(arr, dest)]), async_op)
+        work = self._work([self._comm.Iallgather(arr, dest)], "all_gather")
+        return self._wait(work, async_op)
 
     def barrier(self) -> None:
-        self._comm.Barrier()
+        self._work([self._comm.Ibarrier()], "barrier").wait()
+
+    def _work(
+        self, requests: list[Any], what: str, done: Callable[[], None] | None = None
+    ) -> Work:
+        return Work(requests, done, timeout=self.timeout, what=what)
 
     def _check_root(self, op: str, root: int) -> None:
         if type(root) is not int or not 0 <= root < self.size:
             raise ValueError(
                 f"{op}: root must be a rank in [0, {self.size}), got {root!r}"
             )
+
+
+def _abort_on_uncaught_errors(comm: Any) -> None:
+    """An uncaught exception in one process of a group ends them all: after the
+    traceback is printed, the communicator is aborted (mpiexec then stops every
+    process), instead of the others waiting forever in a collective."""
+    previous = sys.excepthook
+    if getattr(previous, "_actnet_aborts", False):
+        return
+
+    def abort(kind: type[BaseException], value: BaseException, tb: Any) -> None:
+        previous(kind, value, tb)
+        sys.stderr.flush()
+        comm.Abort(1)
+
+    abort._actnet_aborts = True  # type: ignore[attr-defined]  # a marker on the hook
+    sys.excepthook = abort

@@ -17,6 +17,7 @@ raise RuntimeError without a group, as torch's do.
 
 from __future__ import annotations
 
+import datetime
 from enum import Enum
 from typing import Final
 
@@ -55,8 +56,15 @@ class ReduceOp(Enum):
 _default: list[ProcessGroup] = []
 
 
-def init_process_group(backend: str = "mpi") -> None:
-    """Join the default process group: every process started by `mpiexec`."""
+def init_process_group(
+    backend: str = "mpi", timeout: datetime.timedelta | None = None
+) -> None:
+    """Join the default process group: every process started by `mpiexec`.
+    `timeout` (torch's default: 30 minutes) bounds how long a collective waits
+    for the others: then it raises TimeoutError instead of hanging. An uncaught
+    exception in one process ends them all (after its traceback is printed)."""
+    if timeout is not None and not isinstance(timeout, datetime.timedelta):
+        raise TypeError(f"timeout must be a datetime.timedelta, got {timeout!r}")
     if backend not in BACKENDS:
         raise ValueError(
             f"init_process_group: backend must be one of {BACKENDS}, got {backend!r}"
@@ -66,7 +74,8 @@ def init_process_group(backend: str = "mpi") -> None:
             "init_process_group: the default process group is already initialized "
             "(destroy_process_group() first)"
         )
-    _default.append(MPIGroup())
+    seconds = 1800.0 if timeout is None else timeout.total_seconds()
+    _default.append(MPIGroup(timeout=seconds))
 
 
 def is_initialized() -> bool:
