@@ -517,6 +517,8 @@ def bench(session: nox.Session) -> None:
         str(TESTING / "requirements-crosscheck.txt"),
         "-r",
         str(TESTING / "requirements-bench.txt"),
+        "-r",
+        str(TESTING / "requirements-mpi.txt"),
         *_test_requirements("util"),
     )
     unset = [arg for name in ENV_UNSET_FOR_BENCH for arg in ("-u", name)]
@@ -531,6 +533,7 @@ def bench(session: nox.Session) -> None:
         "bench_gpt_demo.py",
         "bench_rnn.py",
         "bench_compile.py",
+        "bench_distributed.py",
     ):
         session.run(
             "env",
