@@ -117,6 +117,42 @@ def test_compiled_fit_matches_the_numpy_oracle_and_eager_fit() -> None:
         _trainer(_model(), compile=1)
 
 
+def test_accumulated_batches_train_as_one_batch_of_their_size(tmp_path: Path) -> None:
+    """k batches of 8, each loss divided by k, step once: as one batch of 8k (the
+    oracle: the same data in batches of 8k, without accumulation)."""
+    x, y = _data(48)
+    small, big = _batches(x, y, 8), _batches(x, y, 16)
+    model = _model()
+    scheduler_steps: list[int] = []
+    opt = nn.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+    sched = nn.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: scheduler_steps.append(s) or 1.0
+    )
+    trainer = Trainer(
+        model, nn.CrossEntropyLoss(), opt, progress="none", accumulate_grad_batches=2,
+        scheduler=sched, scheduler_interval="step", checkpoint_dir=tmp_path,
+        checkpoint_every=3,
+    )  # fmt: skip
+    history = trainer.fit(small, epochs=3)
+    oracle = _model()
+    _trainer(oracle).fit(big, epochs=3)
+    np.testing.assert_allclose(
+        model.weight.detach().numpy(), oracle.weight.detach().numpy(), rtol=1e-5
+    )
+    np.testing.assert_allclose(
+        model.bias.detach().numpy(), oracle.bias.detach().numpy(), rtol=1e-5
+    )
+    assert len(history.steps["loss"]) == 18  # a row per batch
+    assert len(scheduler_steps) == 1 + 9  # LambdaLR's first call, then a step a group
+    # checkpoint_every=3 falls inside groups of 2: written at the group's end
+    steps = sorted(int(p.name.split("-")[1]) for p in tmp_path.iterdir())
+    assert all(s % 2 == 0 for s in steps)
+    with pytest.raises(ValueError, match="accumulate_grad_batches must be an int"):
+        _trainer(_model(), accumulate_grad_batches=0)
+    with pytest.raises(ValueError, match="with compile=True is not built"):
+        _trainer(_model(), accumulate_grad_batches=2, compile=True)
+
+
 def test_epoch_logs() -> None:
     x, y = _data(30)
     batches = _batches(x, y, 8)  # sizes 8, 8, 8, 6

@@ -29,6 +29,7 @@ exactly the weights of an uninterrupted one, also when it stopped inside an epoc
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
@@ -42,6 +43,7 @@ import actnet.tensor as at
 import actnet.tensor.distributed as dist
 from actnet.device import Device, default_generator, get_device
 from actnet.nn import Module
+from actnet.nn.parallel import DistributedDataParallel
 from actnet.tensor import Tensor
 from actnet.util._progress import (
     PROGRESS,
@@ -99,6 +101,11 @@ class Trainer(TrainerState):
             step ("memory_peak"), read from the allocator's counters (O(1)).
         file: where the progress goes (default sys.stderr for the bar, sys.stdout
             for epoch lines).
+        accumulate_grad_batches: step the optimizer once every k batches (and at
+            the end of an epoch), each batch's loss divided by k, so k batches of
+            n train as one of k * n; a DistributedDataParallel model syncs only on
+            the group's last batch (no_sync before). A checkpoint due inside a
+            group is written at its end.
         compile: run the steps as a captured step (actnet.tensor.compile): for
             each batch shape, the first step eager, the second recorded, then
             replayed (the same results, without Python dispatch). The memory
@@ -124,6 +131,7 @@ class Trainer(TrainerState):
         log_memory: bool = True,
         file: TextIO | None = None,
         compile: bool = False,  # torch.compile's word, as an option
+        accumulate_grad_batches: int = 1,
     ) -> None:
         if not isinstance(model, Module):
             raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
@@ -193,6 +201,17 @@ class Trainer(TrainerState):
         self._restored_loader = False  # load_state_dict put the loader in place
         if type(compile) is not bool:
             raise TypeError(f"compile must be a bool, got {type(compile).__name__}")
+        k = accumulate_grad_batches
+        if type(k) is not int or k < 1:
+            raise ValueError(f"accumulate_grad_batches must be an int >= 1, got {k!r}")
+        if k > 1 and compile:
+            raise ValueError(
+                "accumulate_grad_batches > 1 with compile=True is not built: a "
+                "captured step steps the optimizer every batch; use compile=False"
+            )
+        self.accumulate_grad_batches = k
+        self._accumulated = 0  # batches whose gradients wait for the optimizer
+        self._checkpoint_due = False  # checkpoint_every fell inside a group
         # The captured step (actnet.tensor.compile): the model's mode is an
         # argument, so train and eval steps are recorded apart.
         self._compiled = at.compile(self._step) if compile else None
@@ -227,6 +246,29 @@ class Trainer(TrainerState):
         if self._compiled is not None:
             return self._compiled(x, y, self.model.training)
         return self._step(x, y, self.model.training)
+
+    def _accumulate(
+        self, x: Tensor, y: Tensor, epoch_batches: int | None
+    ) -> tuple[Tensor, Tensor, bool]:
+        """One batch of a group of accumulate_grad_batches: (output, loss, whether
+        the optimizer stepped)."""
+        k = self.accumulate_grad_batches
+        first = self._accumulated == 0
+        last = self._accumulated == k - 1 or (
+            epoch_batches is not None and self._batch + 1 == epoch_batches
+        )
+        if first:
+            self.optimizer.zero_grad(set_to_none=True)
+        sync = last or not isinstance(self.model, DistributedDataParallel)
+        with contextlib.nullcontext() if sync else self.model.no_sync():
+            output = self.model(x)
+            loss = self.loss_fn(output, y)
+            (loss / k).backward()
+        self._accumulated += 1
+        if last:
+            self.optimizer.step()
+            self._accumulated = 0
+        return output.detach(), loss.detach(), last
 
     def _step(self, x: Tensor, y: Tensor, training: bool) -> tuple[Tensor, Tensor]:
         self.optimizer.zero_grad(set_to_none=True)
@@ -314,6 +356,7 @@ class Trainer(TrainerState):
         log_memory = self.log_memory
         allocator = self.device.allocator
         every = self.checkpoint_every
+        epoch_batches = len(train_loader) if isinstance(train_loader, Sized) else None
         started = time.perf_counter()
         epoch_samples = 0
         next_refresh = started + REFRESH_S
@@ -324,7 +367,11 @@ class Trainer(TrainerState):
                 x, y = self._split(batch)
                 if log_memory:
                     allocator.reset_peak()
-                output, loss = self.train_step(x, y)
+                if self.accumulate_grad_batches > 1:
+                    output, loss, stepped = self._accumulate(x, y, epoch_batches)
+                else:
+                    output, loss = self.train_step(x, y)
+                    stepped = True
                 loss_value = float(loss)
                 n = _batch_size(y)
                 self._loss_sum += loss_value * n
@@ -334,7 +381,11 @@ class Trainer(TrainerState):
                     m.update(output, y)
                 self.step += 1
                 self._batch += 1
-                if self.scheduler is not None and self.scheduler_interval == "step":
+                if (
+                    stepped
+                    and self.scheduler is not None
+                    and self.scheduler_interval == "step"
+                ):
                     self.scheduler.step()
                 logs: dict[str, Any] = {
                     "step": self.step,
@@ -366,9 +417,15 @@ class Trainer(TrainerState):
                             refresh=False,
                         )
                 if every is not None and self.step % every == 0:
+                    self._checkpoint_due = True
+                if self._checkpoint_due and not self._accumulated:
+                    self._checkpoint_due = False
                     self.save_checkpoint(train_loader)
                 if self.stop_training:
                     break
+            if self._accumulated:  # an epoch's last, partial group
+                self.optimizer.step()
+                self._accumulated = 0
             elapsed = time.perf_counter() - started
             logs = self._end_epoch(
                 train_loader, val_loader, epochs, elapsed, epoch_samples
