@@ -189,11 +189,11 @@ class Capture:
         dev._malloc = self._malloc
         dev._free = self._free
         dev._unary_ops = {
-            name: (table, quiet, self._kernel(f"{name}", fn))
+            name: (table, quiet, self._kernel(name, fn))
             for name, (table, quiet, fn) in dev._unary_ops.items()
         }
         dev._binary_ops = {
-            name: (table, quiet, self._kernel(f"{name}", fn))
+            name: (table, quiet, self._kernel(name, fn))
             for name, (table, quiet, fn) in dev._binary_ops.items()
         }
         _hooks.reservation_hook = self._reserved
