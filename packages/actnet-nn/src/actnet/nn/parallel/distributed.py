@@ -102,6 +102,10 @@ class DistributedDataParallel(Module):
         return [len(b.params) for b in self._buckets]
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        # A new backward will follow: forget what one that raised left counted.
+        for b in self._buckets:
+            b.ready = 0
+        self._launched = []
         return self.module(*args, **kwargs)
 
     @contextlib.contextmanager
