@@ -27,6 +27,8 @@ from actnet.neuron.array.gather import gather
 from actnet.neuron.array.index_select import index_select
 from actnet.neuron.array.narrow import narrow
 from actnet.neuron.array.permute import permute
+from actnet.neuron.array.pixel_shuffle import pixel_shuffle
+from actnet.neuron.array.pixel_unshuffle import pixel_unshuffle
 from actnet.neuron.array.reshape import reshape
 from actnet.neuron.array.split import split
 from actnet.neuron.array.squeeze import squeeze
@@ -124,6 +126,8 @@ __all__ = [
     "narrow",
     "nll_loss",
     "permute",
+    "pixel_shuffle",
+    "pixel_unshuffle",
     "relu",
     "reshape",
     "rms_norm",

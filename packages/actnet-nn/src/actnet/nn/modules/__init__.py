@@ -31,6 +31,7 @@ from actnet.nn.modules.loss import (
     SmoothL1Loss,
 )
 from actnet.nn.modules.normalization import GroupNorm, LayerNorm, RMSNorm
+from actnet.nn.modules.pixelshuffle import PixelShuffle, PixelUnshuffle
 from actnet.nn.modules.pooling import AvgPool2d, MaxPool2d
 from actnet.nn.modules.rnn import (
     GRU,
@@ -78,6 +79,8 @@ __all__ = [
     "MultiheadAttention",
     "NLLLoss",
     "NonDynamicallyQuantizableLinear",
+    "PixelShuffle",
+    "PixelUnshuffle",
     "RMSNorm",
     "RNNBase",
     "RNNCell",
