@@ -26,6 +26,7 @@ from actnet.neuron.array.flatten import flatten
 from actnet.neuron.array.gather import gather
 from actnet.neuron.array.index_select import index_select
 from actnet.neuron.array.narrow import narrow
+from actnet.neuron.array.one_hot import one_hot
 from actnet.neuron.array.permute import permute
 from actnet.neuron.array.pixel_shuffle import pixel_shuffle
 from actnet.neuron.array.pixel_unshuffle import pixel_unshuffle
@@ -69,6 +70,7 @@ from actnet.neuron.noise.dropout import dropout
 from actnet.neuron.normalization.batch_norm import batch_norm
 from actnet.neuron.normalization.group_norm import group_norm
 from actnet.neuron.normalization.layer_norm import layer_norm
+from actnet.neuron.normalization.normalize import normalize
 from actnet.neuron.normalization.rms_norm import rms_norm
 from actnet.neuron.pooling.avg_pool2d import avg_pool2d
 from actnet.neuron.pooling.max_pool2d import max_pool2d
@@ -125,6 +127,8 @@ __all__ = [
     "mul",
     "narrow",
     "nll_loss",
+    "normalize",
+    "one_hot",
     "permute",
     "pixel_shuffle",
     "pixel_unshuffle",
