@@ -27,6 +27,7 @@ from actnet.neuron.array.gather import gather
 from actnet.neuron.array.index_select import index_select
 from actnet.neuron.array.narrow import narrow
 from actnet.neuron.array.one_hot import one_hot
+from actnet.neuron.array.pad import pad
 from actnet.neuron.array.permute import permute
 from actnet.neuron.array.pixel_shuffle import pixel_shuffle
 from actnet.neuron.array.pixel_unshuffle import pixel_unshuffle
@@ -129,6 +130,7 @@ __all__ = [
     "nll_loss",
     "normalize",
     "one_hot",
+    "pad",
     "permute",
     "pixel_shuffle",
     "pixel_unshuffle",
