@@ -68,6 +68,7 @@ from actnet.neuron.math.mul import mul
 from actnet.neuron.math.sub import sub
 from actnet.neuron.math.sum import sum
 from actnet.neuron.noise.dropout import dropout
+from actnet.neuron.noise.dropout2d import dropout2d
 from actnet.neuron.normalization.batch_norm import batch_norm
 from actnet.neuron.normalization.group_norm import group_norm
 from actnet.neuron.normalization.layer_norm import layer_norm
@@ -101,6 +102,7 @@ __all__ = [
     "cross_entropy",
     "div",
     "dropout",
+    "dropout2d",
     "einsum",
     "elu",
     "embedding",

@@ -11,12 +11,13 @@ from actnet.nn.modules.activation import (
     Sigmoid,
     SiLU,
     Softmax,
+    Softmax2d,
     Softplus,
     Tanh,
 )
 from actnet.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d
 from actnet.nn.modules.conv import Conv1d, Conv2d
-from actnet.nn.modules.dropout import Dropout
+from actnet.nn.modules.dropout import Dropout, Dropout2d
 from actnet.nn.modules.flatten import Flatten, Unflatten
 from actnet.nn.modules.linear import Identity, Linear, NonDynamicallyQuantizableLinear
 from actnet.nn.modules.loss import (
@@ -61,6 +62,7 @@ __all__ = [
     "Conv2d",
     "CrossEntropyLoss",
     "Dropout",
+    "Dropout2d",
     "Embedding",
     "Flatten",
     "GRUCell",
@@ -90,6 +92,7 @@ __all__ = [
     "Sigmoid",
     "SmoothL1Loss",
     "Softmax",
+    "Softmax2d",
     "Softplus",
     "Tanh",
     "TransformerBlock",

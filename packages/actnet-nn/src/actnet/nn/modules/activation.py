@@ -198,6 +198,18 @@ class Softmax(Module):
         return f"dim={self.dim}"
 
 
+class Softmax2d(Module):
+    """softmax over the channels at each position: dim -3 of (N, C, H, W) or
+    (C, H, W) (torch.nn.Softmax2d)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        if input.ndim not in (3, 4):
+            raise ValueError(
+                f"Softmax2d: expected input to be 3D or 4D, got {input.ndim}D instead"
+            )
+        return F.softmax(input, -3)
+
+
 class LogSoftmax(Module):
     """log(softmax(x)) along `dim`, computed stably.
 

@@ -37,3 +37,12 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout2d(Dropout):
+    """In training, zero each channel of (N, C, H, W) or (C, H, W) with
+    probability p and scale the others by 1 / (1 - p) (`F.dropout2d`); in eval
+    mode, the identity."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout2d(input, self.p, self.training)
