@@ -41,6 +41,7 @@ from actnet.neuron.array.where import where
 from actnet.neuron.attention.scaled_dot_product_attention import (
     scaled_dot_product_attention,
 )
+from actnet.neuron.connection.bilinear import bilinear
 from actnet.neuron.connection.embedding import embedding
 from actnet.neuron.connection.linear import linear
 from actnet.neuron.conv.conv1d import conv1d
@@ -92,6 +93,7 @@ __all__ = [
     "amin",
     "avg_pool2d",
     "batch_norm",
+    "bilinear",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cat",

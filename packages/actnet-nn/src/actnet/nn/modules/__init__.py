@@ -19,7 +19,12 @@ from actnet.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d
 from actnet.nn.modules.conv import Conv1d, Conv2d
 from actnet.nn.modules.dropout import Dropout, Dropout2d
 from actnet.nn.modules.flatten import Flatten, Unflatten
-from actnet.nn.modules.linear import Identity, Linear, NonDynamicallyQuantizableLinear
+from actnet.nn.modules.linear import (
+    Bilinear,
+    Identity,
+    Linear,
+    NonDynamicallyQuantizableLinear,
+)
 from actnet.nn.modules.loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -58,6 +63,7 @@ __all__ = [
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
+    "Bilinear",
     "Conv1d",
     "Conv2d",
     "CrossEntropyLoss",
