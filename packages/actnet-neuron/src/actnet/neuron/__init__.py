@@ -25,6 +25,7 @@ from actnet.neuron.array.chunk import chunk
 from actnet.neuron.array.flatten import flatten
 from actnet.neuron.array.gather import gather
 from actnet.neuron.array.index_select import index_select
+from actnet.neuron.array.interpolate import interpolate
 from actnet.neuron.array.narrow import narrow
 from actnet.neuron.array.one_hot import one_hot
 from actnet.neuron.array.pad import pad
@@ -116,6 +117,7 @@ __all__ = [
     "gru_cell",
     "huber_loss",
     "index_select",
+    "interpolate",
     "kl_div",
     "l1_loss",
     "layer_norm",

@@ -71,6 +71,7 @@ from actnet.nn.modules import (
     Tanh,
     TransformerBlock,
     Unflatten,
+    Upsample,
 )
 
 __all__ = [
@@ -131,6 +132,7 @@ __all__ = [
     "Tanh",
     "TransformerBlock",
     "Unflatten",
+    "Upsample",
     "__version__",
     "functional",
     "init",

@@ -51,6 +51,7 @@ from actnet.nn.modules.rnn import (
 )
 from actnet.nn.modules.sparse import Embedding
 from actnet.nn.modules.transformer import TransformerBlock
+from actnet.nn.modules.upsampling import Upsample
 
 __all__ = [
     "ELU",
@@ -103,4 +104,5 @@ __all__ = [
     "Tanh",
     "TransformerBlock",
     "Unflatten",
+    "Upsample",
 ]
