@@ -2,10 +2,12 @@
 same run (2 threads each).
 
 Rows:
-- The GPT peer's training step (bench_kernels.py's model: ../shared/peers/
+- The GPT peer's training step (gpt_actnet.py's model: ../shared/peers/
   bench_gpt_torch.py's, batch 16, context 128, from torch's initial weights, the
   same tokens, AdamW) as one `at.compile` step, against torch's eager step and
-  actnet's own eager step: pass <= 1.0x torch. The time of the recording (call 2)
+  actnet's own eager step: pass <= 1.0x torch. actnet runs in a process of its
+  own, without torch (isolated.py says why); the eager step with torch in the
+  same process is printed for the record. The time of the recording (call 2)
   and the first losses of both (they must agree) are printed.
 - Its planned transient memory (`memory_plan`: every buffer made and freed within
   the step, placed by actnet.mem.plan): pass peak <= 141.5 MiB (the live-bytes
@@ -20,93 +22,34 @@ benchmarks/bench_compile.py` (see /work/shared/peers/README.md).
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 import benchutil as bu  # before any numeric library: it sets the thread counts
-import torch
 from bench_device import interleaved
-from bench_kernels import ADAMW, BATCH, GPT, SEQ, VOCAB, _peer
-
-import actnet.neuron as F
-import actnet.tensor as at
-from actnet.nn.optim import AdamW
+from bench_kernels import inprocess_gpt, isolated_gpt, peer_gpt
 
 TORCH_TRANSIENT_BOUND_MIB = 141.5
-MIB = 2**20
-
-
-def gpt_steps() -> tuple[
-    Callable[[], float], Callable[[], float], Callable[[], float], at.CompiledFunction
-]:
-    """actnet's step compiled and eager (two models from the same weights) and
-    torch's eager step, each on the same tokens."""
-    torch.manual_seed(0)
-    tmodel = _peer().build(torch)
-    state = {k: v.detach().numpy().copy() for k, v in tmodel.state_dict().items()}
-    models = []
-    for _ in range(2):
-        model = GPT()
-        model.load_state_dict({k: at.tensor(v) for k, v in state.items()})
-        models.append((model, AdamW(model.parameters(), **ADAMW)))
-    topt = torch.optim.AdamW(tmodel.parameters(), **ADAMW)
-    g = torch.Generator().manual_seed(0)
-    data = torch.randint(0, VOCAB, (BATCH, SEQ + 1), generator=g)
-    tx, ty = data[:, :-1].contiguous(), data[:, 1:].contiguous()
-    x, y = at.tensor(tx.numpy()), at.tensor(ty.numpy().reshape(-1))
-
-    def make(model: GPT, opt: AdamW) -> Callable[[at.Tensor, at.Tensor], at.Tensor]:
-        def step(x: at.Tensor, y: at.Tensor) -> at.Tensor:
-            opt.zero_grad(set_to_none=True)
-            loss = F.cross_entropy(model(x).reshape(-1, VOCAB), y)
-            loss.backward()
-            opt.step()
-            return loss
-
-        return step
-
-    compiled = at.compile(make(*models[0]))
-    eager = make(*models[1])
-
-    def peer() -> float:
-        topt.zero_grad(set_to_none=True)
-        loss = torch.nn.functional.cross_entropy(
-            tmodel(tx).view(-1, VOCAB), ty.view(-1)
-        )
-        loss.backward()
-        topt.step()
-        return float(loss.detach())
-
-    return (
-        lambda: float(compiled(x, y)),
-        lambda: float(eager(x, y)),
-        peer,
-        compiled,
-    )
 
 
 def main() -> None:
-    ours, eager, peer, compiled = gpt_steps()
-    losses, record_s = [], 0.0
-    for i in range(3):  # call 1 eager, call 2 recorded, call 3 replayed
-        t0 = time.perf_counter()
-        a = ours()
-        if i == 1:
-            record_s = time.perf_counter() - t0
-        losses.append((a, eager(), peer()))
-    worst = max(max(abs(a - b), abs(a - c)) for a, b, c in losses)
-    print(f"GPT losses of the first 3 steps (compiled, eager, torch): {losses}")
-    print(f"max difference {worst:.2e}; recording (call 2) {record_s * 1e3:.0f} ms")
-    t_ours, t_peer, ratio = interleaved(ours, peer, reps=7)
-    t_eager, t_peer2, eager_ratio = interleaved(eager, peer, reps=5)
-    plan = compiled.memory_plan
-    assert plan is not None
+    peer, state, tokens = peer_gpt()
+    with isolated_gpt(state, tokens) as side:
+        ours, eager = side.step("compiled"), side.step("eager")
+        # call 1 eager, call 2 recorded, call 3 replayed
+        losses = [(ours(), eager(), peer()) for _ in range(3)]
+        record_ms = side.info("record_ms")
+        worst = max(max(abs(a - b), abs(a - c)) for a, b, c in losses)
+        print(f"GPT losses of the first 3 steps (compiled, eager, torch): {losses}")
+        print(f"max difference {worst:.2e}; recording (call 2) {record_ms:.0f} ms")
+        t_ours, t_peer, ratio = interleaved(ours, peer, reps=7)
+        t_eager, t_peer2, eager_ratio = interleaved(eager, peer, reps=5)
+        plan = side.info("memory_plan")
+    same = inprocess_gpt(state, tokens)
+    s_ours, s_peer, s_ratio = interleaved(same, peer, reps=5)
     rows = {
         "GPT step, compiled": {
             "actnet_ms": t_ours * 1e3,
             "torch_ms": t_peer * 1e3,
             "ratio": ratio,
-            "record_ms": record_s * 1e3,
+            "record_ms": record_ms,
             "first_losses_max_diff": worst,
         },
         "GPT step, eager (same run)": {
@@ -114,30 +57,35 @@ def main() -> None:
             "torch_ms": t_peer2 * 1e3,
             "ratio": eager_ratio,
         },
+        "GPT step, eager, torch in the same process": {
+            "actnet_ms": s_ours * 1e3,
+            "torch_ms": s_peer * 1e3,
+            "ratio": s_ratio,
+        },
         "GPT step, planned transient memory": {
-            "peak_mib": plan.peak_bytes / MIB,
-            "lower_bound_mib": plan.lower_bound_bytes / MIB,
-            "peak_over_lower_bound": plan.peak_bytes / plan.lower_bound_bytes,
+            **plan,
             "torch_transient_bound_mib": TORCH_TRANSIENT_BOUND_MIB,
-            "buffers": len(plan.buffers),
-            "kernel_calls": plan.kernel_calls,
         },
     }
-    print(f"{'':36s} {'actnet':>10s} {'torch':>10s} {'ratio':>7s}")
+    print(f"{'':44s} {'actnet':>10s} {'torch':>10s} {'ratio':>7s}")
     print(
-        f"{'GPT step, compiled':36s} {t_ours * 1e3:8.1f}ms {t_peer * 1e3:8.1f}ms "
+        f"{'GPT step, compiled':44s} {t_ours * 1e3:8.1f}ms {t_peer * 1e3:8.1f}ms "
         f"{ratio:6.2f}x   pass <= 1.0x"
     )
     print(
-        f"{'GPT step, eager (same run)':36s} {t_eager * 1e3:8.1f}ms "
+        f"{'GPT step, eager (same run)':44s} {t_eager * 1e3:8.1f}ms "
         f"{t_peer2 * 1e3:8.1f}ms {eager_ratio:6.2f}x"
     )
     print(
-        f"GPT planned transient peak {plan.peak_bytes / MIB:.1f} MiB "
+        f"{'GPT step, eager, torch in the same process':44s} {s_ours * 1e3:8.1f}ms "
+        f"{s_peer * 1e3:8.1f}ms {s_ratio:6.2f}x   for the record (isolated.py)"
+    )
+    print(
+        f"GPT planned transient peak {plan['peak_mib']:.1f} MiB "
         f"(pass <= {TORCH_TRANSIENT_BOUND_MIB} MiB), its lower bound "
-        f"{plan.lower_bound_bytes / MIB:.1f} MiB: "
-        f"{plan.peak_bytes / plan.lower_bound_bytes:.4f}x (goal <= 1.02x); "
-        f"{len(plan.buffers)} buffers, {plan.kernel_calls} kernel calls"
+        f"{plan['lower_bound_mib']:.1f} MiB: "
+        f"{plan['peak_over_lower_bound']:.4f}x (goal <= 1.02x); "
+        f"{plan['buffers']} buffers, {plan['kernel_calls']} kernel calls"
     )
     bu.save("compile", rows)
 

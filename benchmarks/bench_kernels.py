@@ -26,6 +26,7 @@ benchmarks/bench_kernels.py` (see /work/shared/peers/README.md).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import statistics
 import subprocess
@@ -33,7 +34,7 @@ import sys
 import tempfile
 import textwrap
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,8 @@ import benchutil as bu  # before any numeric library: it sets the thread counts
 import numpy as np
 import torch
 from bench_device import interleaved
+from gpt_actnet import ADAMW, BATCH, GPT, HEADS, SEQ, VOCAB, D
+from isolated import Isolated
 
 import actnet.device as ad
 import actnet.neuron as F
@@ -52,8 +55,6 @@ from actnet.util.demos.digits import load_digits_data
 torch.set_num_threads(bu.NTHREADS)
 ad.set_num_threads(bu.NTHREADS)
 
-VOCAB, D, LAYERS, HEADS, SEQ, BATCH = 256, 256, 4, 4, 128, 16
-ADAMW = {"lr": 3e-4, "betas": (0.9, 0.95), "weight_decay": 0.1}
 PEERS = Path(__file__).resolve().parents[2] / "shared" / "peers"
 
 
@@ -166,39 +167,6 @@ def _report(
 
 
 # ------------------------------------------------------------ the GPT step
-class Block(nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.ln1, self.ln2 = nn.LayerNorm(D), nn.LayerNorm(D)
-        self.qkv, self.proj = nn.Linear(D, 3 * D), nn.Linear(D, D)
-        self.fc1, self.fc2 = nn.Linear(D, 4 * D), nn.Linear(4 * D, D)
-
-    def forward(self, x: at.Tensor) -> at.Tensor:
-        b, t, _ = x.shape
-        q, k, v = F.split(self.qkv(self.ln1(x)), D, dim=2)
-        q, k, v = (
-            z.reshape(b, t, HEADS, D // HEADS).transpose(1, 2) for z in (q, k, v)
-        )
-        a = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-        x = x + self.proj(a.transpose(1, 2).reshape(b, t, D))
-        return x + self.fc2(F.gelu(self.fc1(self.ln2(x))))
-
-
-class GPT(nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tok, self.pos = nn.Embedding(VOCAB, D), nn.Embedding(SEQ, D)
-        self.blocks = nn.ModuleList([Block() for _ in range(LAYERS)])
-        self.ln_f = nn.LayerNorm(D)
-        self.head = nn.Linear(D, VOCAB, bias=False)
-
-    def forward(self, idx: at.Tensor) -> at.Tensor:
-        x = self.tok(idx) + self.pos(at.arange(idx.shape[1]))
-        for blk in self.blocks:
-            x = blk(x)
-        return self.head(self.ln_f(x))
-
-
 def _peer() -> Any:
     sys.path.insert(0, str(PEERS))
     try:
@@ -208,28 +176,16 @@ def _peer() -> Any:
     return bench_gpt_torch
 
 
-def gpt_steps() -> tuple[Callable[[], float], Callable[[], float]]:
-    """One training step of each framework, from the same initial weights."""
+def peer_gpt() -> tuple[Callable[[], float], dict[str, Any], np.ndarray[Any, Any]]:
+    """torch's step (the peer's model and default AdamW), its initial state dict
+    as NumPy arrays, and the tokens (BATCH, SEQ + 1) it trains on."""
     torch.manual_seed(0)
     tmodel = _peer().build(torch)
-    model = GPT()
-    state = {
-        k: at.tensor(v.detach().numpy().copy()) for k, v in tmodel.state_dict().items()
-    }
-    model.load_state_dict(state)
-    opt = AdamW(model.parameters(), **ADAMW)
+    state = {k: v.detach().numpy().copy() for k, v in tmodel.state_dict().items()}
     topt = torch.optim.AdamW(tmodel.parameters(), **ADAMW)
     g = torch.Generator().manual_seed(0)
     data = torch.randint(0, VOCAB, (BATCH, SEQ + 1), generator=g)
     tx, ty = data[:, :-1].contiguous(), data[:, 1:].contiguous()
-    x, y = at.tensor(tx.numpy()), at.tensor(ty.numpy().reshape(-1))
-
-    def ours() -> float:
-        opt.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(x).reshape(-1, VOCAB), y)
-        loss.backward()
-        opt.step()
-        return float(loss.item())
 
     def peer() -> float:
         topt.zero_grad(set_to_none=True)
@@ -240,7 +196,46 @@ def gpt_steps() -> tuple[Callable[[], float], Callable[[], float]]:
         topt.step()
         return float(loss.detach())
 
-    return ours, peer
+    return peer, state, data.numpy()
+
+
+@contextlib.contextmanager
+def isolated_gpt(
+    state: dict[str, Any], tokens: np.ndarray[Any, Any]
+) -> Iterator[Isolated]:
+    """gpt_actnet's steps from these weights and tokens, in a process without
+    torch (isolated.py says why)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        np.savez(Path(tmp) / "state.npz", **state)
+        np.save(Path(tmp) / "tokens.npy", tokens)
+        args = {
+            "state": str(Path(tmp) / "state.npz"),
+            "tokens": str(Path(tmp) / "tokens.npy"),
+            "threads": bu.NTHREADS,
+        }
+        with Isolated("gpt_actnet", "steps", args) as side:  # fmt: skip
+            yield side
+
+
+def inprocess_gpt(
+    state: dict[str, Any], tokens: np.ndarray[Any, Any]
+) -> Callable[[], float]:
+    """actnet's eager step in this process, where torch is loaded (for the
+    record: isolated.py says what that costs)."""
+    model = GPT()
+    model.load_state_dict({k: at.tensor(v) for k, v in state.items()})
+    opt = AdamW(model.parameters(), **ADAMW)
+    x = at.tensor(tokens[:, :-1].copy())
+    y = at.tensor(tokens[:, 1:].reshape(-1).copy())
+
+    def ours() -> float:
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(x).reshape(-1, VOCAB), y)
+        loss.backward()
+        opt.step()
+        return float(loss.item())
+
+    return ours
 
 
 def _busy() -> subprocess.Popen[bytes]:
@@ -249,27 +244,29 @@ def _busy() -> subprocess.Popen[bytes]:
 
 def gpt_rows() -> dict[str, dict[str, float]]:
     rows: dict[str, dict[str, float]] = {}
-    ours, peer = gpt_steps()
-    losses = [(ours(), peer()) for _ in range(3)]
-    worst = max(abs(a - b) for a, b in losses)
-    print(
-        f"GPT losses of the first 3 steps (actnet, torch): {losses}; "
-        f"max diff {worst:.2e}"
-    )
-    t_ours, t_peer, ratio = interleaved(ours, peer, reps=7)
-    rows["GPT step, eager"] = {
-        "actnet_ms": t_ours * 1e3, "torch_ms": t_peer * 1e3, "ratio": ratio,
-        "first_losses_max_diff": worst,
-    }  # fmt: skip
-    print(f"{'GPT step, eager':52s} {t_ours * 1e3:8.1f}ms {t_peer * 1e3:8.1f}ms "
-          f"{ratio:6.2f}x   pass <= 1.5x, goal <= 1x", flush=True)  # fmt: skip
-    busy = _busy()
-    try:
-        time.sleep(0.5)
-        b_ours, b_peer, b_ratio = interleaved(ours, peer, reps=5)
-    finally:
-        busy.kill()
-        busy.wait()
+    peer, state, tokens = peer_gpt()
+    with isolated_gpt(state, tokens) as side:
+        ours = side.step("eager")
+        losses = [(ours(), peer()) for _ in range(3)]
+        worst = max(abs(a - b) for a, b in losses)
+        print(
+            f"GPT losses of the first 3 steps (actnet, torch): {losses}; "
+            f"max diff {worst:.2e}"
+        )
+        t_ours, t_peer, ratio = interleaved(ours, peer, reps=7)
+        rows["GPT step, eager"] = {
+            "actnet_ms": t_ours * 1e3, "torch_ms": t_peer * 1e3, "ratio": ratio,
+            "first_losses_max_diff": worst,
+        }  # fmt: skip
+        print(f"{'GPT step, eager':52s} {t_ours * 1e3:8.1f}ms {t_peer * 1e3:8.1f}ms "
+              f"{ratio:6.2f}x   pass <= 1.5x, goal <= 1x", flush=True)  # fmt: skip
+        busy = _busy()
+        try:
+            time.sleep(0.5)
+            b_ours, b_peer, b_ratio = interleaved(ours, peer, reps=5)
+        finally:
+            busy.kill()
+            busy.wait()
     slow_ours, slow_peer = b_ours / t_ours, b_peer / t_peer
     rows["GPT step, one busy process beside it"] = {
         "actnet_ms": b_ours * 1e3, "torch_ms": b_peer * 1e3, "ratio": b_ratio,
@@ -280,6 +277,16 @@ def gpt_rows() -> dict[str, dict[str, float]]:
           f"{b_peer * 1e3:8.1f}ms {b_ratio:6.2f}x   slowdown actnet {slow_ours:.2f}x, "
           f"torch {slow_peer:.2f}x: {slow_ours / slow_peer:.2f} (pass <= 1.2)",
           flush=True)  # fmt: skip
+    same = inprocess_gpt(state, tokens)
+    s_ours, s_peer, s_ratio = interleaved(same, peer, reps=5)
+    name = "GPT step, eager, torch in the same process"
+    rows[name] = {"actnet_ms": s_ours * 1e3, "torch_ms": s_peer * 1e3,
+                  "ratio": s_ratio}  # fmt: skip
+    print(
+        f"{name:52s} {s_ours * 1e3:8.1f}ms {s_peer * 1e3:8.1f}ms {s_ratio:6.2f}x"
+        "   for the record (isolated.py: torch's OpenMP spins)",
+        flush=True,
+    )
     return rows
 
 

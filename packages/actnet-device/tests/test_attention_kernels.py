@@ -206,6 +206,25 @@ def test_strided_and_half_precision_inputs() -> None:
             np.testing.assert_array_equal(a, b)
 
 
+def test_heads_output_is_laid_out_for_merging_heads() -> None:
+    """With a heads axis, (B, H, L, Ev) outputs sit in memory as (B, L, H, Ev)
+    (PyTorch's CPU flash attention's layout): transposing heads and sequence
+    gives a C-contiguous view, whose merge of the heads needs no copy. Values
+    and gradients equal those of the same heads run as one 3-d batch, on both
+    devices."""
+    batch, heads = 2, 3
+    arrays = _inputs((batch * heads, 40, 40, 8, 8), np.float32, seed=5)
+    for device in (CPU, REF):
+        flat = _run(device, arrays, True)
+        q, k, v, g = (put(a.reshape(batch, heads, 40, 8), device) for a in arrays)
+        out, lse = device.sdpa(q, k, v, causal=True)
+        assert out.shape == (batch, heads, 40, 8)
+        assert not out.is_contiguous and out.swapaxes(1, 2).is_contiguous
+        grads = device.sdpa_backward(g, q, k, v, out, lse, causal=True)
+        for a, b in zip((out, lse, *grads), flat, strict=True):
+            np.testing.assert_array_equal(get(a).reshape(b.shape), b)
+
+
 def test_no_keys_gives_zeros() -> None:
     """S = 0: out is zeros and lse -inf (PyTorch's empty softmax); L = 0 works."""
     for device in (CPU, REF):

@@ -76,6 +76,20 @@ class AttentionOps(DeviceCore):
             raise TypeError(f"{op}: scale must be a float, got {type(scale).__name__}")
         return float(scale)
 
+    def _attention_output(
+        self, shape: tuple[int, ...], width: int, dtype: np.dtype[Any]
+    ) -> Buffer:
+        """sdpa's output for q of `shape` and values `width` wide. With heads
+        (q 4-d or more: (..., H, L, E)) it is laid out as (..., L, H, Ev) and
+        returned as the view (..., H, L, Ev): PyTorch's CPU flash attention does
+        the same, so that the usual merge of the heads,
+        `out.transpose(-3, -2).reshape(..., L, H * Ev)`, is a view rather than a
+        copy, and the output is saved for backward once, not twice."""
+        if len(shape) < 4:
+            return self._empty((*shape[:-1], width), dtype)
+        *batch, heads, length, _ = shape
+        return self._empty((*batch, length, heads, width), dtype).swapaxes(-3, -2)
+
     def sdpa(
         self,
         q: Buffer,
@@ -95,11 +109,14 @@ class AttentionOps(DeviceCore):
         >>> out, lse = dev.sdpa(q, k, v, causal=True)  # q, k, v (64, 128, 64)
         >>> out.shape, lse.shape
         ((64, 128, 64), (64, 128))
+
+        With heads (q of 4 dimensions or more), out is a view of memory laid
+        out as (..., L, H, Ev) (see `_attention_output`).
         """
         op = "sdpa"
         qa, ka, va, dtype = self._attention_inputs(op, q, k, v)
         factor = self._attention_options(op, causal, scale, qa.shape[-1])
-        out = self._empty((*qa.shape[:-1], va.shape[-1]), dtype)
+        out = self._attention_output(qa.shape, va.shape[-1], dtype)
         lse = self._empty(qa.shape[:-1], lse_dtype(dtype))
         self._call(
             OPS[op].quiet,

@@ -420,17 +420,23 @@ class AttentionCompiled(AttentionKernels):
         causal: bool,
         scale: float,
     ) -> None:
-        if not self._sdpa_compiles(q, k, v, out, lse) or not (
-            out.flags.c_contiguous and lse.flags.c_contiguous
-        ):
+        if not self._sdpa_compiles(q, k, v, out, lse) or not lse.flags.c_contiguous:
             super().sdpa(q, k, v, out, lse, causal, scale)
             return
         held: list[Any] = []
         heads = math.prod(q.shape[:-2])
-        q3, k3, v3, out3 = (
+        q3, k3, v3 = (
             self._sdpa_contiguous(a, held).reshape(heads, *a.shape[-2:])
-            for a in (q, k, v, out)
+            for a in (q, k, v)
         )
+        # An output laid out with the heads inside (Device.sdpa's, for the
+        # merge of the heads) is written by rows into scratch, then copied.
+        result = out
+        if not out.flags.c_contiguous:
+            holder = self.scratch(tuple(out.shape), out.dtype)
+            held.append(holder)
+            result = holder.native
+        out3 = result.reshape(heads, *out.shape[-2:])
         kernel = _kernel(_forward)
         kernel(
             q3,
@@ -443,6 +449,8 @@ class AttentionCompiled(AttentionKernels):
             BLOCK_Q,
             BLOCK_K,
         )
+        if result is not out:
+            np.copyto(out, result)
 
     def sdpa_backward(
         self,
