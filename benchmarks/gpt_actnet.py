@@ -3,10 +3,11 @@ peer's model (../shared/peers/bench_gpt_torch.py) in actnet, importable without
 PyTorch, so that `isolated.py` can run it in a process of its own.
 
 `steps({"state": npz of torch's initial state dict, "tokens": npy of (BATCH, SEQ
-+ 1) token ids})` serves the calls "eager" and "compiled" (one AdamW training
-step each, on models of their own from the same weights; each returns its loss)
-and the facts "record_ms" (the compiled step's call 2, the recording) and
-"memory_plan" (its planned transient memory).
++ 1) token ids})` serves the calls "eager", "compiled" and "compiled_dots" (the
+step compiled with `policy=dots_saveable`: selective checkpointing) (one AdamW
+training step each, on models of their own from the same weights; each returns
+its loss) and the facts "record_ms" (the compiled step's call 2, the recording)
+and "memory_plan" / "memory_plan_dots" (their planned transient memory).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import actnet.neuron as F
 import actnet.tensor as at
 from actnet import nn
 from actnet.nn.optim import AdamW
+from actnet.tensor.checkpoint import dots_saveable
 
 VOCAB, D, LAYERS, HEADS, SEQ, BATCH = 256, 256, 4, 4, 128, 16
 ADAMW = {"lr": 3e-4, "betas": (0.9, 0.95), "weight_decay": 0.1}
@@ -87,6 +89,7 @@ def steps(args: dict[str, Any]) -> Steps:
 
     eager = make(*_model(state))
     compiled = at.compile(make(*_model(state)))
+    dots = at.compile(make(*_model(state)), policy=dots_saveable)
     calls = [0]
     record = [0.0]
 
@@ -98,7 +101,7 @@ def steps(args: dict[str, Any]) -> Steps:
             record[0] = time.perf_counter() - start
         return loss
 
-    def memory_plan() -> dict[str, float]:
+    def memory_plan(compiled: at.CompiledFunction[Any, Any]) -> dict[str, float]:
         plan = compiled.memory_plan
         if plan is None:
             raise RuntimeError("no recording yet: call 'compiled' twice first")
@@ -111,6 +114,14 @@ def steps(args: dict[str, Any]) -> Steps:
         }
 
     return Steps(
-        {"eager": lambda: float(eager(x, y)), "compiled": run_compiled},
-        {"record_ms": lambda: record[0] * 1e3, "memory_plan": memory_plan},
+        {
+            "eager": lambda: float(eager(x, y)),
+            "compiled": run_compiled,
+            "compiled_dots": lambda: float(dots(x, y)),
+        },
+        {
+            "record_ms": lambda: record[0] * 1e3,
+            "memory_plan": lambda: memory_plan(compiled),
+            "memory_plan_dots": lambda: memory_plan(dots),
+        },
     )

@@ -43,6 +43,7 @@ from actnet.device import CaptureError, Device, MemoryPlan, Program, get_device
 from actnet.tensor import _tensor_base
 from actnet.tensor._copy_on_write import writable_buffer
 from actnet.tensor._grad_mode import no_grad
+from actnet.tensor._selective import Policy, selective_checkpoint
 from actnet.tensor._tensor import Tensor
 
 P = ParamSpec("P")
@@ -74,14 +75,20 @@ class CompiledFunction(Generic[P, R]):
     """A step function under `compile` (see the module's docstring)."""
 
     def __init__(
-        self, fn: Callable[P, R], cache_size: int = DEFAULT_CACHE_SIZE
+        self,
+        fn: Callable[P, R],
+        cache_size: int = DEFAULT_CACHE_SIZE,
+        policy: Policy | None = None,
     ) -> None:
         if not callable(fn):
             raise TypeError(f"compile takes a function, got {type(fn).__name__}")
         if type(cache_size) is not int or cache_size < 1:
             raise ValueError(f"cache_size must be an int >= 1, got {cache_size!r}")
+        if policy is not None and not callable(policy):
+            raise TypeError(f"compile: policy must be callable, got {policy!r}")
         functools.update_wrapper(self, fn)
         self._fn = fn
+        self._policy = policy
         self._cache_size = cache_size
         self._entries: OrderedDict[Any, _Entry] = OrderedDict()
         self._last: _Entry | None = None
@@ -107,12 +114,19 @@ class CompiledFunction(Generic[P, R]):
             self._entries.move_to_end(key)
         entry.calls += 1
         if entry.calls == 1:
-            return self._fn(*args, **kwargs)
+            return self._run(args, kwargs)
         if entry.program is not None and entry.program.valid():
             result = self._replay(entry, args, kwargs)
             if result is not _STALE:
                 return result  # type: ignore[no-any-return]  # the recorded result's shape
         return self._record(entry, args, kwargs)
+
+    def _run(self, args: Any, kwargs: Any) -> R:
+        """The step itself, under the selective checkpoint policy if any."""
+        if self._policy is None:
+            return self._fn(*args, **kwargs)
+        with selective_checkpoint(self._policy):
+            return self._fn(*args, **kwargs)
 
     # ---------------------------------------------------------------- record
     def _record(self, entry: _Entry, args: Any, kwargs: Any) -> R:
@@ -128,7 +142,7 @@ class CompiledFunction(Generic[P, R]):
         _tensor_base.grad_writes = writes  # type: ignore[assignment]  # Tensors
         try:
             with device.capture() as cap:
-                result = self._fn(*own_args, **own_kwargs)
+                result = self._run(own_args, own_kwargs)
                 template = _template(result, outputs)
                 # The result's graph (and what it saved) goes before the recording
                 # ends: only what outlives the step is state.
@@ -173,21 +187,32 @@ _STALE: Final = object()
 
 @overload
 def compile(  # torch.compile's name, as the porting rule asks
-    fn: Callable[P, R], *, cache_size: int = DEFAULT_CACHE_SIZE
+    fn: Callable[P, R],
+    *,
+    cache_size: int = DEFAULT_CACHE_SIZE,
+    policy: Policy | None = None,
 ) -> CompiledFunction[P, R]: ...
 @overload
 def compile(
-    fn: None = None, *, cache_size: int = DEFAULT_CACHE_SIZE
+    fn: None = None,
+    *,
+    cache_size: int = DEFAULT_CACHE_SIZE,
+    policy: Policy | None = None,
 ) -> Callable[[Callable[P, R]], CompiledFunction[P, R]]: ...
 def compile(
-    fn: Callable[P, R] | None = None, *, cache_size: int = DEFAULT_CACHE_SIZE
+    fn: Callable[P, R] | None = None,
+    *,
+    cache_size: int = DEFAULT_CACHE_SIZE,
+    policy: Policy | None = None,
 ) -> Any:
     """A captured step: `compile(fn)` or `@compile` (see the module's docstring).
     `cache_size` bounds the recordings kept, one per signature (least recently
-    used first out)."""
+    used first out). `policy` (`actnet.tensor.checkpoint.dots_saveable`, say)
+    runs the step under `selective_checkpoint(policy)`: the recording then holds
+    the recomputations, and `memory_plan` the shorter lifetimes."""
     if fn is None:
-        return functools.partial(CompiledFunction, cache_size=cache_size)
-    return CompiledFunction(fn, cache_size)
+        return functools.partial(CompiledFunction, cache_size=cache_size, policy=policy)
+    return CompiledFunction(fn, cache_size, policy)
 
 
 # ------------------------------------------------------------- the arguments

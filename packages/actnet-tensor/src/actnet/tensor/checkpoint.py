@@ -19,6 +19,16 @@ operations, on arguments of the same shapes and dtypes): a different number of
 them is an error (`CheckpointError`), as PyTorch's determinism check reports.
 Values an operation keeps otherwise (a Function's attributes on its ctx, an
 index array a node holds) are kept as usual.
+
+Selective checkpointing keeps some saved tensors and recomputes the rest op by
+op, without running the whole function again (JAX's `jax.checkpoint(policy=)`,
+PyTorch's selective activation checkpointing):
+
+    from actnet.tensor.checkpoint import checkpoint, dots_saveable
+    y = checkpoint(block, x, policy=dots_saveable)  # matmul outputs kept
+
+`selective_checkpoint(policy)` is the same as a block, and
+`actnet.tensor.compile(step, policy=dots_saveable)` records the step so.
 """
 
 from __future__ import annotations
@@ -29,16 +39,24 @@ from typing import Any, TypeVar
 from actnet.device import default_generator
 from actnet.tensor._grad_mode import enable_grad
 from actnet.tensor._saved import saved_tensors_hooks
+from actnet.tensor._selective import (
+    CheckpointError,
+    Policy,
+    dots_saveable,
+    nothing_saveable,
+    selective_checkpoint,
+)
 from actnet.tensor._tensor import Tensor
 
-__all__ = ["CheckpointError", "checkpoint"]
+__all__ = [
+    "CheckpointError",
+    "checkpoint",
+    "dots_saveable",
+    "nothing_saveable",
+    "selective_checkpoint",
+]
 
 T = TypeVar("T")
-
-
-class CheckpointError(RuntimeError):
-    """The recomputation of a checkpointed function saved other tensors than its
-    first run (PyTorch raises its CheckpointError for this too)."""
 
 
 class _Frame:
@@ -105,6 +123,7 @@ def checkpoint(
     *args: Any,
     use_reentrant: bool = False,
     preserve_rng_state: bool = True,
+    policy: Policy | None = None,
     **kwargs: Any,
 ) -> T:
     """function(*args, **kwargs), its saved tensors recomputed in backward
@@ -112,7 +131,14 @@ def checkpoint(
     the default generator where the first run started it, so random operations
     (dropout) draw the same values; the generator then goes on from where it
     was. Only the non-reentrant form is built (`use_reentrant=False`,
-    PyTorch's recommendation): `use_reentrant=True` is refused."""
+    PyTorch's recommendation): `use_reentrant=True` is refused.
+
+    With a `policy` (selective checkpointing: `dots_saveable`, or any callable
+    taking the Function class that made a tensor and returning True to keep
+    it), the function runs once: the saved tensors the policy keeps are kept,
+    and each of the others is recomputed in backward, alone, from the
+    operation that made it (`selective_checkpoint`). Operations that draw
+    random numbers keep their outputs then."""
     if not callable(function):
         raise TypeError(f"checkpoint: function must be callable, got {function!r}")
     if not isinstance(use_reentrant, bool):
@@ -129,6 +155,9 @@ def checkpoint(
         raise TypeError(
             f"checkpoint: preserve_rng_state must be a bool, got {preserve_rng_state!r}"
         )
+    if policy is not None:
+        with selective_checkpoint(policy):
+            return function(*args, **kwargs)
     state = default_generator.get_state() if preserve_rng_state else None
     frame = _Frame(function, args, kwargs, state)
     with saved_tensors_hooks(frame.pack, frame.unpack):

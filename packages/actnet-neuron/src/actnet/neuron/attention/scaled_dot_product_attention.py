@@ -74,6 +74,8 @@ class ScaledDotProductAttention(Function):
     create_graph it recomputes the probabilities differentiably, so double
     backward is exact."""
 
+    contracts = True  # selective checkpointing's dots_saveable keeps its output
+
     @staticmethod
     def forward(
         ctx: Any,
@@ -157,6 +159,8 @@ class FusedScaledDotProductAttention(Function):
     v, the output and each query's log-sum-exp, not the probabilities, and is
     the device's sdpa_backward; under create_graph it recomputes the
     probabilities with Tensor operations instead, so double backward is exact."""
+
+    contracts = True  # selective checkpointing's dots_saveable keeps its output
 
     @staticmethod
     def forward(

@@ -17,6 +17,8 @@ class Linear(Function):
     W's gradient) and W (for x's), each only when asked, and is written with
     tensor operations (differentiable)."""
 
+    contracts = True  # selective checkpointing's dots_saveable keeps its output
+
     @staticmethod
     def forward(
         ctx: Any,

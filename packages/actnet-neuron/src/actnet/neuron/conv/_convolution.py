@@ -24,6 +24,8 @@ class ConvolutionND(Function):
     differentiable operations (Fold, Unfold, matmul), so double backward works.
     """
 
+    contracts = True  # selective checkpointing's dots_saveable keeps its output
+
     @staticmethod
     def forward(
         ctx: Any,
