@@ -47,6 +47,8 @@ from actnet.neuron.connection.embedding import embedding
 from actnet.neuron.connection.linear import linear
 from actnet.neuron.conv.conv1d import conv1d
 from actnet.neuron.conv.conv2d import conv2d
+from actnet.neuron.conv.conv_transpose1d import conv_transpose1d
+from actnet.neuron.conv.conv_transpose2d import conv_transpose2d
 from actnet.neuron.loss._common import legacy_reduction
 from actnet.neuron.loss.binary_cross_entropy import binary_cross_entropy
 from actnet.neuron.loss.binary_cross_entropy_with_logits import (
@@ -102,6 +104,8 @@ __all__ = [
     "concat",
     "conv1d",
     "conv2d",
+    "conv_transpose1d",
+    "conv_transpose2d",
     "cross_entropy",
     "div",
     "dropout",

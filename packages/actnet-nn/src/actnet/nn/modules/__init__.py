@@ -16,7 +16,7 @@ from actnet.nn.modules.activation import (
     Tanh,
 )
 from actnet.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d
-from actnet.nn.modules.conv import Conv1d, Conv2d
+from actnet.nn.modules.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from actnet.nn.modules.dropout import Dropout, Dropout2d
 from actnet.nn.modules.flatten import Flatten, Unflatten
 from actnet.nn.modules.linear import (
@@ -51,6 +51,15 @@ from actnet.nn.modules.rnn import (
 )
 from actnet.nn.modules.sparse import Embedding
 from actnet.nn.modules.transformer import TransformerBlock
+from actnet.nn.modules.transformer_encoder_decoder import (
+    Transformer,
+    TransformerDecoder,
+    TransformerEncoder,
+)
+from actnet.nn.modules.transformer_layers import (
+    TransformerDecoderLayer,
+    TransformerEncoderLayer,
+)
 from actnet.nn.modules.upsampling import Upsample
 
 __all__ = [
@@ -67,6 +76,8 @@ __all__ = [
     "Bilinear",
     "Conv1d",
     "Conv2d",
+    "ConvTranspose1d",
+    "ConvTranspose2d",
     "CrossEntropyLoss",
     "Dropout",
     "Dropout2d",
@@ -102,7 +113,12 @@ __all__ = [
     "Softmax2d",
     "Softplus",
     "Tanh",
+    "Transformer",
     "TransformerBlock",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
     "Unflatten",
     "Upsample",
 ]

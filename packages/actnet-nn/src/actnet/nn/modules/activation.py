@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import actnet.ndarray as xp
@@ -230,26 +231,51 @@ class LogSoftmax(Module):
         return f"dim={self.dim}"
 
 
-def canonical_mask(mask: Tensor | None, name: str, dtype: Any) -> Tensor | None:
+def canonical_mask(
+    mask: Tensor | None, name: str, dtype: Any, layer: str = "MultiheadAttention"
+) -> Tensor | None:
     """mask as an additive float mask of `dtype`: a bool mask's True (not allowed
-    to attend) becomes -inf, as torch's _canonical_mask does."""
+    to attend) becomes -inf, as torch's _canonical_mask does; errors name `layer`."""
     if mask is None:
         return None
     if not isinstance(mask, Tensor):
-        raise TypeError(f"MultiheadAttention: {name} must be a Tensor, got {mask!r}")
+        raise TypeError(f"{layer}: {name} must be a Tensor, got {mask!r}")
     if mask.dtype == xp.bool:
         return where(mask, zeros((), dtype=dtype, device=mask.device) - math.inf, 0.0)
     if not xp.isdtype(mask.dtype, "real floating"):
         raise TypeError(
-            f"MultiheadAttention: only bool and floating types of {name} are "
+            f"{layer}: only bool and floating types of {name} are "
             f"supported, got {mask.dtype}"
         )
     if mask.dtype != dtype:
         raise TypeError(
-            f"MultiheadAttention: a float {name} must have the query's dtype {dtype}, "
+            f"{layer}: a float {name} must have the input's dtype {dtype}, "
             f"got {mask.dtype}"
         )
     return mask
+
+
+def warn_mismatched_masks(
+    mask: Tensor | None,
+    name: str,
+    other: Tensor | None,
+    other_name: str,
+    stacklevel: int,
+) -> None:
+    """torch's deprecation warning for a key padding mask whose dtype differs
+    from the attention mask's (a bool one beside a float one): both still apply.
+    stacklevel counts from the caller of this function."""
+    if (
+        isinstance(mask, Tensor)
+        and isinstance(other, Tensor)
+        and mask.dtype != other.dtype
+    ):
+        warnings.warn(
+            f"Support for mismatched {name} and {other_name} is deprecated. "
+            "Use same type for both instead.",
+            UserWarning,
+            stacklevel=stacklevel + 1,
+        )
 
 
 def _zero_column(mask: Tensor | None) -> Tensor | None:
@@ -486,6 +512,10 @@ class MultiheadAttention(Module):
                 "Transformer module method `generate_square_subsequent_mask` to "
                 "create this mask."
             )
+        # stacklevel 4: _attend, forward, Module.__call__, the caller's line
+        warn_mismatched_masks(
+            key_padding_mask, "key_padding_mask", attn_mask, "attn_mask", 4
+        )
         kpm = canonical_mask(key_padding_mask, "key_padding_mask", query.dtype)
         if kpm is not None and kpm.shape != (batch, source):
             raise ValueError(
