@@ -15,6 +15,7 @@ from actnet.device._compiled_dropout import DropoutCompiled
 from actnet.device._compiled_matmul import MatmulCompiled
 from actnet.device._compiled_norms import NormCompiled
 from actnet.device._compiled_optim import OptimCompiled
+from actnet.device._compiled_scatter import ScatterCompiled
 from actnet.device._compiled_softmax import SoftmaxCompiled
 from actnet.device._numpy import NumPyBackend
 
@@ -27,6 +28,7 @@ class CompiledBackend(
     AttentionCompiled,
     MatmulCompiled,
     DropoutCompiled,
+    ScatterCompiled,
     NumPyBackend,
 ):
     """NumPy arenas and kernels; compiled kernels where they exist."""
