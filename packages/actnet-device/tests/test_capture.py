@@ -339,3 +339,23 @@ def test_capture_leaves_the_device_as_it_was(make: Callable[[], Any]) -> None:
     assert cap.program.memory_plan.kernel_calls == calls
     assert not dev.capturing
     np.testing.assert_allclose(host(dev.exp(x)), np.e, rtol=1e-6)
+
+
+def test_a_segment_mapped_where_a_released_one_was_is_found() -> None:
+    """The allocator gives back an empty segment before it maps a new one, and
+    the new one may lie at the same addresses: the recorder's map of addresses
+    to segments must not name the released one (it did, and a second compiled
+    GPT step in one process could not record). Here the map is made stale by
+    hand, as such a release leaves it: every address in the arena names a
+    segment that no longer exists."""
+    cpu = get_device("cpu")
+    n = 1 << 16
+    x = cpu.from_host(np.arange(n, dtype=np.float32))
+    with cpu.capture() as cap:
+        cap._segments = [
+            (base, size, ("gone", key)) for base, size, key in cap._segments
+        ]
+        y = cpu.add(x, x)
+    fill(cpu, x, np.ones(n, np.float32))
+    cap.program.replay()
+    np.testing.assert_array_equal(host(y), np.full(n, 2, np.float32))

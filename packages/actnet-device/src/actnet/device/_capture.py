@@ -395,21 +395,27 @@ class Capture:
         """The block an array argument lies in; None for host memory."""
         if array.size == 0:
             return None
-        where = self._locate(self._saved["_backend"].address(array))
-        if where is None:
-            return None
-        seg, offset = where
-        offsets = self._offsets.get(seg, [])
-        i = bisect.bisect_right(offsets, offset) - 1
-        live = self._live.get(seg, [])
-        info = live[i] if i >= 0 else None
-        if info is None or offset >= info.block[1] + max(info.block[2], 1):
-            raise CaptureError(
-                "a kernel argument lies in arena memory that the capture does not "
-                "know (a buffer made on another thread while recording)"
-            )
-        info.address = self._saved["_backend"].address(array) - (offset - info.block[1])
-        return info
+        address = self._saved["_backend"].address(array)
+        for refresh in (False, True):
+            # A segment released and a new one mapped at the same addresses:
+            # the cached map names the old one, so look again with a fresh map.
+            if refresh:
+                self._refresh_segments()
+            where = self._locate(address)
+            if where is None:
+                return None
+            seg, offset = where
+            offsets = self._offsets.get(seg, [])
+            i = bisect.bisect_right(offsets, offset) - 1
+            live = self._live.get(seg, [])
+            info = live[i] if i >= 0 else None
+            if info is not None and offset < info.block[1] + max(info.block[2], 1):
+                info.address = address - (offset - info.block[1])
+                return info
+        raise CaptureError(
+            "a kernel argument lies in arena memory that the capture does not "
+            "know (a buffer made on another thread while recording)"
+        )
 
     @property
     def _array_type(self) -> type:
