@@ -270,3 +270,110 @@ def test_bad_policies_are_refused() -> None:
         selective_checkpoint("dots")  # type: ignore[arg-type]  # wrong on purpose
     with pytest.raises(TypeError, match="compile: policy must be callable"):
         at.compile(lambda: None, policy=3)  # type: ignore[arg-type]  # wrong on purpose
+
+
+# ------------------------------------------------------------ memory budgets
+def budget_trainer(budget: Any, runs: list[int] | None = None) -> tuple[Any, list[Any]]:
+    """SGD steps of four residual MLP blocks (x + dot(scale(tanh(dot(x)))))
+    from fixed weights: eager when budget is False, else compiled with it."""
+    rng = np.random.default_rng(2)
+    x = at.tensor(rng.standard_normal((64, 48)).astype(np.float32))
+    ws = [
+        at.tensor(0.2 * rng.standard_normal(s).astype(np.float32), requires_grad=True)
+        for _ in range(4)
+        for s in ((48, 96), (96, 48))
+    ]
+
+    def step() -> at.Tensor:
+        if runs is not None:
+            runs.append(1)
+        for w in ws:
+            w.grad = None
+        h = x
+        for i in range(4):
+            h = h + mlp(h, ws[2 * i], ws[2 * i + 1])
+        loss = h.square().mean()
+        loss.backward()
+        with at.no_grad():
+            for w in ws:
+                assert w.grad is not None
+                w.sub_(0.05 * w.grad)
+        return loss
+
+    if budget is False:
+        return step, ws
+    return at.compile(step, memory_budget=budget), ws
+
+
+@pytest.mark.parametrize("budget", [0.9, 0.75])
+def test_a_memory_budget_fits_the_plan_and_keeps_the_steps_exact(budget: float) -> None:
+    """The plan ends within the budget (a fraction of the unconstrained plan),
+    by recomputing saved tensors found over a few recorded calls; every step
+    equals the eager step bit for bit."""
+    eager, we = budget_trainer(False)
+    free, _ = budget_trainer(None)
+    fitted, wf = budget_trainer(budget)
+    for _ in range(12):
+        want = float(eager())
+        assert float(free()) == want
+        assert float(fitted()) == want
+    for a, b in zip(wf, we, strict=True):
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+    assert free.memory_plan is not None and fitted.memory_plan is not None
+    unconstrained = free.memory_plan.peak_bytes
+    assert fitted.memory_budget_bytes == int(np.ceil(budget * unconstrained))
+    assert fitted.memory_plan.peak_bytes <= fitted.memory_budget_bytes
+    assert fitted.recordings >= 2 and fitted.recordings + fitted.replays == 11
+    assert fitted.recomputed
+    assert {r.function for r in fitted.recomputed} <= {
+        "Dot",
+        "Tanh",
+        "Scale",
+        "add",
+        "reshape",
+        "permute",
+        "view",
+    }
+    assert all(r.nbytes > 0 and r.seconds >= 0 for r in fitted.recomputed)
+
+
+def test_a_budget_the_step_fits_already_changes_nothing() -> None:
+    free, _ = budget_trainer(None)
+    fitted, _ = budget_trainer(1 << 40)  # bytes
+    for _ in range(4):
+        assert float(fitted()) == float(free())
+    assert fitted.recordings == 1 and fitted.recomputed == ()
+    assert fitted.memory_plan is not None and free.memory_plan is not None
+    assert fitted.memory_plan.peak_bytes == free.memory_plan.peak_bytes
+
+
+def test_a_budget_out_of_reach_is_refused_naming_the_smallest() -> None:
+    """The call that finds the budget out of reach raises, naming the smallest
+    budget that works (it ran its step); later calls refuse before running."""
+    runs: list[int] = []
+    fitted, _ = budget_trainer(1024, runs)  # bytes: far below any plan
+    smallest = None
+    for _ in range(12):
+        try:
+            fitted()
+        except ValueError as exc:
+            assert "memory_budget of 1024 bytes" in str(exc)
+            smallest = int(str(exc).split("the smallest that works is ")[1].split()[0])
+            break
+    assert smallest is not None
+    done = len(runs)
+    with pytest.raises(ValueError, match="smallest that works"):
+        fitted()
+    assert len(runs) == done  # refused without running the step
+    again, _ = budget_trainer(smallest)
+    for _ in range(12):
+        again()
+    assert again.memory_plan is not None
+    assert again.memory_plan.peak_bytes <= smallest
+
+
+def test_bad_budgets_are_refused() -> None:
+    for bad, kind in ((0.0, ValueError), (1.5, ValueError), (-1, ValueError),
+                      ("1GB", TypeError), (True, TypeError)):  # fmt: skip
+        with pytest.raises(kind, match="memory_budget"):
+            at.compile(lambda: None, memory_budget=bad)

@@ -35,7 +35,7 @@ from actnet.ndarray import int16 as short
 from actnet.ndarray import int32 as int
 from actnet.ndarray import int64 as long
 from actnet.tensor._arithmetic import matmul, reciprocal
-from actnet.tensor._compile import CaptureError, CompiledFunction, compile
+from actnet.tensor._compile import CaptureError, CompiledFunction, Recomputed, compile
 from actnet.tensor._copy_on_write import writable_buffer
 from actnet.tensor._creation import (
     arange,
@@ -173,6 +173,7 @@ __all__ = [
     "GradcheckError",
     "MedianResult",
     "Node",
+    "Recomputed",
     "RemovableHandle",
     "SortResult",
     "Tensor",

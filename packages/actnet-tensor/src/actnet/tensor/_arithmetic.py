@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import actnet.ndarray as xp
 from actnet.ndarray import from_buffer
+from actnet.tensor import _recipes
 from actnet.tensor._grad_mode import _state
 from actnet.tensor._graph import Edge, Node, edge_of, needs_grad
 from actnet.tensor._promotion import is_scalar, numpy_scalar, operands
@@ -64,6 +65,8 @@ _SUB: Final = activation("sub")
 
 def add(a: Tensor, b: Tensor | Scalar) -> Tensor:
     """a + b (broadcast; types promote as in PyTorch)."""
+    if _recipes.in_use and _recipes.noting():  # selective checkpointing
+        return _recipes.noted(add, (a, b))
     if isinstance(b, TensorBase):
         x, y = a.array.buffer, b.array.buffer
         xa, ya = x.native, y.native

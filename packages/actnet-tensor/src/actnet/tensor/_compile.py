@@ -34,30 +34,48 @@ makes the next call record again.
 from __future__ import annotations
 
 import functools
+import math
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Final, Generic, ParamSpec, TypeVar, overload
 
 from actnet.device import CaptureError, Device, MemoryPlan, Program, get_device
 from actnet.tensor import _tensor_base
 from actnet.tensor._copy_on_write import writable_buffer
 from actnet.tensor._grad_mode import no_grad
-from actnet.tensor._selective import Policy, selective_checkpoint
+from actnet.tensor._selective import Policy, Site, selective_checkpoint
 from actnet.tensor._tensor import Tensor
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 DEFAULT_CACHE_SIZE: Final = 8
+# Recordings a memory budget's search may make for one signature before it
+# settles (each adds at least the bytes the last plan was over by).
+BUDGET_SEARCHES: Final = 8
 
-__all__ = ["CaptureError", "CompiledFunction", "compile"]
+__all__ = ["CaptureError", "CompiledFunction", "Recomputed", "compile"]
+
+
+@dataclass(frozen=True)
+class Recomputed:
+    """A saved tensor that a memory budget has backward recompute, not keep."""
+
+    function: str  # the Function that made it
+    nbytes: int
+    seconds: float  # its forward, as measured when recorded: the cost per step
 
 
 class _Entry:
     """One signature's recording."""
 
-    __slots__ = ("calls", "grads", "inputs", "outputs", "program", "template")
+    __slots__ = (
+        "budget_bytes", "calls", "drop", "grads", "inputs", "outputs", "program",
+        "recomputed", "searches", "settled", "template", "unconstrained",
+        "unreachable",
+    )  # fmt: skip
 
     def __init__(self) -> None:
         self.calls = 0
@@ -69,6 +87,15 @@ class _Entry:
         # the recording's gradients are its own (another signature's step may
         # set the attribute to its own, or to None, in between).
         self.grads: list[tuple[weakref.ref[Tensor], Tensor | None]] = []
+        # A memory budget's search: the site numbers dropped, whether the last
+        # recording fits, the unconstrained plan's peak, what is recomputed.
+        self.drop: frozenset[int] = frozenset()
+        self.settled = True
+        self.searches = 0
+        self.unconstrained: int | None = None
+        self.budget_bytes: int | None = None
+        self.recomputed: tuple[Recomputed, ...] = ()
+        self.unreachable: ValueError | None = None
 
 
 class CompiledFunction(Generic[P, R]):
@@ -79,9 +106,11 @@ class CompiledFunction(Generic[P, R]):
         fn: Callable[P, R],
         cache_size: int = DEFAULT_CACHE_SIZE,
         policy: Policy | None = None,
+        memory_budget: float | None = None,
     ) -> None:
         if not callable(fn):
             raise TypeError(f"compile takes a function, got {type(fn).__name__}")
+        _check_budget(memory_budget)
         if type(cache_size) is not int or cache_size < 1:
             raise ValueError(f"cache_size must be an int >= 1, got {cache_size!r}")
         if policy is not None and not callable(policy):
@@ -89,6 +118,7 @@ class CompiledFunction(Generic[P, R]):
         functools.update_wrapper(self, fn)
         self._fn = fn
         self._policy = policy
+        self._budget = memory_budget
         self._cache_size = cache_size
         self._entries: OrderedDict[Any, _Entry] = OrderedDict()
         self._last: _Entry | None = None
@@ -103,6 +133,21 @@ class CompiledFunction(Generic[P, R]):
             None if last is None or last.program is None else last.program.memory_plan
         )
 
+    @property
+    def recomputed(self) -> tuple[Recomputed, ...]:
+        """What the last recording recomputes in backward to fit its memory
+        budget (empty without one); the sum of their `seconds` is its cost per
+        step."""
+        last = self._last
+        return () if last is None else last.recomputed
+
+    @property
+    def memory_budget_bytes(self) -> int | None:
+        """The last recording's budget in bytes (a fraction resolved against
+        the unconstrained plan's peak), or None."""
+        last = self._last
+        return None if last is None else last.budget_bytes
+
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         key = _signature(args, kwargs)
         entry = self._entries.get(key)
@@ -113,20 +158,75 @@ class CompiledFunction(Generic[P, R]):
         else:
             self._entries.move_to_end(key)
         entry.calls += 1
+        if entry.unreachable is not None:
+            raise entry.unreachable
         if entry.calls == 1:
             return self._run(args, kwargs)
-        if entry.program is not None and entry.program.valid():
+        if entry.program is not None and entry.program.valid() and entry.settled:
             result = self._replay(entry, args, kwargs)
             if result is not _STALE:
                 return result  # type: ignore[no-any-return]  # the recorded result's shape
         return self._record(entry, args, kwargs)
 
-    def _run(self, args: Any, kwargs: Any) -> R:
-        """The step itself, under the selective checkpoint policy if any."""
-        if self._policy is None:
+    def _run(
+        self,
+        args: Any,
+        kwargs: Any,
+        drop: frozenset[int] = frozenset(),
+        sites: list[Site] | None = None,
+    ) -> R:
+        """The step itself, under the selective checkpoint policy if any, with
+        the outputs numbered in `drop` recomputed, and every output's Site
+        appended to `sites` when given."""
+        policy = self._policy
+        if policy is None and sites is None:
             return self._fn(*args, **kwargs)
-        with selective_checkpoint(self._policy):
+
+        def keep(function: Any, number: int) -> bool:
+            return (policy is None or policy(function)) and number not in drop
+
+        with selective_checkpoint.choosing(keep, sites):
             return self._fn(*args, **kwargs)
+
+    def _fit(self, entry: _Entry, sites: list[Site]) -> None:
+        """After a recording under a memory budget: settle when its plan fits,
+        else choose more saved tensors to recompute at the next call (DTR's
+        heuristic: the cheapest to recompute per byte held and per stretch it
+        is held first), or refuse when none is left."""
+        assert entry.program is not None
+        budget = self._budget
+        peak = entry.program.memory_plan.peak_bytes
+        if not entry.drop:
+            entry.unconstrained = peak
+        assert budget is not None and entry.unconstrained is not None
+        limit = (
+            budget
+            if isinstance(budget, int)
+            else math.ceil(budget * entry.unconstrained)
+        )
+        entry.budget_bytes = limit
+        entry.recomputed = tuple(
+            Recomputed(s.function, s.nbytes, s.seconds) for s in sites if s.dropped
+        )
+        if peak <= limit:
+            entry.settled = True
+            return
+        chosen: set[int] = set()
+        if entry.searches < BUDGET_SEARCHES:
+            candidates = _candidates(sites, entry.drop)
+            chosen = _choose(sites, candidates, entry.drop, peak - limit)
+        if not chosen:
+            entry.unreachable = ValueError(
+                f"compile: memory_budget of {limit} bytes is below what recomputing "
+                f"saved tensors reaches for this step: the smallest that works is "
+                f"{peak} bytes ({peak / entry.unconstrained:.1%} of the "
+                f"unconstrained plan's {entry.unconstrained}); this call's step "
+                "ran, and later calls with these argument shapes are refused"
+            )
+            raise entry.unreachable
+        entry.drop = entry.drop | chosen
+        entry.settled = False
+        entry.searches += 1
 
     # ---------------------------------------------------------------- record
     def _record(self, entry: _Entry, args: Any, kwargs: Any) -> R:
@@ -139,10 +239,11 @@ class CompiledFunction(Generic[P, R]):
         own_args, own_kwargs = _substitute((args, kwargs), iter(inputs))
         outputs: list[Tensor] = []
         writes: list[Tensor] = []
+        sites: list[Site] | None = None if self._budget is None else []
         _tensor_base.grad_writes = writes  # type: ignore[assignment]  # Tensors
         try:
             with device.capture() as cap:
-                result = self._run(own_args, own_kwargs)
+                result = self._run(own_args, own_kwargs, entry.drop, sites)
                 template = _template(result, outputs)
                 # The result's graph (and what it saved) goes before the recording
                 # ends: only what outlives the step is state.
@@ -157,6 +258,8 @@ class CompiledFunction(Generic[P, R]):
         entry.template = template
         self._last = entry
         self.recordings += 1
+        if sites is not None:
+            self._fit(entry, sites)
         return _fresh(template, outputs)  # type: ignore[no-any-return]  # as recorded
 
     # ---------------------------------------------------------------- replay
@@ -185,12 +288,100 @@ class CompiledFunction(Generic[P, R]):
 _STALE: Final = object()
 
 
+def _held(sites: list[Site]) -> set[int]:
+    """The outputs that backward holds: those saved, and what a saved view
+    shows (its memory is the other's)."""
+    by_number = {s.number: s for s in sites}
+    held: set[int] = set()
+    todo = [s.number for s in sites if s.saved]
+    while todo:
+        number = todo.pop()
+        if number in held:
+            continue
+        held.add(number)
+        site = by_number[number]
+        if site.view:
+            todo.extend(site.inputs)
+    return held
+
+
+def _candidates(sites: list[Site], drop: frozenset[int]) -> list[Site]:
+    """Held outputs that could be recomputed and are not yet (views go with
+    what they show)."""
+    held = _held(sites)
+    return [
+        s
+        for s in sites
+        if s.number in held and s.recomputable and not s.view and s.number not in drop
+    ]
+
+
+def _choose(
+    sites: list[Site], candidates: list[Site], drop: frozenset[int], excess: int
+) -> set[int]:
+    """Held outputs to recompute from now on, freeing at least `excess` bytes,
+    one at a time by DTR's heuristic: least recompute time per byte freed and
+    per stretch held (later outputs are held for less: backward takes them
+    first). The time counts the dropped outputs it must be made from; the
+    bytes freed do not count arguments its recipe would keep that nothing else
+    holds. Views of a chosen output go with it (a view kept would keep its
+    memory)."""
+    by_number = {s.number: s for s in sites}
+    views: dict[int, list[int]] = {}
+    for s in sites:
+        if s.view:
+            for i in s.inputs:
+                views.setdefault(i, []).append(s.number)
+    held = _held(sites)
+    dropped = set(drop)
+    end = max(s.number for s in sites) + 1
+
+    def cost(number: int, seen: set[int]) -> float:
+        """Its time, and that of the dropped outputs it is made from."""
+        site = by_number[number]
+        total = site.seconds
+        for i in site.inputs:
+            if i in dropped and i not in seen:
+                seen.add(i)
+                total += cost(i, seen)
+        return total
+
+    def freed(site: Site) -> int:
+        pinned = sum(
+            by_number[i].nbytes
+            for i in site.inputs
+            if i not in held and i not in dropped and not by_number[i].view
+        )
+        return site.nbytes - pinned
+
+    def score(site: Site) -> float:
+        return cost(site.number, set()) / (freed(site) * (end - site.number))
+
+    chosen: set[int] = set()
+    total = 0
+    left = [s for s in candidates if freed(s) > 0]
+    while left and (total < excess or not chosen):
+        best = min(left, key=score)
+        left.remove(best)
+        total += freed(best)
+        todo = [best.number]
+        while todo:  # the output and its views, and theirs
+            number = todo.pop()
+            if number not in dropped:
+                dropped.add(number)
+                chosen.add(number)
+            todo.extend(views.get(number, ()))
+        left = [s for s in left if freed(s) > 0]
+    return chosen
+
+
 @overload
 def compile(  # torch.compile's name, as the porting rule asks
     fn: Callable[P, R],
     *,
     cache_size: int = DEFAULT_CACHE_SIZE,
     policy: Policy | None = None,
+    memory_budget: float | None = None,
 ) -> CompiledFunction[P, R]: ...
 @overload
 def compile(
@@ -198,21 +389,63 @@ def compile(
     *,
     cache_size: int = DEFAULT_CACHE_SIZE,
     policy: Policy | None = None,
+    memory_budget: float | None = None,
 ) -> Callable[[Callable[P, R]], CompiledFunction[P, R]]: ...
 def compile(
     fn: Callable[P, R] | None = None,
     *,
     cache_size: int = DEFAULT_CACHE_SIZE,
     policy: Policy | None = None,
+    memory_budget: float | None = None,
 ) -> Any:
     """A captured step: `compile(fn)` or `@compile` (see the module's docstring).
     `cache_size` bounds the recordings kept, one per signature (least recently
     used first out). `policy` (`actnet.tensor.checkpoint.dots_saveable`, say)
     runs the step under `selective_checkpoint(policy)`: the recording then holds
-    the recomputations, and `memory_plan` the shorter lifetimes."""
+    the recomputations, and `memory_plan` the shorter lifetimes.
+
+    `memory_budget` bounds the planned transient memory (`memory_plan`'s
+    `peak_bytes`): bytes, or a fraction (0, 1] of the plan the step has without
+    one. Call 2 records as usual; while its plan is over the budget, each next
+    call records again with more saved tensors recomputed in backward instead
+    of kept (chosen by DTR's heuristic: least recompute time per byte and per
+    stretch held), until a recording fits; then calls replay it.
+    `recomputed` lists what it recomputes and what each costs. A budget below
+    what recomputing every saved tensor that can be reaches raises ValueError
+    naming the smallest that works (the call that finds out has run its step;
+    later calls with those shapes are refused).
+
+    >>> step = at.compile(train_step, memory_budget=0.5)
+    """
+    _check_budget(memory_budget)
     if fn is None:
-        return functools.partial(CompiledFunction, cache_size=cache_size, policy=policy)
-    return CompiledFunction(fn, cache_size, policy)
+        return functools.partial(
+            CompiledFunction,
+            cache_size=cache_size,
+            policy=policy,
+            memory_budget=memory_budget,
+        )
+    return CompiledFunction(fn, cache_size, policy, memory_budget)
+
+
+def _check_budget(budget: object) -> None:
+    if budget is None:
+        return
+    if type(budget) is int:
+        if budget < 0:
+            raise ValueError(f"compile: memory_budget must be >= 0 bytes, got {budget}")
+        return
+    if type(budget) is float:
+        if not 0.0 < budget <= 1.0:
+            raise ValueError(
+                "compile: memory_budget as a fraction of the unconstrained plan "
+                f"must be in (0, 1], got {budget}"
+            )
+        return
+    raise TypeError(
+        "compile: memory_budget must be bytes (an int) or a fraction (a float), "
+        f"got {type(budget).__name__}"
+    )
 
 
 # ------------------------------------------------------------- the arguments

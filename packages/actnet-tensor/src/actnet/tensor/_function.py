@@ -20,12 +20,12 @@ that need none: see `ctx.needs_input_grad`). `Function.apply` is the only entry.
 
 from __future__ import annotations
 
-import threading
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import actnet.ndarray as xp
+from actnet.tensor import _recipes
 from actnet.tensor._grad_mode import _state
 from actnet.tensor._graph import Edge, Node, edge_of
 from actnet.tensor._saved import Saved, SavedOutput
@@ -72,23 +72,6 @@ class FunctionCtx:
         self._non_differentiable.update(id(t) for t in tensors)
 
 
-# Selective recomputation (`_selective`) notes how each output was made while
-# one of its blocks is open in any thread: `recipe_snapshot(args)` before the
-# forward, `recipe_note(function, args, kwargs, outputs, snapshot)` after. While
-# none is open (recipes_in_use == 0), apply pays one integer test.
-recipes_in_use = 0
-recipe_snapshot: Callable[[tuple[Any, ...]], Any] | None = None
-recipe_note: Callable[..., None] | None = None
-_recipes_lock = threading.Lock()
-
-
-def recipes_opened(delta: int) -> None:
-    """A selective block opened (+1) or closed (-1), in any thread."""
-    global recipes_in_use
-    with _recipes_lock:
-        recipes_in_use += delta
-
-
 class Function:
     """Subclass with static `forward(ctx, *args)` and `backward(ctx, *grads)`.
 
@@ -115,15 +98,18 @@ class Function:
         needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
         ctx = FunctionCtx(needs)
         snapshot = None
-        if recipes_in_use:
-            assert recipe_snapshot is not None
-            snapshot = recipe_snapshot(args)
+        if _recipes.in_use and _recipes.noting():
+            assert _recipes.snapshot is not None
+            snapshot = _recipes.snapshot(args)
+            _recipes.inside.depth += 1
         previous = _state.enabled
         _state.enabled = False
         try:
             result = cls.forward(ctx, *args, **kwargs)
         finally:
             _state.enabled = previous
+            if snapshot is not None:
+                _recipes.inside.depth -= 1
         outputs = result if isinstance(result, tuple) else (result,)
         for out in outputs:
             if not isinstance(out, Tensor):
@@ -132,8 +118,8 @@ class Function:
                     f"got {type(out).__name__}"
                 )
         if not (previous and True in needs):
-            if snapshot is not None and recipe_note is not None:
-                recipe_note(cls, args, kwargs, outputs, snapshot)
+            if snapshot is not None and _recipes.note is not None:
+                _recipes.note(cls, args, kwargs, outputs, snapshot)
             return result
         node = FunctionNode(cls, ctx, tuple([edge_of(a) for a in args]), outputs)
         ctx._node_ref = weakref.ref(node)
@@ -161,8 +147,8 @@ class Function:
                 else s
                 for s in ctx._saved
             )
-        if snapshot is not None and recipe_note is not None:
-            recipe_note(cls, args, kwargs, tuple(wrapped), snapshot)
+        if snapshot is not None and _recipes.note is not None:
+            _recipes.note(cls, args, kwargs, tuple(wrapped), snapshot)
         return tuple(wrapped) if isinstance(result, tuple) else wrapped[0]
 
 

@@ -28,33 +28,35 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any, Self
 
 from actnet.device import Generator, default_generator
 from actnet.ndarray import NDArray
-from actnet.tensor import _function
+from actnet.tensor import _function, _recipes
 from actnet.tensor._grad_mode import no_grad
 from actnet.tensor._saved import saved_tensors_hooks
 from actnet.tensor._tensor import Tensor
 from actnet.tensor._tensor_base import _make
 
-if TYPE_CHECKING:
-    from actnet.tensor._function import Function
+# An operation: the Function class that made a tensor, or the built-in operation
+# (`actnet.tensor`'s add, reshape, view, permute) that did.
+Op = Callable[..., Any]
+Policy = Callable[[Op], bool]
 
-Policy = Callable[[type["Function"]], bool]
 
-
-def dots_saveable(function: type[Function]) -> bool:
+def dots_saveable(function: Op) -> bool:
     """Keep the outputs of contractions (matmuls, convolutions, attention:
     Functions with `contracts = True`), recompute everything else (JAX's
     `jax.checkpoint_policies.dots_saveable`)."""
     return bool(getattr(function, "contracts", False))
 
 
-def nothing_saveable(function: type[Function]) -> bool:
+def nothing_saveable(function: Op) -> bool:
     """Recompute every output that can be recomputed."""
     return False
 
@@ -80,7 +82,7 @@ class _Dropped:
 
     def __init__(
         self,
-        function: type[Function],
+        function: Op,
         args: list[Any],
         kwargs: dict[str, Any],
         nr: int,
@@ -129,9 +131,13 @@ class _Dropped:
             else a
             for a in self.args
         ]  # fmt: skip
-        ctx = _function.FunctionCtx(tuple(False for _ in args))
+        function = self.function
         with no_grad():
-            result = self.function.forward(ctx, *args, **self.kwargs)
+            if isinstance(function, type) and issubclass(function, _function.Function):
+                ctx = _function.FunctionCtx(tuple(False for _ in args))
+                result = function.forward(ctx, *args, **self.kwargs)
+            else:  # a built-in operation
+                result = function(*args, **self.kwargs)
         outputs = result if isinstance(result, tuple) else (result,)
         out: Tensor = outputs[self.nr]
         if out.shape != self.shape or out.dtype != self.dtype:
@@ -143,15 +149,39 @@ class _Dropped:
         return out.array
 
 
-class _Context:
-    """One selective_checkpoint block: the outputs made in it that the policy
-    does not keep, each with its _Dropped."""
+@dataclass
+class Site:
+    """One output an operation made inside a selective block, numbered in the
+    order made (the same in every run of the same step): what a memory budget
+    chooses among."""
 
-    def __init__(self, policy: Policy) -> None:
-        self.policy = policy
+    number: int
+    function: str
+    nbytes: int  # the output's bytes
+    seconds: float  # its operation, as measured when made
+    recomputable: bool  # not random, no argument changed in place
+    inputs: tuple[int, ...]  # the sites among its tensor arguments
+    view: bool  # it shares its memory with an argument
+    saved: bool = False  # a node saved it for backward
+    dropped: bool = False  # ...and keeps it as its recipe
+
+
+Keep = Callable[[Op, int], bool]  # (operation, site number) -> keep?
+
+
+class _Context:
+    """One selective block: the outputs made in it that are not kept, each with
+    its _Dropped; and, when asked, every output's Site."""
+
+    def __init__(self, keep: Keep, sites: list[Site] | None = None) -> None:
+        self.keep = keep
+        self.sites = sites
+        self.count = 0  # outputs numbered so far
         # id(output) -> (weak output, its _Dropped); an entry goes when its
         # output does (a dead tensor's id may be reused).
         self.dropped: dict[int, tuple[weakref.ref[Tensor], _Dropped]] = {}
+        # the same for every output's Site, when sites are asked for
+        self.site_of: dict[int, tuple[weakref.ref[Tensor], Site]] = {}
 
     def _lookup(self, tensor: Tensor) -> _Dropped | None:
         entry = self.dropped.get(id(tensor))
@@ -161,30 +191,57 @@ class _Context:
 
     def note(
         self,
-        function: type[Function],
+        function: Op,
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
         outputs: tuple[Any, ...],
         before: tuple[Any, ...],
     ) -> None:
         """Function.apply made `outputs`; `before` is what `_snapshot` took."""
-        if self.policy(function):
-            return  # kept
-        versions, rng = before
-        if rng != default_generator.get_state() or any(
-            isinstance(a, Generator) for a in (*args, *kwargs.values())
-        ):
-            return  # random: a recomputation would draw other numbers
+        versions, rng, start = before
+        seconds = time.perf_counter() - start
+        made = [
+            out
+            for out in outputs
+            if isinstance(out, Tensor) and not any(out is a for a in args)
+        ]
+        first = self.count
+        self.count += len(made)
         tensors = [a for a in args if isinstance(a, Tensor)]
-        if any(t._version != v for t, v in zip(tensors, versions, strict=True)):
-            return  # changed an argument in place
-        inputs = [(self._lookup(a) or a) if isinstance(a, Tensor) else a for a in args]
-        for nr, out in enumerate(outputs):
-            if isinstance(out, Tensor) and not any(out is a for a in args):
-                made = _Dropped(function, inputs, kwargs, nr, out)
+        recomputable = not (
+            rng != default_generator.get_state()  # random: others would be drawn
+            or any(isinstance(a, Generator) for a in (*args, *kwargs.values()))
+            or any(t._version != v for t, v in zip(tensors, versions, strict=True))
+        )  # (the last: an argument changed in place)
+        if self.sites is not None:
+            sources = tuple(
+                entry[1].number
+                for t, entry in ((t, self.site_of.get(id(t))) for t in tensors)
+                if entry is not None and entry[0]() is t
+            )
+            for i, out in enumerate(made):
+                nbytes = out.numel() * out.element_size()
+                view = any(_shares(out, t) for t in tensors)
+                site = Site(first + i, function.__name__, nbytes, seconds,
+                            recomputable, sources, view)  # fmt: skip
+                self.sites.append(site)
                 key = id(out)
-                ref = weakref.ref(out, functools.partial(self._forget, key))
-                self.dropped[key] = (ref, made)
+                ref = weakref.ref(out, functools.partial(self._forget_site, key))
+                self.site_of[key] = (ref, site)
+        if not recomputable:
+            return
+        inputs: list[Any] | None = None
+        for i, out in enumerate(made):
+            if self.keep(function, first + i):
+                continue
+            if inputs is None:
+                inputs = [
+                    (self._lookup(a) or a) if isinstance(a, Tensor) else a for a in args
+                ]
+            nr = next(j for j, o in enumerate(outputs) if o is out)
+            key = id(out)
+            ref = weakref.ref(out, functools.partial(self._forget, key))
+            self.dropped[key] = (ref, _Dropped(function, inputs, kwargs, nr, out))
 
     def _forget(self, key: int, ref: weakref.ref[Tensor]) -> None:
         """An output is gone: its entry goes (unless the id is another's now)."""
@@ -192,7 +249,17 @@ class _Context:
         if entry is not None and entry[0] is ref:
             del self.dropped[key]
 
+    def _forget_site(self, key: int, ref: weakref.ref[Tensor]) -> None:
+        entry = self.site_of.get(key)
+        if entry is not None and entry[0] is ref:
+            del self.site_of[key]
+
     def pack(self, tensor: Tensor) -> Any:
+        if self.sites is not None:
+            entry = self.site_of.get(id(tensor))
+            if entry is not None and entry[0]() is tensor:
+                entry[1].saved = True
+                entry[1].dropped = self._lookup(tensor) is not None
         dropped = self._lookup(tensor)
         if dropped is None:
             return tensor
@@ -207,6 +274,14 @@ class _Context:
         return tensor
 
 
+def _shares(a: Tensor, b: Tensor) -> bool:
+    """Whether two tensors' values lie in the same memory (one views the other,
+    or both view a third)."""
+    x, y = a.array.buffer, b.array.buffer
+    bx, by = x.base, y.base
+    return (x if bx is None else bx) is (y if by is None else by)
+
+
 class _Active(threading.local):
     def __init__(self) -> None:
         self.contexts: list[_Context] = []
@@ -216,14 +291,14 @@ _active = _Active()
 
 
 def _snapshot(args: tuple[Any, ...]) -> tuple[Any, ...]:
-    """What `note` compares after the forward: the tensor arguments' versions
-    and the default generator's state."""
+    """What `note` compares after the forward: the tensor arguments' versions,
+    the default generator's state, and the time."""
     versions = tuple(a._version for a in args if isinstance(a, Tensor))
-    return versions, default_generator.get_state()
+    return versions, default_generator.get_state(), time.perf_counter()
 
 
 def _note(
-    function: type[Function],
+    function: Op,
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
     outputs: tuple[Any, ...],
@@ -233,8 +308,8 @@ def _note(
         _active.contexts[-1].note(function, args, kwargs, outputs, before)
 
 
-_function.recipe_snapshot = _snapshot
-_function.recipe_note = _note
+_recipes.snapshot = _snapshot
+_recipes.note = _note
 
 
 class selective_checkpoint:
@@ -254,13 +329,23 @@ class selective_checkpoint:
             raise TypeError(
                 f"selective_checkpoint: policy must be callable, got {policy!r}"
             )
-        self._context = _Context(policy)
+        self._context = _Context(lambda function, _: policy(function))
         self._hooks = saved_tensors_hooks(self._context.pack, self._context.unpack)
+
+    @classmethod
+    def choosing(cls, keep: Keep, sites: list[Site] | None = None) -> Self:
+        """A block that keeps what `keep(function, site number)` says, and
+        appends every output's Site to `sites` when given (what a memory
+        budget's search uses)."""
+        block = cls(nothing_saveable)
+        block._context = _Context(keep, sites)
+        block._hooks = saved_tensors_hooks(block._context.pack, block._context.unpack)
+        return block
 
     def __enter__(self) -> None:
         self._hooks.__enter__()
         _active.contexts.append(self._context)
-        _function.recipes_opened(+1)
+        _recipes.opened(+1)
 
     def __exit__(
         self,
@@ -268,8 +353,9 @@ class selective_checkpoint:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        _function.recipes_opened(-1)
+        _recipes.opened(-1)
         _active.contexts.pop()
         context = self._context
         context.dropped.clear()
+        context.site_of.clear()
         self._hooks.__exit__(exc_type, exc, tb)

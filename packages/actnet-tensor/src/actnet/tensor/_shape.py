@@ -23,6 +23,7 @@ import numpy as np
 import actnet.ndarray as xp
 from actnet.device import Buffer, Device
 from actnet.ndarray import from_buffer
+from actnet.tensor import _recipes
 from actnet.tensor._graph import Edge, Node, edge_of, needs_grad
 from actnet.tensor._saved import activation, label
 from actnet.tensor._tensor_base import _dim, _make
@@ -82,6 +83,8 @@ def _reshaped(buf: Buffer, shape: tuple[int, ...]) -> Buffer:
 
 
 def reshape(a: Tensor, shape: tuple[int, ...]) -> Tensor:
+    if _recipes.in_use and _recipes.noting():  # selective checkpointing
+        return _recipes.noted(reshape, (a, shape))
     target = _resolve_shape(tuple(shape), a.numel())
     data = from_buffer(_reshaped(a.array.buffer, target))
     if not needs_grad(a):
@@ -90,6 +93,8 @@ def reshape(a: Tensor, shape: tuple[int, ...]) -> Tensor:
 
 
 def view(a: Tensor, shape: tuple[int, ...]) -> Tensor:
+    if _recipes.in_use and _recipes.noting():  # selective checkpointing
+        return _recipes.noted(view, (a, shape))
     target = _resolve_shape(tuple(shape), a.numel())
     try:
         data = xp.reshape(a.array, target, copy=False)
@@ -126,6 +131,8 @@ class PermuteBackward(Node):
 
 
 def permute(a: Tensor, dims: tuple[int, ...]) -> Tensor:
+    if _recipes.in_use and _recipes.noting():  # selective checkpointing
+        return _recipes.noted(permute, (a, dims))
     order = tuple(_dim(d, a.ndim) for d in dims)
     if sorted(order) != list(range(a.ndim)):
         raise RuntimeError(f"permute: {dims} is not a permutation of {a.ndim} dims")
