@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 from _helpers import BFLOAT16, CPU, assert_identical, get, put, sample
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -704,6 +704,8 @@ def shapes_and_keys(draw: Any) -> tuple[tuple[int, ...], tuple[Any, ...]]:
 
 @settings(max_examples=400, deadline=None)
 @given(shapes_and_keys())
+# an Ellipsis of no axes still separates the advanced indices around it
+@example(case=((1, 0), (None, 0, Ellipsis, np.array([], dtype=bool))))
 def test_index_shape_is_numpys(case: tuple[tuple[int, ...], tuple[Any, ...]]) -> None:
     """The shape computed from the key equals the shape of NumPy's own result,
     and the keys NumPy refuses with IndexError are refused too."""

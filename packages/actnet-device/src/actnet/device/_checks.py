@@ -162,12 +162,16 @@ def index_shape(
     )
     if not any(i is Ellipsis for i in key):
         key = (*key, Ellipsis)
-    parts: list[tuple[int, ...] | None] = []  # basic: (n,); advanced: None
+    # basic: (n,), or () for an Ellipsis of no axes (NumPy still counts it as
+    # separating the advanced indices around it); advanced: None
+    parts: list[tuple[int, ...] | None] = []
     advanced: list[tuple[int, ...]] = []
     positions: list[int] = []
     axis = 0
     for item in key:
         if item is Ellipsis:
+            if len(shape) == explicit:
+                parts.append(())
             for _ in range(len(shape) - explicit):
                 parts.append((shape[axis],))
                 axis += 1
@@ -205,7 +209,7 @@ def index_shape(
             positions.append(len(parts))
             parts.append(None)
             advanced.append(tuple(item.shape))
-    basic = [p[0] for p in parts if p is not None]
+    basic = [n for p in parts if p is not None for n in p]
     if not positions:
         return tuple(basic)
     try:
@@ -216,7 +220,7 @@ def index_shape(
             f"shapes {' '.join(str(a) for a in advanced)}"
         ) from None
     if positions[-1] - positions[0] == len(positions) - 1:  # adjacent: in place
-        before = sum(1 for p in parts[: positions[0]] if p is not None)
+        before = sum(len(p) for p in parts[: positions[0]] if p is not None)
         return (*basic[:before], *block, *basic[before:])
     return (*block, *basic)
 
