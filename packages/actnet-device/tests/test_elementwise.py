@@ -448,6 +448,15 @@ def test_operands_on_two_devices_are_refused_naming_both() -> None:
             other.add(x, y)
     with pytest.raises(ValueError, match=r"exp: x is on cpu:1.*runs on cpu:0"):
         CPU.exp(b)
+    # The hint names the move of each layer the error reaches, this one's last.
+    moves = r"\(`Tensor\.to`, `NDArray\.to_device` or `Device\.copy_to`\)$"
+    with pytest.raises(
+        ValueError, match="move one to the other's device first " + moves
+    ):
+        CPU.add(a, b)
+    with pytest.raises(ValueError, match="move it there first " + moves):
+        CPU.exp(b)
+    assert CPU.exp(other.copy_to(b, CPU)).device is CPU  # the hint, followed
     # With a Python scalar, the message names the buffer's device and this one.
     with pytest.raises(ValueError, match=r"on cpu:1, but the operator runs on cpu:0"):
         CPU.multiply(b, 2.0)

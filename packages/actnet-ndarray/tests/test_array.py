@@ -387,6 +387,23 @@ def test_from_dlpack_copy_false_is_refused() -> None:
         xp.from_dlpack(np.arange(3), copy=False)
 
 
+def test_an_export_to_another_device_names_the_moves() -> None:
+    x = xp.ones(3)
+    moved = r"is not this array's device \(1, 0\); move it there first \(`Tensor\.to`"
+    with pytest.raises(BufferError, match=r"\(2, 0\) " + moved):
+        x.__dlpack__(dl_device=(2, 0))  # CUDA: an export does not move data
+    # Two devices: the error reaches Tensor users too, so it names both moves.
+    y = xp.ones(3, device=get_device("cpu:1"))
+    hint = (
+        r"move one to the other's device first \(`Tensor\.to`, `NDArray\.to_device`\)"
+    )
+    with pytest.raises(
+        ValueError, match=r"arrays\[1\] is on cpu:1, arrays\[0\] on cpu:0; " + hint
+    ):
+        xp.concat([x, y])
+    np.testing.assert_array_equal(host(xp.concat([x, y.to_device(x.device)])), 1.0)
+
+
 def _address(a: Any) -> int:
     """Where an array's data starts (NumPy's array interface)."""
     address: int = a.__array_interface__["data"][0]

@@ -148,10 +148,10 @@ def _generator(lib: Any, dtype: Any) -> Any:
     return lib.Sequential(
         lib.ConvTranspose2d(8, 16, 4, 1, 0, bias=False, **f),
         lib.BatchNorm2d(16, **f),
-        lib.ReLU(),  # the example's ReLU(True): actnet refuses inplace=True
+        lib.ReLU(True),  # the example's in-place ReLU
         lib.ConvTranspose2d(16, 8, 4, 2, 1, bias=False, **f),
         lib.BatchNorm2d(8, **f),
-        lib.ReLU(),
+        lib.ReLU(True),
         lib.ConvTranspose2d(8, 3, 4, 2, 1, bias=False, **f),
         lib.Tanh(),
     )

@@ -90,14 +90,71 @@ def test_activation_keeps_float32() -> None:
     assert out.dtype == at.float32
 
 
-@pytest.mark.parametrize("cls", [nn.ReLU, nn.SiLU])
-def test_inplace_is_refused(cls: Callable[..., nn.Module]) -> None:
-    with pytest.raises(ValueError, match="inplace"):
-        cls(inplace=True)
-    with pytest.raises(ValueError, match="inplace"):
-        nn.LeakyReLU(0.1, inplace=True)
-    with pytest.raises(ValueError, match="inplace"):
-        nn.ELU(inplace=True)
+INPLACE: list[tuple[Callable[[bool], nn.Module], str]] = [
+    (lambda inplace: nn.ReLU(inplace), "ReLU(inplace=True)"),
+    (
+        lambda inplace: nn.LeakyReLU(0.2, inplace),
+        "LeakyReLU(negative_slope=0.2, inplace=True)",
+    ),
+    (lambda inplace: nn.ELU(0.5, inplace=inplace), "ELU(alpha=0.5, inplace=True)"),
+    (lambda inplace: nn.SiLU(inplace=inplace), "SiLU(inplace=True)"),
+]
+
+
+@pytest.mark.parametrize(("make", "text"), INPLACE, ids=[t for _, t in INPLACE])
+def test_inplace_activation_overwrites_its_input(
+    make: Callable[[bool], nn.Module], text: str
+) -> None:
+    """inplace=True: the input itself is changed and returned, with the values
+    of inplace=False; the repr is torch's."""
+    x = np.random.default_rng(1).standard_normal((3, 4))
+    expected = to_numpy(make(False)(at.tensor(x)))
+    t = at.tensor(x)
+    layer = make(True)
+    assert layer.inplace is True and repr(layer) == text
+    out = layer(t)
+    assert out is t
+    np.testing.assert_array_equal(to_numpy(t), expected)
+
+
+@pytest.mark.parametrize(("make", "text"), INPLACE, ids=[t for _, t in INPLACE])
+def test_inplace_activation_gradients(
+    make: Callable[[bool], nn.Module], text: str
+) -> None:
+    """Behind a Linear (a leaf input cannot be changed in place): the
+    gradients of the input and of the parameters by central differences, and
+    equal to those of inplace=False."""
+    at.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 3, dtype=at.float64), make(True))
+    x = np.random.default_rng(2).standard_normal((5, 4))
+    check_module_grads(model, [x])
+    copy = nn.Sequential(nn.Linear(4, 3, dtype=at.float64), make(False))
+    copy.load_state_dict(model.state_dict())
+    grads = []
+    for m in (model, copy):
+        m.zero_grad()
+        xt = at.tensor(x, requires_grad=True)
+        m(xt).square().sum().backward()
+        grads.append([to_numpy(xt.grad)] + [to_numpy(p.grad) for p in m.parameters()])
+    for ours, theirs in zip(*grads, strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_inplace_activation_refusals_follow_torch() -> None:
+    leaf = at.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        nn.ReLU(inplace=True)(leaf)
+    with at.no_grad():  # allowed outside the graph, as in torch
+        assert nn.LeakyReLU(0.1, True)(leaf) is leaf
+    x = at.tensor([-1.0, 2.0], requires_grad=True)
+    y = x * 2.0
+    z = y * y  # saves y
+    nn.ReLU(True)(y)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        z.sum().backward()
+    with pytest.raises(TypeError, match="ReLU: inplace must be a bool"):
+        nn.ReLU(inplace="yes")  # type: ignore[arg-type]  # wrong on purpose
+    assert repr(nn.ReLU()) == "ReLU()" and repr(nn.SiLU(False)) == "SiLU()"
 
 
 @pytest.mark.parametrize(
@@ -337,3 +394,50 @@ def test_mha_bad_inputs() -> None:
         mha(x, x, x, key_padding_mask=at.zeros(5, 3, dtype=at.bool))
     with pytest.raises(TypeError, match="attn_mask"):
         mha(x, x, x, attn_mask=at.zeros(5, 5, dtype=at.int64))
+
+
+def _train_inplace_mlp(compiled: bool) -> tuple[list[float], list[np.ndarray]]:
+    """Four SGD steps of an MLP with in-place activations and dropout, eager or
+    captured by at.compile: the losses and the parameters after."""
+    rng = np.random.default_rng(0)
+    data = [
+        (at.tensor(rng.standard_normal((5, 6))), at.tensor(rng.integers(0, 3, 5)))
+        for _ in range(4)
+    ]
+    at.manual_seed(0)
+    model = nn.Sequential(
+        nn.Linear(6, 8, dtype=at.float64),
+        nn.ReLU(True),
+        nn.Linear(8, 8, dtype=at.float64),
+        nn.LeakyReLU(0.2, inplace=True),
+        nn.Dropout(0.3, inplace=True),
+        nn.Linear(8, 3, dtype=at.float64),
+    )
+    opt = nn.optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x: at.Tensor, y: at.Tensor) -> at.Tensor:
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    at.manual_seed(1)
+    if compiled:
+        captured = at.compile(step)
+        losses = [float(captured(x, y).item()) for x, y in data]
+        assert captured.replays == 2  # call 1 eager, call 2 records, 3 and 4 replay
+    else:
+        losses = [float(step(x, y).item()) for x, y in data]
+    return losses, [to_numpy(p) for p in model.parameters()]
+
+
+def test_inplace_layers_in_a_captured_step_equal_eager() -> None:
+    """ReLU(True), LeakyReLU(inplace=True) and Dropout(inplace=True) in a step
+    captured by at.compile: the eager step's losses and parameters, bitwise
+    (the eager step is the oracle)."""
+    losses, params = _train_inplace_mlp(compiled=False)
+    losses_, params_ = _train_inplace_mlp(compiled=True)
+    assert losses_ == losses
+    for ours, theirs in zip(params_, params, strict=True):
+        np.testing.assert_array_equal(ours, theirs)

@@ -297,6 +297,20 @@ def test_to_another_device_moves_parameters_and_buffers() -> None:
     assert m(at.ones(3, device="cpu:1")).device.name == "cpu:1"
 
 
+def test_a_bfloat16_model_is_stored_not_run_and_says_how_to_run_it() -> None:
+    model = nn.Linear(4, 3).bfloat16()
+    x = at.ones(2, 4).to(at.bfloat16)
+    hint = r"does not compute in it: convert to float32 first with `Tensor.float`"
+    with pytest.raises(TypeError, match=f"linear: input .* got bfloat16 .*{hint}"):
+        model(x)
+    with pytest.raises(TypeError, match=f"weight .* got bfloat16 .*{hint}"):
+        model(at.ones(2, 4))
+    out = model.float()(x.float())
+    weight, bias = (np.asarray(p.detach()) for p in (model.weight, model.bias))
+    expected = np.ones((2, 4), np.float32) @ weight.T + bias
+    assert np.allclose(np.asarray(out.detach()), expected)
+
+
 # ------------------------------------------------------------------ state dicts
 def test_state_dict_keys_order_and_persistence() -> None:
     net = Net()

@@ -4,9 +4,12 @@ atomic replacement. The oracle for the layout is the safetensors specification:
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import pickle
 import struct
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -233,6 +236,104 @@ def test_a_dtype_actnet_lacks_is_named(tmp_path: Path) -> None:
 def test_a_missing_file_is_file_not_found(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         nn.load_safetensors(tmp_path / "absent.safetensors")
+
+
+# ------------------------------------------------- files that torch.save wrote
+# Made by hand, as torch.save lays them out (crosscheck/ loads real ones): a zip
+# archive whose pickle is <name>/data.pkl (PyTorch 1.6 on), or a pickle that
+# starts with PyTorch's magic number 0x1950A86A20F9469CFC6C (the legacy format).
+LEGACY_MAGIC = b"\x8a\x0a" + (0x1950A86A20F9469CFC6C).to_bytes(10, "little")
+
+
+def _torch_zip() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("archive/data.pkl", pickle.dumps({"w": 1}, protocol=2))
+        archive.writestr("archive/byteorder", "little")
+        archive.writestr("archive/data/0", b"\0" * 8)
+    return out.getvalue()
+
+
+TORCH_FILES = {
+    "zip": (_torch_zip(), "a zip archive of pickles"),
+    "legacy protocol 2": (b"\x80\x02" + LEGACY_MAGIC + b".\x80\x02}q\x00.", "legacy"),
+    "legacy protocol 4": (
+        b"\x80\x04\x95\x0d\0\0\0\0\0\0\0" + LEGACY_MAGIC + b".",
+        "legacy",
+    ),
+    "another pickle": (pickle.dumps({"w": [1.0]}, protocol=4), "a Python pickle"),
+}
+
+
+@pytest.mark.parametrize("case", list(TORCH_FILES))
+def test_a_file_torch_save_wrote_is_named_with_its_conversion(
+    tmp_path: Path, case: str
+) -> None:
+    data, kind = TORCH_FILES[case]
+    path = tmp_path / "model.pt"
+    path.write_bytes(data)
+    with pytest.raises(SafetensorsError) as info:
+        nn.load_safetensors(path)
+    message = str(info.value)
+    assert "header too large" not in message
+    assert f"{str(path)!r} is " in message and kind in message
+    assert "not a safetensors file" in message
+    target = str(tmp_path / "model.safetensors")
+    snippet = f"`safetensors.torch.save_file(torch.load({str(path)!r}), {target!r})`"
+    assert snippet in message
+    assert f"`load_safetensors({target!r})`" in message
+    assert nn.torch_file_message(path) == message
+    assert os.listdir(tmp_path) == ["model.pt"]  # a failed load writes nothing
+    assert path.read_bytes() == data
+
+
+def test_a_pickle_named_safetensors_is_not_converted_onto_itself(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(_torch_zip())
+    message = nn.torch_file_message(path)
+    assert message is not None
+    assert f", {str(tmp_path / 'model-converted.safetensors')!r})`" in message
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        VALID,
+        b"this is not a safetensors file at all",
+        b"",
+        b"\x80\x02",  # a pickle's start, but too short to be anything
+        b"PK\x03\x04 a zip archive's start, and nothing after it",
+    ],
+)
+def test_other_files_are_not_taken_for_torch_files(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "x.bin"
+    path.write_bytes(data)
+    assert nn.torch_file_message(path) is None
+
+
+def test_a_zip_archive_without_a_pickle_is_a_plain_malformed_file(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "arrays.npz"
+    np.savez(path, a=np.ones(3))
+    assert nn.torch_file_message(path) is None
+    with pytest.raises(SafetensorsError, match="is not a valid safetensors file"):
+        nn.load_safetensors(path)
+
+
+def test_a_safetensors_file_whose_length_reads_like_a_pickle_loads(
+    tmp_path: Path,
+) -> None:
+    # Its header is 0x0380 bytes long, so it starts b"\x80\x03": pickle's PROTO 3.
+    header = json.dumps({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}})
+    text = header.encode().ljust(0x380)  # the format allows trailing spaces
+    path = tmp_path / "padded.safetensors"
+    path.write_bytes(struct.pack("<Q", len(text)) + text + struct.pack("<f", 2.5))
+    assert path.read_bytes()[:2] == b"\x80\x03"
+    assert nn.torch_file_message(path) is None
+    assert nn.load_safetensors(path)["a"].tolist() == [2.5]
 
 
 # -------------------------------------------------------------------- atomicity

@@ -155,6 +155,22 @@ def test_to_device_and_dtype_is_differentiable() -> None:
     np.testing.assert_allclose(arr(x.grad), [1.0, 1.0])
 
 
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda a, b: a + b,  # the device's elementwise check
+        lambda a, b: at.matmul(a, b),  # the device's operand check
+        lambda a, b: at.stack([a, b]),  # ndarray's check
+        lambda a, b: at.where(a > 0, a, b),
+    ],
+)
+def test_mixed_devices_name_the_tensor_move_and_it_works(op: Any) -> None:
+    a, b = at.ones(2, device="cpu:0"), at.ones(2, device="cpu:1")
+    with pytest.raises(ValueError, match=r"cpu:1.*first \(`Tensor\.to`, `NDArray"):
+        op(a, b)
+    assert op(a, b.to(a.device)).device.name == "cpu:0"  # the hint, followed
+
+
 class Exp(at.Function):
     @staticmethod
     def forward(ctx: Any, x: at.Tensor) -> at.Tensor:

@@ -263,6 +263,12 @@ def test_compile_with_a_policy_replays_eager_steps_in_less_memory() -> None:
     assert selective.replays == 18 and plain.replays == 18
     assert plain.memory_plan is not None and selective.memory_plan is not None
     assert selective.memory_plan.peak_bytes < plain.memory_plan.peak_bytes
+    assert plain.recomputed == ()
+    # each block's scale and tanh outputs (the first saved by the second dot,
+    # the other needed to make it), and add's (saved by nothing here but the
+    # square, whose output it is not: it is the loss's input)
+    assert {r.function for r in selective.recomputed} >= {"Scale", "Tanh"}
+    assert all(r.function not in ("Dot",) for r in selective.recomputed)
 
 
 def test_bad_policies_are_refused() -> None:
@@ -358,7 +364,8 @@ def test_a_budget_out_of_reach_is_refused_naming_the_smallest() -> None:
             fitted()
         except ValueError as exc:
             assert "memory_budget of 1024 bytes" in str(exc)
-            smallest = int(str(exc).split("the smallest that works is ")[1].split()[0])
+            assert isinstance(exc, at.MemoryBudgetError)
+            smallest = exc.smallest_bytes
             break
     assert smallest is not None
     done = len(runs)

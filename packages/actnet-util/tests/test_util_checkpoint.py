@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -147,6 +148,34 @@ def test_missing_and_foreign_checkpoints(tmp_path: Path) -> None:
     (tmp_path / "x" / MANIFEST).write_text(json.dumps({"format": "other"}))
     with pytest.raises(CheckpointError, match="not an actnet manifest"):
         load_checkpoint(tmp_path / "x")
+
+
+def test_a_file_is_no_checkpoint_and_a_torch_save_file_says_so(
+    tmp_path: Path,
+) -> None:
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    with pytest.raises(CheckpointError) as info:
+        load_checkpoint(text)
+    assert (
+        str(info.value)
+        == f"checkpoint {text} is a file, not an actnet checkpoint folder"
+    )
+    # torch.save's layout, made by hand (crosscheck/ writes a real one)
+    pt = tmp_path / "model.pt"
+    with zipfile.ZipFile(pt, "w") as archive:
+        archive.writestr("archive/data.pkl", b"\x80\x02}q\x00.")
+    before = sorted(os.listdir(tmp_path))
+    with pytest.raises(CheckpointError) as info:
+        verify_checkpoint(pt)
+    message = str(info.value)
+    assert message.startswith(f"checkpoint {pt} is a file, not an actnet checkpoint")
+    assert "PyTorch checkpoint written by torch.save" in message
+    target = str(tmp_path / "model.safetensors")
+    assert (
+        f"`safetensors.torch.save_file(torch.load({str(pt)!r}), {target!r})`" in message
+    )
+    assert sorted(os.listdir(tmp_path)) == before  # nothing written
 
 
 def test_manager_keeps_the_newest(tmp_path: Path) -> None:

@@ -56,7 +56,10 @@ def small_text(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize(
     ("argv", "options"),
     [
-        (["demo", "gpt", "--help"], ("--text", "--steps", "--out", "--fresh")),
+        (
+            ["demo", "gpt", "--help"],
+            ("--text", "--steps", "--out", "--fresh", "--memory-budget"),
+        ),
         (
             ["generate", "--help"],
             ("--model", "--prompt", "--max-new-tokens", "--top-k", "--top-p"),
@@ -79,6 +82,9 @@ def test_help(
     [
         (["demo", "gpt", "--steps", "0"], "--steps"),
         (["demo", "gpt", "--text", "/no/such/file.txt"], "--text"),
+        (["demo", "gpt", "--memory-budget", "1.5"], "--memory-budget"),
+        (["demo", "gpt", "--memory-budget", "0"], "--memory-budget"),
+        (["demo", "gpt", "--no-compile", "--memory-budget", "0.5"], "--memory-budget"),
         (["generate"], "--model"),
         (["generate", "--model", "/no/such/dir"], "--model"),
         (["generate", "--model", ".", "--top-p", "1.5"], "--top-p"),
@@ -261,6 +267,20 @@ def test_captured_steps_train_the_same_weights_as_eager_ones(tmp_path: Path) -> 
     for name, value in _weights(tmp_path / "eager").items():
         assert np.array_equal(_weights(tmp_path / "compiled")[name], value), name
     assert compiled.sample == eager.sample
+
+
+def test_a_memory_budget_trains_the_same_weights(tmp_path: Path) -> None:
+    """A memory budget: saved tensors recomputed in backward, the same losses and
+    weights as the unconstrained captured steps. (0.8: the tiny model's
+    backward temporaries are most of its plan; the peer-sized model reaches
+    0.5, see benchmarks/bench_compile.py.)"""
+    free = _tiny_run(tmp_path / "free", steps=9)
+    held = _tiny_run(tmp_path / "held", steps=9, memory_budget=0.8)
+    assert held.history.steps["loss"] == free.history.steps["loss"]
+    for name, value in _weights(tmp_path / "free").items():
+        assert np.array_equal(_weights(tmp_path / "held")[name], value), name
+    with pytest.raises(ValueError, match="needs compile=True"):
+        _tiny_run(tmp_path / "eager", steps=3, compile=False, memory_budget=0.5)
 
 
 def test_resume_refuses_another_run(tmp_path: Path) -> None:

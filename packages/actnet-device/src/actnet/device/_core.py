@@ -28,6 +28,10 @@ from actnet.device._checks import Scalar, check_shape
 from actnet.device._opset import BINARY, OPS, UNARY
 from actnet.mem import Allocator, Block, OutOfMemoryError
 
+# How to move data to another device at each layer. A device mismatch raised here
+# reaches the users of every layer above, so its message names each one's move.
+MOVE_HINT: Final = "`Tensor.to`, `NDArray.to_device` or `Device.copy_to`"
+
 Operand = Buffer | Scalar
 
 
@@ -304,7 +308,7 @@ class DeviceCore:
         if buffer.device is not self:
             raise ValueError(
                 f"{op}: {argument} is on {buffer.device.name}, but the operator "
-                f"runs on {self.name}; move it with copy_to"
+                f"runs on {self.name}; move it there first ({MOVE_HINT})"
             )
         return buffer.native
 

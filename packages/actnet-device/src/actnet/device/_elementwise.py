@@ -16,7 +16,7 @@ import numpy as np
 from actnet.device import _dtypes as dt
 from actnet.device._buffer import Buffer
 from actnet.device._checks import broadcast
-from actnet.device._core import DeviceCore, Operand
+from actnet.device._core import MOVE_HINT, DeviceCore, Operand
 
 
 class UnaryOperator(Protocol):
@@ -163,7 +163,7 @@ class ElementwiseOps(DeviceCore):
             )
         raise ValueError(
             f"{op}: operands are on two devices, {names[0]} and {names[1]}; "
-            f"move one with copy_to"
+            f"move one to the other's device first ({MOVE_HINT})"
         )
 
     # Unary elementwise operators (the array API's, plus erf).

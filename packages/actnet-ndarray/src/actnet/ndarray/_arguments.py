@@ -110,7 +110,8 @@ def common_device(
         if a.device is not device:
             raise ValueError(
                 f"{op}: {label} is on {a.device.name}, {labels[0]} on "
-                f"{device.name}; move one with to_device"
+                f"{device.name}; move one to the other's device first "
+                "(`Tensor.to`, `NDArray.to_device`)"
             )
     return device
 

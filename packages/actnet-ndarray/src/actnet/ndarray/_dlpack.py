@@ -38,7 +38,8 @@ def check_dl_device(buf: Buffer, dl_device: tuple[int, int] | None) -> None:
     if dl_device is not None and tuple(dl_device) != dlpack_device(buf):
         raise BufferError(
             f"__dlpack__: dl_device {tuple(dl_device)} is not this array's device "
-            f"{dlpack_device(buf)}; move it with to_device first"
+            f"{dlpack_device(buf)}; move it there first (`Tensor.to`, "
+            "`NDArray.to_device`)"
         )
 
 

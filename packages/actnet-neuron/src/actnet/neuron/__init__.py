@@ -10,11 +10,11 @@ compared with PyTorch (the crosscheck session).
 """
 
 from actnet.neuron._version import __version__
-from actnet.neuron.activation.elu import elu
+from actnet.neuron.activation.elu import elu, elu_
 from actnet.neuron.activation.gelu import gelu
-from actnet.neuron.activation.leaky_relu import leaky_relu
+from actnet.neuron.activation.leaky_relu import leaky_relu, leaky_relu_
 from actnet.neuron.activation.log_softmax import log_softmax
-from actnet.neuron.activation.relu import relu
+from actnet.neuron.activation.relu import relu, relu_
 from actnet.neuron.activation.sigmoid import sigmoid
 from actnet.neuron.activation.silu import silu
 from actnet.neuron.activation.softmax import softmax
@@ -112,6 +112,7 @@ __all__ = [
     "dropout2d",
     "einsum",
     "elu",
+    "elu_",
     "embedding",
     "flatten",
     "gather",
@@ -126,6 +127,7 @@ __all__ = [
     "l1_loss",
     "layer_norm",
     "leaky_relu",
+    "leaky_relu_",
     "legacy_reduction",
     "linear",
     "log_softmax",
@@ -145,6 +147,7 @@ __all__ = [
     "pixel_shuffle",
     "pixel_unshuffle",
     "relu",
+    "relu_",
     "reshape",
     "rms_norm",
     "rnn_relu",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from actnet.tensor import Tensor
+from actnet.tensor import Tensor, bfloat16
 
 
 def check_tensor(
@@ -21,8 +21,15 @@ def check_tensor(
         names = {"f": "floating", "c": "complex", "i": "signed integer",
                  "u": "unsigned integer", "b": "bool"}  # fmt: skip
         allowed = ", ".join(names[k] for k in kinds)
+        hint = ""
+        if value.dtype == bfloat16 and "f" in kinds:
+            # Module.bfloat16() casts a model that then refuses its own dtype.
+            hint = (
+                " (actnet stores bfloat16 but does not compute in it: convert to "
+                "float32 first with `Tensor.float` or `Module.float`)"
+            )
         raise TypeError(
-            f"{op}: {argument} must have a {allowed} dtype, got {value.dtype}"
+            f"{op}: {argument} must have a {allowed} dtype, got {value.dtype}{hint}"
         )
     return value
 

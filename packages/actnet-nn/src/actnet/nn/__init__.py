@@ -18,6 +18,7 @@ from actnet.nn._safetensors import (
     SafetensorsError,
     load_safetensors,
     save_safetensors,
+    torch_file_message,
 )
 from actnet.nn._state_dict import IncompatibleKeys
 from actnet.nn._version import __version__
@@ -154,5 +155,6 @@ __all__ = [
     "optim",
     "parallel",
     "save_safetensors",
+    "torch_file_message",
     "utils",
 ]

@@ -388,6 +388,13 @@ class Module(ModuleHooks, ModuleStateDict):
         return self.to("float16")
 
     def bfloat16(self) -> Self:
+        """Cast the floating parameters and buffers to bfloat16, to store them:
+        actnet's layers do not compute in bfloat16 and refuse such input, so
+        call `float()` before running the model.
+
+        >>> model.bfloat16()  # half the bytes, e.g. to keep it aside
+        >>> model.float()(x)
+        """
         return self.to("bfloat16")
 
     def type(self, dst_type: Any) -> Self:

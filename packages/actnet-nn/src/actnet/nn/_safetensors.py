@@ -1,16 +1,20 @@
 """Weights in the safetensors format (no pickle): a JSON header, then raw bytes.
 
 Files written here load with `safetensors.torch.load_file` and files written by
-PyTorch load here, so weights move between the two frameworks.
+PyTorch load here, so weights move between the two frameworks. A file that
+`torch.save` wrote (pickles, in a zip archive or alone) is refused with a message
+that says so and how to convert it.
 """
 
 from __future__ import annotations
 
+import io
 import os
+import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Final, cast
+from typing import Any, BinaryIO, Final, cast
 
 import numpy as np
 import safetensors
@@ -59,6 +63,13 @@ _WRITABLE: Final = frozenset(_DTYPES.values())
 _deserialize = cast(
     Callable[[bytes], list[tuple[str, dict[str, Any]]]], safetensors.deserialize
 )
+
+
+# What torch.save writes: a zip archive holding data.pkl (PyTorch 1.6 on), or a
+# pickle whose first object is PyTorch's magic number 0x1950A86A20F9469CFC6C (the
+# legacy format): pickle's LONG1 opcode, 10 bytes, little-endian.
+_ZIP: Final = b"PK\x03\x04"
+_TORCH_LEGACY_MAGIC: Final = bytes.fromhex("8a0a 6cfc9c46f9206aa85019")
 
 
 class SafetensorsError(ValueError):
@@ -115,8 +126,11 @@ def load_safetensors(
     try:
         entries = _deserialize(raw)
     except Exception as exc:  # safetensors.SafetensorError, and panics of the parser
+        # The parser reads a pickle's first bytes as a huge header length and says
+        # "header too large": name what the file is instead.
+        torch_file = _torch_file_message(io.BytesIO(raw), name)
         raise SafetensorsError(
-            f"{name!r} is not a valid safetensors file: {exc}"
+            torch_file or f"{name!r} is not a valid safetensors file: {exc}"
         ) from exc
     out: dict[str, Tensor] = {}
     for key, entry in sorted(entries, key=lambda item: str(item[0])):
@@ -135,6 +149,53 @@ def load_safetensors(
             )
         out[key] = at.tensor(host.astype(dtype).reshape(shape), device=device)
     return out
+
+
+def torch_file_message(path: str | os.PathLike[str]) -> str | None:
+    """If `torch.save` wrote the file at `path`, a message that says so and how to
+    convert it to safetensors; None for any other file. Reads the file's first
+    bytes (and a zip archive's directory) only.
+
+    >>> torch_file_message("model.pt")
+    "'model.pt' is a PyTorch checkpoint written by torch.save (a zip archive ..."
+    """
+    with open(path, "rb") as f:
+        return _torch_file_message(f, os.fspath(path))
+
+
+def _torch_file_message(f: BinaryIO, name: str) -> str | None:
+    head = f.read(32)
+    size = f.seek(0, os.SEEK_END)
+    # A safetensors file starts with its header's length: a pickle's first bytes
+    # read as one are more than the file holds (b"\x80\x02..." is 0x...0280).
+    too_long = len(head) >= 8 and int.from_bytes(head[:8], "little") > size - 8
+    if head.startswith(_ZIP):
+        try:
+            with zipfile.ZipFile(f) as archive:
+                names = archive.namelist()
+        except (zipfile.BadZipFile, OSError, ValueError):
+            return None
+        if not any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
+            return None  # another zip archive (NumPy's .npz, ...)
+        what = "a PyTorch checkpoint written by torch.save (a zip archive of pickles)"
+    elif too_long and head[0] == 0x80 and 2 <= head[1] <= 5:  # PROTO 2-5
+        if _TORCH_LEGACY_MAGIC in head:
+            what = "a PyTorch checkpoint written by torch.save (its legacy pickle)"
+        else:
+            what = "a Python pickle (as torch.save's legacy format writes)"
+    else:
+        return None
+    target = Path(name).with_suffix(".safetensors")
+    if target == Path(name):  # a pickle named .safetensors: not converted in place
+        target = target.with_name(f"{target.stem}-converted.safetensors")
+    out = os.fspath(target)
+    return (
+        f"{name!r} is {what}, not a safetensors file, and actnet never unpickles; "
+        "convert it once where PyTorch is installed: "
+        f"`safetensors.torch.save_file(torch.load({name!r}), {out!r})` (if it "
+        "holds a whole model rather than a state dict, save its `state_dict()`), "
+        f"then `load_safetensors({out!r})`"
+    )
 
 
 def _check_key(key: object) -> str:

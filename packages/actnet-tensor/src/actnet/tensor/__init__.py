@@ -35,7 +35,13 @@ from actnet.ndarray import int16 as short
 from actnet.ndarray import int32 as int
 from actnet.ndarray import int64 as long
 from actnet.tensor._arithmetic import matmul, reciprocal
-from actnet.tensor._compile import CaptureError, CompiledFunction, Recomputed, compile
+from actnet.tensor._compile import (
+    CaptureError,
+    CompiledFunction,
+    MemoryBudgetError,
+    Recomputed,
+    compile,
+)
 from actnet.tensor._copy_on_write import writable_buffer
 from actnet.tensor._creation import (
     arange,
@@ -87,6 +93,7 @@ from actnet.tensor._grad_mode import (
 from actnet.tensor._gradcheck import GradcheckError, gradcheck, gradgradcheck
 from actnet.tensor._graph import AccumulateGrad, Node
 from actnet.tensor._indexing import cat, gather, stack
+from actnet.tensor._inplace_math import apply_in_place
 from actnet.tensor._layout import (
     broadcast_to,
     diag,
@@ -172,6 +179,7 @@ __all__ = [
     "FunctionCtx",
     "GradcheckError",
     "MedianResult",
+    "MemoryBudgetError",
     "Node",
     "Recomputed",
     "RemovableHandle",
@@ -187,6 +195,7 @@ __all__ = [
     "amax",
     "amin",
     "any",
+    "apply_in_place",
     "arange",
     "argmax",
     "argmin",

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 import actnet.ndarray as xp
-from actnet.ndarray import from_buffer
+from actnet.ndarray import NDArray, from_buffer
 from actnet.tensor import _recipes
 from actnet.tensor._grad_mode import _state
 from actnet.tensor._graph import Edge, Node, edge_of, needs_grad
@@ -342,7 +342,15 @@ def compare(op: str, a: Tensor, b: Any) -> Tensor:
     if not isinstance(b, TensorBase) and not is_scalar(numpy_scalar(b)):
         return NotImplemented  # type: ignore[no-any-return]  # for the reflected op
     da, db = operands(a, b, op)
+    if da.dtype == xp.bool and op in _ORDERINGS:
+        # PyTorch orders bools as False < True; the array namespace does not
+        # order them, so compare them as 0 and 1
+        da = xp.astype(da, xp.uint8)
+        db = xp.astype(db, xp.uint8) if type(db) is NDArray else int(db)
     return _make(getattr(xp, op)(da, db))
+
+
+_ORDERINGS = frozenset(("less", "less_equal", "greater", "greater_equal"))
 
 
 def invert(a: Tensor) -> Tensor:

@@ -56,12 +56,37 @@ DEFAULT_CACHE_SIZE: Final = 8
 # settles (each adds at least the bytes the last plan was over by).
 BUDGET_SEARCHES: Final = 8
 
-__all__ = ["CaptureError", "CompiledFunction", "Recomputed", "compile"]
+__all__ = [
+    "CaptureError",
+    "CompiledFunction",
+    "MemoryBudgetError",
+    "Recomputed",
+    "compile",
+]
+
+
+class MemoryBudgetError(ValueError):
+    """A memory budget below what recomputing saved tensors reaches for a step:
+    `smallest_bytes` is the smallest that works (the plan with every saved
+    tensor that can be recomputed recomputed)."""
+
+    def __init__(self, budget_bytes: int, smallest_bytes: int, unconstrained: int):
+        self.budget_bytes = budget_bytes
+        self.smallest_bytes = smallest_bytes
+        self.unconstrained_bytes = unconstrained
+        super().__init__(
+            f"compile: memory_budget of {budget_bytes} bytes is below what "
+            f"recomputing saved tensors reaches for this step: the smallest that "
+            f"works is {smallest_bytes} bytes ({smallest_bytes / unconstrained:.1%} "
+            f"of the unconstrained plan's {unconstrained}); this call's step ran, "
+            "and later calls with these argument shapes are refused"
+        )
 
 
 @dataclass(frozen=True)
 class Recomputed:
-    """A saved tensor that a memory budget has backward recompute, not keep."""
+    """A tensor that backward makes again (by a policy or a memory budget):
+    a saved one not kept, or one it is made from."""
 
     function: str  # the Function that made it
     nbytes: int
@@ -95,7 +120,7 @@ class _Entry:
         self.unconstrained: int | None = None
         self.budget_bytes: int | None = None
         self.recomputed: tuple[Recomputed, ...] = ()
-        self.unreachable: ValueError | None = None
+        self.unreachable: MemoryBudgetError | None = None
 
 
 class CompiledFunction(Generic[P, R]):
@@ -135,9 +160,9 @@ class CompiledFunction(Generic[P, R]):
 
     @property
     def recomputed(self) -> tuple[Recomputed, ...]:
-        """What the last recording recomputes in backward to fit its memory
-        budget (empty without one); the sum of their `seconds` is its cost per
-        step."""
+        """What the last recording recomputes in backward, by its policy or to
+        fit its memory budget (empty without either); the sum of their
+        `seconds` is its cost per step."""
         last = self._last
         return () if last is None else last.recomputed
 
@@ -205,9 +230,6 @@ class CompiledFunction(Generic[P, R]):
             else math.ceil(budget * entry.unconstrained)
         )
         entry.budget_bytes = limit
-        entry.recomputed = tuple(
-            Recomputed(s.function, s.nbytes, s.seconds) for s in sites if s.dropped
-        )
         if peak <= limit:
             entry.settled = True
             return
@@ -216,13 +238,7 @@ class CompiledFunction(Generic[P, R]):
             candidates = _candidates(sites, entry.drop)
             chosen = _choose(sites, candidates, entry.drop, peak - limit)
         if not chosen:
-            entry.unreachable = ValueError(
-                f"compile: memory_budget of {limit} bytes is below what recomputing "
-                f"saved tensors reaches for this step: the smallest that works is "
-                f"{peak} bytes ({peak / entry.unconstrained:.1%} of the "
-                f"unconstrained plan's {entry.unconstrained}); this call's step "
-                "ran, and later calls with these argument shapes are refused"
-            )
+            entry.unreachable = MemoryBudgetError(limit, peak, entry.unconstrained)
             raise entry.unreachable
         entry.drop = entry.drop | chosen
         entry.settled = False
@@ -239,7 +255,9 @@ class CompiledFunction(Generic[P, R]):
         own_args, own_kwargs = _substitute((args, kwargs), iter(inputs))
         outputs: list[Tensor] = []
         writes: list[Tensor] = []
-        sites: list[Site] | None = None if self._budget is None else []
+        sites: list[Site] | None = (
+            None if self._budget is None and self._policy is None else []
+        )
         _tensor_base.grad_writes = writes  # type: ignore[assignment]  # Tensors
         try:
             with device.capture() as cap:
@@ -259,6 +277,12 @@ class CompiledFunction(Generic[P, R]):
         self._last = entry
         self.recordings += 1
         if sites is not None:
+            entry.recomputed = tuple(
+                Recomputed(s.function, s.nbytes, s.seconds)
+                for s in sites
+                if s.recomputed
+            )
+        if sites is not None and self._budget is not None:
             self._fit(entry, sites)
         return _fresh(template, outputs)  # type: ignore[no-any-return]  # as recorded
 
@@ -411,9 +435,10 @@ def compile(
     of kept (chosen by DTR's heuristic: least recompute time per byte and per
     stretch held), until a recording fits; then calls replay it.
     `recomputed` lists what it recomputes and what each costs. A budget below
-    what recomputing every saved tensor that can be reaches raises ValueError
-    naming the smallest that works (the call that finds out has run its step;
-    later calls with those shapes are refused).
+    what recomputing every saved tensor that can be reaches raises
+    MemoryBudgetError (a ValueError) naming the smallest that works (the call
+    that finds out has run its step; later calls with those shapes are
+    refused).
 
     >>> step = at.compile(train_step, memory_budget=0.5)
     """

@@ -22,13 +22,19 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 import actnet.ndarray as xp
 from actnet.tensor import _recipes
 from actnet.tensor._grad_mode import _state
 from actnet.tensor._graph import Edge, Node, edge_of
-from actnet.tensor._saved import Saved, SavedOutput
+from actnet.tensor._saved import (
+    SAVED_INPUT,
+    Saved,
+    SavedOutput,
+    activation,
+    label_kept,
+)
 from actnet.tensor._tensor import Tensor
 from actnet.tensor._tensor_base import _make
 
@@ -70,6 +76,13 @@ class FunctionCtx:
         if self._non_differentiable is None:
             self._non_differentiable = set()
         self._non_differentiable.update(id(t) for t in tensors)
+
+
+# FunctionCtx's own attributes; any other was set by a forward.
+_CTX_OWN: Final = frozenset(
+    {"needs_input_grad", "_saved", "_freed", "_non_differentiable", "_node_ref"}
+)
+_CTX_FIELDS: Final = len(_CTX_OWN)
 
 
 class Function:
@@ -117,11 +130,24 @@ class Function:
                     f"{cls.__name__}.forward must return Tensors, "
                     f"got {type(out).__name__}"
                 )
+            # Label new memory as made by this Function, so that memory
+            # snapshots explain it (an output forward saved unlabelled says so).
+            buf = out.array.buffer
+            made_by = buf.info
+            if made_by is None:
+                buf.info = activation(cls.__name__)
+            elif made_by is SAVED_INPUT:
+                buf.info = ("saved for backward", cls.__name__)
         if not (previous and True in needs):
             if snapshot is not None and _recipes.note is not None:
                 _recipes.note(cls, args, kwargs, outputs, snapshot)
             return result
         node = FunctionNode(cls, ctx, tuple([edge_of(a) for a in args]), outputs)
+        if len(ctx.__dict__) > _CTX_FIELDS:  # forward kept more on ctx: label it
+            label_kept(
+                [v for k, v in ctx.__dict__.items() if k not in _CTX_OWN],
+                ("saved for backward", cls.__name__),
+            )
         ctx._node_ref = weakref.ref(node)
         marked = ctx._non_differentiable
         wrapped = []

@@ -1,5 +1,6 @@
 """In-place pointwise math: exp_, sigmoid_, tanh_, pow_, abs_, neg_, sqrt_,
-log_, by the rules of _inplace.py.
+log_, by the rules of _inplace.py; and apply_in_place, the same rules for an
+operation defined above actnet.tensor (actnet.neuron's relu(inplace=True)).
 
 Each computes the out-of-place operation and then either writes the values
 into the tensor's own device buffer (when nothing else holds it: copy-on-write
@@ -20,7 +21,7 @@ from actnet.tensor._graph import needs_grad
 from actnet.tensor._inplace import _check_leaf, _history, _rebase
 from actnet.tensor._math import abs, exp, log, pow, sqrt
 from actnet.tensor._pointwise import sigmoid, tanh
-from actnet.tensor._tensor_base import Scalar, _make
+from actnet.tensor._tensor_base import Scalar, TensorBase, _make
 
 if TYPE_CHECKING:
     from actnet.tensor._tensor import Tensor
@@ -48,6 +49,37 @@ def _apply_(t: Tensor, op: str, fn: Callable[[Tensor], Tensor]) -> Tensor:
         t.array = result
     t._version += 1
     return t
+
+
+def apply_in_place(
+    input: Tensor, fn: Callable[[Tensor], Tensor], name: str = "apply_in_place"
+) -> Tensor:
+    """input's values replaced by fn(input), and input returned: the in-place
+    form of an out-of-place operation `fn` whose result has input's shape and
+    dtype, by the rules of Tensor's in-place methods (exp_, add_, ...).
+
+    Without a graph, the values go into input's own buffer (copy-on-write: an
+    NDArray someone holds never changes). When the graph is recorded, fn is
+    applied to input's history and input takes the result's history (PyTorch's
+    rebase), so gradients are those of the out-of-place form; on a leaf that
+    requires grad it is an error outside no_grad(). Either way input's version
+    goes up: a node that saved input earlier refuses to run backward.
+    `name` names the operation in errors. actnet.neuron builds its
+    `inplace=True` forms on it:
+
+    >>> x = at.tensor([-1.0, 2.0])
+    >>> apply_in_place(x, lambda t: t.clamp(min=0.0), "relu_") is x
+    True
+    >>> x
+    tensor([0., 2.])
+    """
+    if not isinstance(input, TensorBase):
+        raise TypeError(
+            f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}"
+        )
+    if not callable(fn):
+        raise TypeError(f"{name}(): fn must be callable, got {type(fn).__name__}")
+    return _apply_(input, name, fn)
 
 
 def exp_(t: Tensor) -> Tensor:

@@ -6,7 +6,7 @@ bool); is_tensor and is_floating_point. None is differentiable, as in PyTorch.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import actnet.ndarray as xp
@@ -27,6 +27,12 @@ def _check(a: Any, op: str) -> None:
 
 
 # ---------------------------------------------------------------- all, any
+def _numeric(data: xp.NDArray) -> xp.NDArray:
+    """data, or float32 for bfloat16 (a storage dtype: the device's tests and
+    comparisons do not take it; float32 holds every bfloat16 value exactly)."""
+    return xp.astype(data, xp.float32) if data.dtype == xp.bfloat16 else data
+
+
 def _truth(
     input: Tensor,
     dim: builtins.int | Sequence[builtins.int] | None,
@@ -35,11 +41,17 @@ def _truth(
 ) -> Tensor:
     op = "all" if every else "any"
     _check(input, op)
+    if not isinstance(keepdim, builtins.bool):
+        raise TypeError(
+            f"{op}(): argument 'keepdim' must be bool, not {type(keepdim).__name__}"
+        )
     axes = _axes(dim, input.ndim)
     if input.ndim == 0:
         axes = None
     reduce = xp.all if every else xp.any
-    values = reduce(input.array != 0, axis=axes, keepdims=keepdim)
+    # the array namespace's all/any take every dtype (nonzero is true, NaN too):
+    # no comparison with 0, which a bool array would refuse
+    values = reduce(_numeric(input.array), axis=axes, keepdims=keepdim)
     if input.dtype == xp.uint8:  # PyTorch keeps uint8 for uint8 inputs
         values = xp.astype(values, xp.uint8)
     return _make(values)
@@ -64,19 +76,41 @@ def any(
 
 
 # --------------------------------------------------- isnan, isfinite, isinf
+def _test(
+    input: Tensor,
+    op: str,
+    test: Callable[[xp.NDArray], xp.NDArray],
+    of_bool: builtins.bool,
+) -> Tensor:
+    """test(input) elementwise; a bool input (which the array namespace's tests
+    do not take) is never NaN nor infinite: `of_bool` everywhere, as in
+    PyTorch."""
+    _check(input, op)
+    data = input.array
+    if data.dtype == xp.bool:
+        return _make(xp.full(data.shape, of_bool, dtype=xp.bool, device=data.device))
+    return _make(test(_numeric(data)))
+
+
 def isnan(input: Tensor) -> Tensor:
-    _check(input, "isnan")
-    return _make(xp.isnan(input.array))
+    """Whether each element is NaN, as a bool tensor (False for integers and
+    bools; for complex, either part is NaN).
+
+    >>> isnan(tensor([1.0, float("nan")]))
+    tensor([False,  True])
+    """
+    return _test(input, "isnan", xp.isnan, of_bool=False)
 
 
 def isfinite(input: Tensor) -> Tensor:
-    _check(input, "isfinite")
-    return _make(xp.isfinite(input.array))
+    """Whether each element is neither infinite nor NaN (True for integers and
+    bools)."""
+    return _test(input, "isfinite", xp.isfinite, of_bool=True)
 
 
 def isinf(input: Tensor) -> Tensor:
-    _check(input, "isinf")
-    return _make(xp.isinf(input.array))
+    """Whether each element is +inf or -inf (False for integers and bools)."""
+    return _test(input, "isinf", xp.isinf, of_bool=False)
 
 
 # ------------------------------------------------------------ comparisons
@@ -152,7 +186,7 @@ def allclose(
             f"{_TORCH_NAME.get(str(input.dtype), input.dtype)} did not match "
             f"{_TORCH_NAME.get(str(other.dtype), other.dtype)}"
         )
-    a, b = input.array, other.array
+    a, b = _numeric(input.array), _numeric(other.array)
     if a.dtype.kind in "biu":
         a, b = xp.astype(a, xp.float64), xp.astype(b, xp.float64)
     close = a == b
@@ -174,7 +208,7 @@ def equal(input: Tensor, other: Tensor) -> builtins.bool:
     if input.shape != other.shape:
         return False
     a, b = operands(input, other, "equal")
-    return builtins.bool(xp.all(a == b))
+    return builtins.bool(xp.all(_numeric(a) == _numeric(b)))
 
 
 def is_tensor(obj: object) -> builtins.bool:

@@ -31,11 +31,13 @@ def _axes(dim: int | Sequence[int] | None, ndim: int) -> tuple[int, ...] | None:
     if dim is None:
         return None
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    axes = [_dim(d, ndim) for d in dims]
+    for i, axis in enumerate(axes):
+        if axis in axes[:i]:  # PyTorch refuses (0, 0) and (0, -2) of a matrix alike
+            raise RuntimeError(f"dim {axis} appears multiple times in the list of dims")
     if ndim == 0:  # PyTorch: a 0-d tensor reduces over dim 0 or -1, and nothing moves
-        for d in dims:
-            _dim(d, 1)
         return ()
-    return tuple(sorted({_dim(d, ndim) for d in dims}))
+    return tuple(sorted(axes))
 
 
 def _restore_dims(

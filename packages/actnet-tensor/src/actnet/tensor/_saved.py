@@ -24,6 +24,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, cast
 
+from actnet.device import Buffer
 from actnet.ndarray import NDArray
 from actnet.tensor._graph import Node
 from actnet.tensor._tensor_base import TensorBase, _make
@@ -54,14 +55,42 @@ def label(data: NDArray, info: tuple[str, str]) -> NDArray:
 def leaf(data: NDArray, requires_grad: bool, info: str) -> Tensor:
     """A new leaf around `data` (what the creation functions return), its memory
     labelled: a parameter (it requires grad) or an input, and the function that
-    made it."""
+    made it. A view is labelled through its owner when the owner has no label
+    yet (randn draws flat numbers and reshapes them)."""
     buf = data.buffer
-    if buf.base is None:
+    if buf.base is None or buf.info is None:
         buf.info = ("parameter" if requires_grad else "input", info)
     t = _make(data)
     if requires_grad:
         t.requires_grad_(True)
     return t
+
+
+def label_kept(values: Any, info: tuple[str, str]) -> None:
+    """Label as `info` ("saved for backward", the Function) the memory of the
+    tensors, arrays and buffers in `values` (nested in tuples and lists) that
+    has no label yet or is an activation: what a Function's forward keeps on
+    its ctx for backward, beside `save_for_backward`."""
+    for value in values:
+        t = type(value)
+        if t is tuple or t is list:
+            label_kept(value, info)
+            continue
+        if isinstance(value, TensorBase):
+            buf = value.array.buffer
+        elif t is NDArray:
+            buf = value.buffer
+        elif t is Buffer:
+            buf = value
+        else:
+            continue
+        made_by = buf.info  # a view's is its owner's (they share it)
+        if made_by is None or made_by is SAVED_INPUT or _is_activation(made_by):
+            buf.info = info
+
+
+def _is_activation(made_by: Any) -> bool:
+    return type(made_by) is tuple and made_by[0] == "activation"
 
 
 # ------------------------------------------------------------ the hooks
@@ -152,7 +181,7 @@ class _Packed:
 
 
 # ------------------------------------------------------------ saved values
-_SAVED_INPUT: Final = ("saved for backward", "input")
+SAVED_INPUT: Final = ("saved for backward", "input")
 
 
 class Saved:
@@ -178,7 +207,7 @@ class Saved:
         buf = tensor.array.buffer
         made_by = buf.info
         if made_by is None:
-            buf.info = _SAVED_INPUT
+            buf.info = SAVED_INPUT
         elif made_by[0] == "activation":
             buf.info = ("saved for backward", made_by[1])
 

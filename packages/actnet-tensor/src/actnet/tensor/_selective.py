@@ -77,7 +77,7 @@ class _Dropped:
 
     __slots__ = (
         "__weakref__", "args", "cached", "dtype", "function", "holders",
-        "kwargs", "nr", "shape", "versions",
+        "kwargs", "nr", "shape", "site", "versions",
     )  # fmt: skip
 
     def __init__(
@@ -97,6 +97,7 @@ class _Dropped:
         self.dtype = out.dtype
         self.holders = 0
         self.cached: NDArray | None = None
+        self.site: Site | None = None  # when sites are asked for
 
     def hold(self) -> None:
         """One more holder; the first one makes this a holder of the _Dropped
@@ -116,6 +117,8 @@ class _Dropped:
         return value
 
     def _recompute(self) -> NDArray:
+        if self.site is not None:
+            self.site.recomputed = True
         name = self.function.__name__
         for a, version in zip(self.args, self.versions, strict=True):
             if isinstance(a, Tensor) and a._version != version:
@@ -164,6 +167,7 @@ class Site:
     view: bool  # it shares its memory with an argument
     saved: bool = False  # a node saved it for backward
     dropped: bool = False  # ...and keeps it as its recipe
+    recomputed: bool = False  # backward made it again
 
 
 Keep = Callable[[Op, int], bool]  # (operation, site number) -> keep?
@@ -239,9 +243,13 @@ class _Context:
                     (self._lookup(a) or a) if isinstance(a, Tensor) else a for a in args
                 ]
             nr = next(j for j, o in enumerate(outputs) if o is out)
+            made_again = _Dropped(function, inputs, kwargs, nr, out)
             key = id(out)
+            known = self.site_of.get(key)
+            if known is not None and known[0]() is out:
+                made_again.site = known[1]
             ref = weakref.ref(out, functools.partial(self._forget, key))
-            self.dropped[key] = (ref, _Dropped(function, inputs, kwargs, nr, out))
+            self.dropped[key] = (ref, made_again)
 
     def _forget(self, key: int, ref: weakref.ref[Tensor]) -> None:
         """An output is gone: its entry goes (unless the id is another's now)."""

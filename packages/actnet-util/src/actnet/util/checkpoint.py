@@ -55,7 +55,7 @@ import safetensors.numpy
 import actnet.tensor as at
 from actnet.device import Device, get_device
 from actnet.ndarray import NDArray
-from actnet.nn import SAFETENSORS_DTYPES
+from actnet.nn import SAFETENSORS_DTYPES, torch_file_message
 from actnet.nn.utils import fsync_directory, write_atomic
 from actnet.tensor import Tensor
 
@@ -286,6 +286,12 @@ def save_checkpoint(path: str | os.PathLike[str], state: Mapping[str, Any]) -> P
 
 def _read_verified(path: Path) -> dict[str, bytes]:
     """The checkpoint's files (manifest excepted) after checking them all."""
+    if path.is_file():
+        torch_file = torch_file_message(path)  # a file of torch.save: say so
+        raise CheckpointError(
+            f"checkpoint {path} is a file, not an actnet checkpoint folder"
+            + (f": {torch_file}" if torch_file else "")
+        )
     if not path.is_dir():
         raise CheckpointError(f"checkpoint {path} does not exist (or is not a folder)")
     try:

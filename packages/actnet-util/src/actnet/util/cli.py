@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 from tqdm import tqdm  # type: ignore[import-untyped]  # tqdm ships no type hints
 
+import actnet.tensor as at
 from actnet.nn import SafetensorsError
 from actnet.util._version import __version__
 from actnet.util.demos import gpt
@@ -38,6 +39,19 @@ def _positive_int(text: str) -> int:
         ) from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    """A float in (0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a fraction in (0, 1], got {text!r}"
+        ) from None
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a fraction in (0, 1], got {text!r}")
     return value
 
 
@@ -141,6 +155,15 @@ def _add_gpt(demos: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         ),
     )
     _compile_option(parser)
+    parser.add_argument(
+        "--memory-budget",
+        type=_fraction,
+        default=None,
+        metavar="F",
+        help="hold the captured step's planned memory to the fraction F (0 < F <= "
+        "1) of what it plans without a budget, recomputing saved tensors in "
+        "backward (the same losses; needs --compile)",
+    )
     _progress_option(parser, "validation")
 
 
@@ -263,6 +286,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run_gpt(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    if args.memory_budget is not None and not args.compile:
+        parser.error("--memory-budget needs --compile (a captured step's memory)")
     text = None
     if args.text is not None:
         try:
@@ -272,15 +297,19 @@ def _run_gpt(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             gpt.prepare_data(text, shape.vocab_size, shape.context)
         except (OSError, ValueError) as e:
             parser.error(f"--text: {e}")
-    result = gpt.run_gpt(
-        args.steps,
-        args.out,
-        text=text,
-        fresh=args.fresh,
-        progress=args.progress,
-        eval_every=args.eval_every,
-        compile=args.compile,
-    )
+    try:
+        result = gpt.run_gpt(
+            args.steps,
+            args.out,
+            text=text,
+            fresh=args.fresh,
+            progress=args.progress,
+            eval_every=args.eval_every,
+            compile=args.compile,
+            memory_budget=args.memory_budget,
+        )
+    except at.MemoryBudgetError as e:  # found while recording, after some steps
+        parser.exit(2, f"{parser.prog}: error: --memory-budget: {e}\n")
     print(f"wrote {', '.join(str(p) for p in result.files)}")
     print(
         f"validation loss {result.val_loss:.2f} nats/token, "

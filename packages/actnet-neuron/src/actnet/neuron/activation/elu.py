@@ -6,7 +6,7 @@ from typing import Any
 
 import actnet.ndarray as xp
 from actnet.neuron._checks import check_tensor
-from actnet.tensor import Function, Tensor, as_tensor
+from actnet.tensor import Function, Tensor, apply_in_place, as_tensor
 
 
 class ELU(Function):
@@ -37,7 +37,8 @@ class ELU(Function):
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """input where input > 0, else alpha * (exp(input) - 1)
-    (torch.nn.functional.elu).
+    (torch.nn.functional.elu). With inplace, input itself is overwritten and
+    returned, as in PyTorch (the rules of actnet.tensor.apply_in_place).
 
     >>> elu(tensor([-1.0, 2.0]))
     tensor([-0.63212055,  2.        ])
@@ -46,8 +47,18 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     if not isinstance(alpha, int | float) or isinstance(alpha, bool):
         raise TypeError(f"elu: alpha must be a number, got {type(alpha).__name__}")
     if inplace:
-        raise ValueError(
-            "elu: inplace=True is not supported (tensors are copy-on-write)"
-        )
+        # ELU saves the input's history (its old values), not input itself: the
+        # gradient is right for any alpha (PyTorch refuses a negative one here)
+        return apply_in_place(input, lambda x: ELU.apply(x, alpha), "elu_")
     result: Tensor = ELU.apply(input, alpha)
     return result
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """elu(input, alpha, inplace=True) (torch.nn.functional.elu_).
+
+    >>> x = tensor([0.0, 2.0])
+    >>> elu_(x) is x
+    True
+    """
+    return elu(input, alpha, inplace=True)

@@ -6,7 +6,7 @@ from typing import Any
 
 import actnet.ndarray as xp
 from actnet.neuron._checks import check_tensor
-from actnet.tensor import Function, Tensor, as_tensor
+from actnet.tensor import Function, Tensor, apply_in_place, as_tensor
 
 
 class LeakyReLU(Function):
@@ -38,7 +38,8 @@ def leaky_relu(
     input: Tensor, negative_slope: float = 0.01, inplace: bool = False
 ) -> Tensor:
     """input where input > 0, else negative_slope * input
-    (torch.nn.functional.leaky_relu).
+    (torch.nn.functional.leaky_relu). With inplace, input itself is overwritten
+    and returned, as in PyTorch (the rules of actnet.tensor.apply_in_place).
 
     >>> leaky_relu(tensor([-2.0, 3.0]), 0.5)
     tensor([-1.,  3.])
@@ -50,8 +51,21 @@ def leaky_relu(
             f"got {type(negative_slope).__name__}"
         )
     if inplace:
-        raise ValueError(
-            "leaky_relu: inplace=True is not supported (tensors are copy-on-write)"
+        # the gradient comes from the input's old values, kept by the rebased
+        # history: right for a negative slope too, which PyTorch refuses here
+        return apply_in_place(
+            input, lambda x: LeakyReLU.apply(x, negative_slope), "leaky_relu_"
         )
     result: Tensor = LeakyReLU.apply(input, negative_slope)
     return result
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """leaky_relu(input, negative_slope, inplace=True)
+    (torch.nn.functional.leaky_relu_).
+
+    >>> x = tensor([-2.0, 3.0])
+    >>> leaky_relu_(x, 0.5)
+    tensor([-1.,  3.])
+    """
+    return leaky_relu(input, negative_slope, inplace=True)

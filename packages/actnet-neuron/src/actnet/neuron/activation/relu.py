@@ -6,7 +6,7 @@ from typing import Any
 
 import actnet.ndarray as xp
 from actnet.neuron._checks import check_tensor
-from actnet.tensor import Function, Tensor, as_tensor, where
+from actnet.tensor import Function, Tensor, apply_in_place, as_tensor, where
 
 
 class ReLU(Function):
@@ -27,15 +27,26 @@ class ReLU(Function):
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # torch's names
-    """max(input, 0), elementwise (torch.nn.functional.relu).
+    """max(input, 0), elementwise (torch.nn.functional.relu). With inplace,
+    input itself is overwritten and returned, as in PyTorch (the rules of
+    actnet.tensor.apply_in_place: refused on a leaf that requires grad, the
+    history of any other input rebased, its version bumped).
 
     >>> relu(tensor([-1.0, 2.0]))
     tensor([0., 2.])
     """
     check_tensor(input, "relu", kinds="fiu")
     if inplace:
-        raise ValueError(
-            "relu: inplace=True is not supported (tensors are copy-on-write)"
-        )
+        return apply_in_place(input, ReLU.apply, "relu_")
     result: Tensor = ReLU.apply(input)
     return result
+
+
+def relu_(input: Tensor) -> Tensor:  # torch's names
+    """relu(input, inplace=True) (torch.nn.functional.relu_).
+
+    >>> x = tensor([-1.0, 2.0])
+    >>> relu_(x) is x
+    True
+    """
+    return relu(input, inplace=True)

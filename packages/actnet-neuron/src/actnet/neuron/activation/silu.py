@@ -8,7 +8,13 @@ from actnet.ndarray import from_buffer
 from actnet.neuron._checks import check_tensor
 from actnet.neuron.activation.gelu import contiguous
 from actnet.neuron.activation.sigmoid import Sigmoid
-from actnet.tensor import Function, Tensor, as_tensor, is_grad_enabled
+from actnet.tensor import (
+    Function,
+    Tensor,
+    apply_in_place,
+    as_tensor,
+    is_grad_enabled,
+)
 
 
 class SiLU(Function):
@@ -38,15 +44,15 @@ class SiLU(Function):
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
-    """input * sigmoid(input), elementwise (torch.nn.functional.silu).
+    """input * sigmoid(input), elementwise (torch.nn.functional.silu). With
+    inplace, input itself is overwritten and returned, as in PyTorch (the rules
+    of actnet.tensor.apply_in_place).
 
     >>> silu(tensor([-1.0, 0.0, 1.0]))
     tensor([-0.2689414,  0.       ,  0.7310586])
     """
     check_tensor(input, "silu", kinds="f")
     if inplace:
-        raise ValueError(
-            "silu: inplace=True is not supported (tensors are copy-on-write)"
-        )
+        return apply_in_place(input, SiLU.apply, "silu_")
     result: Tensor = SiLU.apply(input)
     return result

@@ -8,7 +8,7 @@ from actnet.device import Buffer, Generator, default_generator
 from actnet.ndarray import from_buffer
 from actnet.neuron._checks import check_tensor
 from actnet.neuron.activation.gelu import contiguous
-from actnet.tensor import Function, Tensor, as_tensor
+from actnet.tensor import Function, Tensor, apply_in_place, as_tensor
 
 _OP = "dropout"
 
@@ -68,6 +68,8 @@ def dropout(
 ) -> Tensor:
     """Each element zeroed with probability `p`, the others scaled by 1 / (1 - p)
     (torch.nn.functional.dropout); `input` itself when not `training` or p == 0.
+    With inplace, input itself is overwritten and returned, as in PyTorch (the
+    rules of actnet.tensor.apply_in_place).
     The mask comes from `generator` (actnet.device's counter-based default
     generator when None), so a seeded generator repeats it on every device.
 
@@ -79,9 +81,6 @@ def dropout(
         raise ValueError(
             f"{_OP}: dropout probability has to be between 0 and 1, but got {p!r}"
         )
-    if inplace:
-        raise ValueError(f"{_OP}: inplace=True is not supported (tensors are "
-                         "copy-on-write)")  # fmt: skip
     if generator is not None and not isinstance(generator, Generator):
         raise TypeError(
             f"{_OP}: generator must be an actnet.device.Generator, got "
@@ -90,7 +89,13 @@ def dropout(
     if not training or p == 0:
         return input
     if p == 1:  # everything dropped: zeros, with a gradient of zeros
+        if inplace:
+            return apply_in_place(input, lambda x: x * 0.0, "dropout_")
         return input * 0.0
     gen = default_generator if generator is None else generator
+    if inplace:
+        return apply_in_place(
+            input, lambda x: Dropout.apply(x, float(p), gen), "dropout_"
+        )
     result: Tensor = Dropout.apply(input, float(p), gen)
     return result

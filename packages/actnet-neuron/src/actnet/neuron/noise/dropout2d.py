@@ -22,7 +22,8 @@ def dropout2d(
     """Each channel of (N, C, H, W) (or of unbatched (C, H, W)) zeroed with
     probability `p`, the others scaled by 1 / (1 - p)
     (torch.nn.functional.dropout2d): the mask is `dropout`'s, drawn once per
-    channel from the same generator, and broadcast over H and W."""
+    channel from the same generator, and broadcast over H and W. With
+    inplace, input itself is overwritten (`mul_`) and returned, as in PyTorch."""
     check_tensor(input, _OP, kinds="f")
     if input.ndim not in (3, 4):
         raise ValueError(
@@ -34,5 +35,7 @@ def dropout2d(
         return input
     shape = (*input.shape[:-2], 1, 1)
     ones = at.ones(shape, dtype=input.dtype, device=input.device)
-    mask = dropout(ones, p, training, inplace, generator=generator)
+    mask = dropout(ones, p, training, generator=generator)
+    if inplace:
+        return input.mul_(mask)
     return input * mask

@@ -60,18 +60,6 @@ def ntuple(
     return items
 
 
-def check_no_inplace(inplace: Any, layer: str) -> bool:
-    """inplace, which must be False: actnet's tensors are copy-on-write, so
-    overwriting the input is not offered (as in actnet.neuron)."""
-    check_bool(inplace, layer, "inplace")
-    if inplace:
-        raise ValueError(
-            f"{layer}: inplace=True is not supported (tensors are copy-on-write); "
-            "use inplace=False"
-        )
-    return False
-
-
 def new_parameter(shape: tuple[int, ...], device: Any, dtype: Any) -> Parameter:
     """An uninitialised Parameter of the shape, on the device, with the dtype
     (float32 when None); the layer's reset_parameters fills it."""

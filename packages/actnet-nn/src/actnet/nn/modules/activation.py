@@ -14,7 +14,6 @@ from actnet.nn._parameter import Parameter
 from actnet.nn.modules._utils import (
     check_bool,
     check_int,
-    check_no_inplace,
     check_number,
     new_parameter,
 )
@@ -22,8 +21,14 @@ from actnet.nn.modules.linear import NonDynamicallyQuantizableLinear
 from actnet.tensor import Tensor, where, zeros
 
 
+def _inplace_repr(inplace: bool, sep: str = "") -> str:
+    """torch's extra_repr of an activation's inplace: shown only when True."""
+    return f"{sep}inplace=True" if inplace else ""
+
+
 class ReLU(Module):
-    """max(x, 0), elementwise.
+    """max(x, 0), elementwise; with inplace=True the input itself is
+    overwritten and returned, as in PyTorch (F.relu(x, inplace=True)).
 
     >>> ReLU()(at.tensor([-1.0, 2.0]))
     tensor([0., 2.])
@@ -33,14 +38,18 @@ class ReLU(Module):
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
-        self.inplace = check_no_inplace(inplace, type(self).__name__)
+        self.inplace = check_bool(inplace, type(self).__name__, "inplace")
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.relu(input)
+        return F.relu(input, inplace=self.inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace)
 
 
 class LeakyReLU(Module):
-    """x if x > 0 else negative_slope * x.
+    """x if x > 0 else negative_slope * x; with inplace=True the input itself
+    is overwritten and returned, as in PyTorch.
 
     >>> LeakyReLU(0.1)(at.tensor([-1.0, 2.0]))
     tensor([-0.1000,  2.0000])
@@ -53,17 +62,20 @@ class LeakyReLU(Module):
         super().__init__()
         name = type(self).__name__
         self.negative_slope = check_number(negative_slope, name, "negative_slope")
-        self.inplace = check_no_inplace(inplace, name)
+        self.inplace = check_bool(inplace, name, "inplace")
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.leaky_relu(input, self.negative_slope)
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + _inplace_repr(
+            self.inplace, ", "
+        )
 
 
 class ELU(Module):
-    """x if x > 0 else alpha * (exp(x) - 1).
+    """x if x > 0 else alpha * (exp(x) - 1); with inplace=True the input
+    itself is overwritten and returned, as in PyTorch.
 
     >>> ELU()(at.tensor([0.0, 1.0]))
     tensor([0., 1.])
@@ -76,13 +88,13 @@ class ELU(Module):
         super().__init__()
         name = type(self).__name__
         self.alpha = check_number(alpha, name, "alpha")
-        self.inplace = check_no_inplace(inplace, name)
+        self.inplace = check_bool(inplace, name, "inplace")
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.elu(input, self.alpha)
+        return F.elu(input, self.alpha, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"alpha={self.alpha}"
+        return f"alpha={self.alpha}" + _inplace_repr(self.inplace, ", ")
 
 
 class GELU(Module):
@@ -111,7 +123,8 @@ class GELU(Module):
 
 
 class SiLU(Module):
-    """x * sigmoid(x) (swish).
+    """x * sigmoid(x) (swish); with inplace=True the input itself is
+    overwritten and returned, as in PyTorch.
 
     >>> SiLU()(at.zeros(2))
     tensor([0., 0.])
@@ -121,10 +134,13 @@ class SiLU(Module):
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
-        self.inplace = check_no_inplace(inplace, type(self).__name__)
+        self.inplace = check_bool(inplace, type(self).__name__, "inplace")
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.silu(input)
+        return F.silu(input, inplace=self.inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace)
 
 
 class Sigmoid(Module):

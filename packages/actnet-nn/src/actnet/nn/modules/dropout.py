@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import actnet.neuron as F
 from actnet.nn._module import Module
-from actnet.nn.modules._utils import check_no_inplace, check_number
+from actnet.nn.modules._utils import check_bool, check_number
 from actnet.tensor import Tensor
 
 
 class Dropout(Module):
     """In training, zero each element with probability p and scale the others by
     1 / (1 - p); in eval mode, the identity. The masks come from actnet.device's
-    default generator (seed it with actnet.device.manual_seed).
+    default generator (seed it with actnet.device.manual_seed). With
+    inplace=True the input itself is overwritten and returned, as in PyTorch.
 
     >>> drop = Dropout(p=0.2)
     >>> drop.eval()(at.ones(3))     # identity in eval mode
@@ -30,10 +31,10 @@ class Dropout(Module):
                 f"dropout probability has to be between 0 and 1, but got {p}"
             )
         self.p = p
-        self.inplace = check_no_inplace(inplace, name)
+        self.inplace = check_bool(inplace, name, "inplace")
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.dropout(input, self.p, self.training)
+        return F.dropout(input, self.p, self.training, self.inplace)
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
@@ -45,4 +46,4 @@ class Dropout2d(Dropout):
     mode, the identity."""
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.dropout2d(input, self.p, self.training)
+        return F.dropout2d(input, self.p, self.training, self.inplace)

@@ -121,13 +121,23 @@ class TrainLoop:
     identity: dict[str, Any]  # config and tokenizer: what a checkpoint must match
     history: History = field(default_factory=History)
     compile: bool = True  # captured steps (actnet.tensor.compile)
+    # their memory budget (actnet.tensor.compile's): a fraction of the plan
+    memory_budget: float | None = None
     step: int = 0
     interval_loss: float = 0.0  # sum of the losses since the last validation
     interval_steps: int = 0
 
     def __post_init__(self) -> None:
         # One captured step per loop (see actnet.tensor.compile), or plain calls.
-        self._compiled = at.compile(update) if self.compile else update
+        if self.memory_budget is not None and not self.compile:
+            raise ValueError(
+                "memory_budget bounds a captured step's memory: it needs compile=True"
+            )
+        self._compiled = (
+            at.compile(update, memory_budget=self.memory_budget)
+            if self.compile
+            else update
+        )
 
     def _update(self, batch: Batch) -> Tensor:
         model = self.model

@@ -217,6 +217,7 @@ def run_gpt(
     on_step: StepCallback | None = None,
     file: TextIO | None = None,
     compile: bool = True,  # the TrainLoop's option (captured steps)
+    memory_budget: float | None = None,
 ) -> GPTResult:
     """Train (or resume training) the GPT for `steps` steps on `text` (default
     pydoc_topics()) into `out` (see the module doc); returns the validation loss,
@@ -225,7 +226,11 @@ def run_gpt(
     a smaller vocabulary); `on_step(step, loss)` is called after each step;
     messages and the epoch lines go to `file` (default sys.stdout), the bar to
     `file` or sys.stderr. `compile`: captured steps (actnet.tensor.compile; the
-    same weights as eager steps), the default; False runs them eagerly."""
+    same weights as eager steps), the default; False runs them eagerly.
+    `memory_budget`: the captured step's planned transient memory is held to
+    this fraction (0, 1] of what it plans without one, by recomputing saved
+    tensors in backward (the same weights; actnet.tensor.compile's
+    `memory_budget`)."""
     _positive(steps, "steps")
     _positive(eval_every, "eval_every")
     _positive(batch_size, "batch_size")
@@ -259,6 +264,7 @@ def run_gpt(
         CLIP,
         _identity(shape, data.bpe, batch_size),
         compile=compile,
+        memory_budget=memory_budget,
     )
     start = None if fresh else loop.checkpoints.latest()
     if start is None:
