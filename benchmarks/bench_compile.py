@@ -13,6 +13,11 @@ Rows:
   the step, placed by actnet.mem.plan): pass peak <= 141.5 MiB (the live-bytes
   bound of the same step's transient buffers traced in PyTorch), goal <= 1.02x
   its own lower bound.
+- Issue 12: the same step compiled with `memory_budget=0.75` and `0.5` (of its
+  unconstrained plan) and with `policy=dots_saveable`, each against the
+  unconstrained compiled step in the same process: 20 steps' losses (equal),
+  planned peak, time (pass <= 1.10x at 75 %, <= 1.30x at 50 %, goal <= 1.15x;
+  dots_saveable: peak <= 0.75x at <= 1.10x), and the smallest budget accepted.
 The digits step compiled is bench_util.py's "actnet_compiled" row (beside torch
 and JAX in one table).
 
@@ -21,6 +26,8 @@ benchmarks/bench_compile.py` (see /work/shared/peers/README.md).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import benchutil as bu  # before any numeric library: it sets the thread counts
 from bench_device import interleaved
@@ -87,7 +94,57 @@ def main() -> None:
         f"{plan['peak_over_lower_bound']:.4f}x (goal <= 1.02x); "
         f"{plan['buffers']} buffers, {plan['kernel_calls']} kernel calls"
     )
+    rows.update(memory_rows(state, tokens))
     bu.save("compile", rows)
+
+
+def memory_rows(state: dict[str, Any], tokens: Any) -> dict[str, dict[str, Any]]:
+    """Issue 12's rows: the GPT step compiled under memory budgets of 75 % and
+    50 % of its unconstrained plan and with the selective policy
+    dots_saveable, each against the unconstrained compiled step in the same
+    process (interleaved): 20 steps' losses equal, planned peak, time."""
+    rows: dict[str, dict[str, Any]] = {}
+    with isolated_gpt(state, tokens) as side:
+        free = side.step("compiled")
+        names = {"75": "compiled_75", "50": "compiled_50", "dots": "compiled_dots"}
+        steps = {k: side.step(v) for k, v in names.items()}
+        worst = dict.fromkeys(names, 0.0)
+        for _ in range(20):
+            want = free()
+            for k, step in steps.items():
+                worst[k] = max(worst[k], abs(step() - want))
+        plan = side.info("memory_plan")
+        print(
+            f"{'':44s} {'peak MiB':>9s} {'of free':>8s} {'time':>7s} {'loss diff':>9s}"
+        )
+        for k, step in steps.items():
+            _, _, ratio = interleaved(step, free, reps=7)
+            mine = side.info(f"memory_plan_{k}")
+            share = mine["peak_mib"] / plan["peak_mib"]
+            criterion = {
+                "75": "pass: time <= 1.10x",
+                "50": "pass: time <= 1.30x, goal <= 1.15x",
+                "dots": "pass: peak <= 0.75x at time <= 1.10x",
+            }[k]
+            name = {
+                "75": "GPT step, memory_budget=0.75",
+                "50": "GPT step, memory_budget=0.5",
+                "dots": "GPT step, policy=dots_saveable",
+            }[k]
+            rows[name] = {**mine, "peak_over_unconstrained": share,
+                          "time_over_unconstrained": ratio,
+                          "max_loss_diff_20_steps": worst[k]}  # fmt: skip
+            ops = ", ".join(mine["recomputed_ops"])
+            print(f"{name:44s} {mine['peak_mib']:9.1f} {share:8.3f} {ratio:6.3f}x "
+                  f"{worst[k]:9.1e}   {criterion}; recomputes "
+                  f"{mine['recomputed']} ({ops})")  # fmt: skip
+        smallest = side.info("smallest_budget")
+    rows["GPT step, smallest memory budget accepted"] = {
+        "mib": smallest, "of_unconstrained": smallest / plan["peak_mib"],
+    }  # fmt: skip
+    print(f"GPT step, smallest memory budget accepted: {smallest:.1f} MiB "
+          f"({smallest / plan['peak_mib']:.1%} of the unconstrained plan)")  # fmt: skip
+    return rows
 
 
 if __name__ == "__main__":

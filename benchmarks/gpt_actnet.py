@@ -3,11 +3,15 @@ peer's model (../shared/peers/bench_gpt_torch.py) in actnet, importable without
 PyTorch, so that `isolated.py` can run it in a process of its own.
 
 `steps({"state": npz of torch's initial state dict, "tokens": npy of (BATCH, SEQ
-+ 1) token ids})` serves the calls "eager", "compiled" and "compiled_dots" (the
-step compiled with `policy=dots_saveable`: selective checkpointing) (one AdamW
++ 1) token ids})` serves the calls "eager", "compiled", "compiled_dots" (the
+step compiled with `policy=dots_saveable`: selective checkpointing),
+"compiled_75" and "compiled_50" (with `memory_budget=0.75` and `0.5`) (one AdamW
 training step each, on models of their own from the same weights; each returns
-its loss) and the facts "record_ms" (the compiled step's call 2, the recording)
-and "memory_plan" / "memory_plan_dots" (their planned transient memory).
+its loss), and the facts "record_ms" (the compiled step's call 2, the
+recording), "memory_plan", "memory_plan_dots", "memory_plan_75",
+"memory_plan_50" (their planned transient memory, with what a budget
+recomputes) and "smallest_budget" (a budget far out of reach, refused: the
+smallest that works, from a model of its own).
 """
 
 from __future__ import annotations
@@ -90,6 +94,8 @@ def steps(args: dict[str, Any]) -> Steps:
     eager = make(*_model(state))
     compiled = at.compile(make(*_model(state)))
     dots = at.compile(make(*_model(state)), policy=dots_saveable)
+    budget75 = at.compile(make(*_model(state)), memory_budget=0.75)
+    budget50 = at.compile(make(*_model(state)), memory_budget=0.5)
     calls = [0]
     record = [0.0]
 
@@ -111,17 +117,37 @@ def steps(args: dict[str, Any]) -> Steps:
             "peak_over_lower_bound": plan.peak_bytes / plan.lower_bound_bytes,
             "buffers": len(plan.buffers),
             "kernel_calls": plan.kernel_calls,
+            "recordings": compiled.recordings,
+            "recomputed": len(compiled.recomputed),
+            "recomputed_mib": sum(r.nbytes for r in compiled.recomputed) / MIB,
+            "recomputed_ops": sorted({r.function for r in compiled.recomputed}),
         }
+
+    def smallest_budget() -> float:
+        """MiB: the smallest budget that works, as the refusal of one far out
+        of reach names it."""
+        probe = at.compile(make(*_model(state)), memory_budget=0.05)
+        for _ in range(12):  # call 1 eager, then recordings until refused
+            try:
+                probe(x, y)
+            except at.MemoryBudgetError as exc:
+                return exc.smallest_bytes / MIB
+        raise RuntimeError("a budget of 5% was accepted")
 
     return Steps(
         {
             "eager": lambda: float(eager(x, y)),
             "compiled": run_compiled,
             "compiled_dots": lambda: float(dots(x, y)),
+            "compiled_75": lambda: float(budget75(x, y)),
+            "compiled_50": lambda: float(budget50(x, y)),
         },
         {
             "record_ms": lambda: record[0] * 1e3,
             "memory_plan": lambda: memory_plan(compiled),
             "memory_plan_dots": lambda: memory_plan(dots),
+            "memory_plan_75": lambda: memory_plan(budget75),
+            "memory_plan_50": lambda: memory_plan(budget50),
+            "smallest_budget": smallest_budget,
         },
     )
