@@ -13,8 +13,10 @@ As PyTorch's:
   parameters taken in the reverse order of their registration (the order
   backward reaches them): a bucket's all-reduce starts, without blocking, as soon
   as backward has accumulated the gradients of all its parameters
-  (`register_post_accumulate_grad_hook`), and backward ends by waiting for every
-  bucket (`actnet.tensor.queue_callback`) and writing the averages back;
+  (`register_post_accumulate_grad_hook`), each gradient divided by the world
+  size on its way into the bucket, and backward ends by waiting for every bucket
+  (`actnet.tensor.queue_callback`); the averaged gradients are then views of
+  their buckets (`gradient_as_bucket_view`: nothing is copied back);
 - `no_sync()`: backwards inside it only accumulate, and the next one outside
   averages what was accumulated (gradient accumulation);
 - every parameter that requires grad must get a gradient in every synced backward
@@ -35,6 +37,7 @@ import actnet.tensor as at
 import actnet.tensor.distributed as dist
 from actnet.device import Buffer
 from actnet.device.collectives import Work
+from actnet.ndarray import from_buffer
 from actnet.nn._module import Module
 from actnet.tensor import Tensor
 
@@ -135,16 +138,22 @@ class DistributedDataParallel(Module):
         dev = first.device
         n = sum(q.numel() for q in bucket.params)
         flat = dev.alloc((n,), first.dtype, info=("gradient", "ddp bucket"))
+        # Divided by the world size on the way in (as PyTorch's default hook
+        # does): the sum the all-reduce makes is then the average, without a
+        # pass of its own over the bucket.
+        share = 1.0 / dist.get_world_size()
         offset = 0
         for q in bucket.params:
             assert q.grad is not None
             k = q.numel()
-            dev.copy(
-                q.grad.array.buffer, out=flat[offset : offset + k].reshape(q.shape)
+            dev.multiply(
+                q.grad.array.buffer,
+                share,
+                out=flat[offset : offset + k].reshape(q.shape),
             )
             offset += k
         bucket.flat = flat
-        bucket.work = dist.group().all_reduce(flat, "avg", async_op=True)
+        bucket.work = dist.group().all_reduce(flat, "sum", async_op=True)
 
     def _finish(self) -> None:
         launched, self._launched = self._launched, []
@@ -165,6 +174,11 @@ class DistributedDataParallel(Module):
             self._reduce(launched, launch=False)
 
     def _reduce(self, buckets: list[_Bucket], *, launch: bool) -> None:
+        """Wait for the buckets' averages and make them the gradients: eagerly,
+        each gradient becomes a view of its bucket (PyTorch's
+        gradient_as_bucket_view: no copy back); inside a captured step's host
+        step they are copied into the recorded gradients, which the replay's
+        kernels read where they are."""
         if launch:
             for b in buckets:
                 self._launch(b)
@@ -176,7 +190,10 @@ class DistributedDataParallel(Module):
                 for q in b.params:
                     assert q.grad is not None
                     k = q.numel()
-                    out = at.writable_buffer(q.grad)
-                    dev.copy(b.flat[offset : offset + k].reshape(q.shape), out=out)
+                    part = b.flat[offset : offset + k].reshape(q.shape)
+                    if launch:
+                        dev.copy(part, out=at.writable_buffer(q.grad))
+                    else:
+                        q.grad = at.as_tensor(from_buffer(part))
                     offset += k
                 b.flat = b.work = None
