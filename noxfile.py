@@ -503,6 +503,13 @@ def demo(session: nox.Session) -> None:
     shutil.rmtree(gpt, ignore_errors=True)
     session.run("actnet", "demo", "gpt", "--steps", "3", "--out", str(gpt))
     session.run("actnet", "generate", "--model", str(gpt), "--max-new-tokens", "20")
+    # and within half the captured step's planned memory (recordings until it fits)
+    half = Path(session.create_tmp()) / "gpt-half"
+    shutil.rmtree(half, ignore_errors=True)
+    session.run(
+        "actnet", "demo", "gpt", "--steps", "6", "--memory-budget", "0.5",
+        "--out", str(half),
+    )  # fmt: skip
     session.run("python", "-m", "actnet.mem.demo")
 
 
