@@ -359,3 +359,23 @@ def test_a_segment_mapped_where_a_released_one_was_is_found() -> None:
     fill(cpu, x, np.ones(n, np.float32))
     cap.program.replay()
     np.testing.assert_array_equal(host(y), np.full(n, 2, np.float32))
+
+
+def test_work_on_another_device_while_recording_is_refused() -> None:
+    """A program replays one device's kernels: another device's work on the
+    recording thread is refused, naming both (it would silently not happen in
+    a replay); other threads and the time after the capture are unaffected."""
+    cpu, ref = get_device("cpu"), get_device("reference")
+    r = ref.from_host(np.ones(4, np.float32))
+    done: list[Any] = []
+    with pytest.raises(CaptureError, match=r"ran on reference:0 while cpu:0 records"):
+        with cpu.capture():
+            worker = threading.Thread(target=lambda: done.append(host(ref.add(r, r))))
+            worker.start()
+            worker.join()
+            ref.multiply(r, 2.0)
+    np.testing.assert_array_equal(done[0], np.full(4, 2, np.float32))
+    with pytest.raises(CaptureError, match="ran on reference:0"):
+        with cpu.capture():
+            ref.copy(r, out=ref.from_host(np.zeros(4, np.float32)))
+    np.testing.assert_array_equal(host(ref.add(r, r)), np.full(4, 2, np.float32))

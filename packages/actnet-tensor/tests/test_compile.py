@@ -162,3 +162,30 @@ def test_bad_arguments_are_named() -> None:
     with pytest.raises(ValueError, match="cache_size"):
         at.compile(lambda x: x, cache_size=0)
     assert at.compile(lambda x: x).memory_plan is None
+
+
+def test_a_step_is_recorded_on_its_arguments_device() -> None:
+    """With a tensor argument on `reference`, the step records and replays
+    there (each replay updates the state); with none, it is recorded on cpu, and
+    work on another device is refused by name rather than left out of the
+    replay (which would return the recording's values forever)."""
+    w = at.tensor(np.ones(4, np.float32), device="reference")
+
+    def step(g: at.Tensor) -> at.Tensor:
+        with at.no_grad():
+            w.sub_(0.1 * g)
+        return w.sum()
+
+    f = at.compile(step)
+    g = at.tensor(np.full(4, 0.5, np.float32), device="reference")
+    got = [float(f(g)) for _ in range(4)]
+    np.testing.assert_allclose(got, [3.8, 3.6, 3.4, 3.2], rtol=1e-6)
+    assert f.replays == 2
+
+    def no_arguments() -> at.Tensor:
+        return step(g)
+
+    h = at.compile(no_arguments)
+    h()  # call 1 runs eagerly
+    with pytest.raises(at.CaptureError, match="pass it a tensor on reference:0"):
+        h()

@@ -279,18 +279,24 @@ def test_bad_policies_are_refused() -> None:
 
 
 # ------------------------------------------------------------ memory budgets
-def budget_trainer(budget: Any, runs: list[int] | None = None) -> tuple[Any, list[Any]]:
+def budget_trainer(
+    budget: Any, runs: list[int] | None = None, device: str = "cpu"
+) -> tuple[Any, list[Any]]:
     """SGD steps of four residual MLP blocks (x + dot(scale(tanh(dot(x)))))
     from fixed weights: eager when budget is False, else compiled with it."""
     rng = np.random.default_rng(2)
-    x = at.tensor(rng.standard_normal((64, 48)).astype(np.float32))
+    x = at.tensor(rng.standard_normal((64, 48)).astype(np.float32), device=device)
     ws = [
-        at.tensor(0.2 * rng.standard_normal(s).astype(np.float32), requires_grad=True)
+        at.tensor(
+            0.2 * rng.standard_normal(s).astype(np.float32),
+            device=device,
+            requires_grad=True,
+        )
         for _ in range(4)
         for s in ((48, 96), (96, 48))
     ]
 
-    def step() -> at.Tensor:
+    def step(x: at.Tensor) -> at.Tensor:
         if runs is not None:
             runs.append(1)
         for w in ws:
@@ -306,19 +312,41 @@ def budget_trainer(budget: Any, runs: list[int] | None = None) -> tuple[Any, lis
                 w.sub_(0.05 * w.grad)
         return loss
 
+    # x is an argument: a compiled step records on its arguments' device
     if budget is False:
-        return step, ws
-    return at.compile(step, memory_budget=budget), ws
+        return (lambda: step(x)), ws
+    compiled = at.compile(step, memory_budget=budget)
+    return _Bound(compiled, x), ws
 
 
-@pytest.mark.parametrize("budget", [0.9, 0.75])
-def test_a_memory_budget_fits_the_plan_and_keeps_the_steps_exact(budget: float) -> None:
+class _Bound:
+    """A compiled step and its argument: calling it calls the step on x; the
+    compiled step's attributes read through."""
+
+    def __init__(self, compiled: Any, x: at.Tensor) -> None:
+        self.compiled = compiled
+        self.x = x
+
+    def __call__(self) -> at.Tensor:
+        result: at.Tensor = self.compiled(self.x)
+        return result
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.compiled, name)
+
+
+@pytest.mark.parametrize(
+    ("budget", "device"), [(0.9, "cpu"), (0.75, "cpu"), (0.75, "reference")]
+)
+def test_a_memory_budget_fits_the_plan_and_keeps_the_steps_exact(
+    budget: float, device: str
+) -> None:
     """The plan ends within the budget (a fraction of the unconstrained plan),
     by recomputing saved tensors found over a few recorded calls; every step
     equals the eager step bit for bit."""
-    eager, we = budget_trainer(False)
-    free, _ = budget_trainer(None)
-    fitted, wf = budget_trainer(budget)
+    eager, we = budget_trainer(False, device=device)
+    free, _ = budget_trainer(None, device=device)
+    fitted, wf = budget_trainer(budget, device=device)
     for _ in range(12):
         want = float(eager())
         assert float(free()) == want

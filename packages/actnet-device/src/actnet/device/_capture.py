@@ -155,6 +155,8 @@ class Capture:
         self._program: Program | None = None
         self.recording = False  # between start() and stop()
         self._rebound: list[_BlockInfo] = []  # see _note_copy
+        # the other devices, and what start() replaced on them
+        self._others: list[tuple[Any, Any, Any, Any, Any]] = []
 
     @property
     def program(self) -> Program:
@@ -197,6 +199,23 @@ class Capture:
             for name, (table, quiet, fn) in dev._binary_ops.items()
         }
         _hooks.reservation_hook = self._reserved
+        # Work on another device would not be in the program: refuse it.
+        for other in list(_hooks.devices):
+            if other is not dev:
+                self._others.append(
+                    (other, other._backend, other._unary_ops, other._binary_ops,
+                     other._xp)
+                )  # fmt: skip
+                other._backend = _RefusingProxy(self, other, other._backend)
+                other._xp = _RefusingModule(self, other, other._xp)
+                other._unary_ops = {
+                    name: (table, quiet, self._refusing(other, name, fn))
+                    for name, (table, quiet, fn) in other._unary_ops.items()
+                }
+                other._binary_ops = {
+                    name: (table, quiet, self._refusing(other, name, fn))
+                    for name, (table, quiet, fn) in other._binary_ops.items()
+                }
         dev._capture = self
         self.recording = True
 
@@ -207,6 +226,10 @@ class Capture:
             return
         for name, value in self._saved.items():
             setattr(dev, name, value)
+        for other, backend, unary, binary, xp in self._others:
+            other._backend, other._unary_ops, other._binary_ops = backend, unary, binary
+            other._xp = xp
+        self._others.clear()
         _hooks.reservation_hook = None
         dev._capture = None
         self.recording = False
@@ -485,6 +508,26 @@ class Capture:
 
         return kernel
 
+    def _refusing(
+        self, other: DeviceCore, name: str, fn: Callable[..., Any]
+    ) -> Callable[..., Any]:
+        """`fn`, a kernel of another device, refused on the recording thread."""
+
+        def kernel(*args: Any, **kwargs: Any) -> Any:
+            if self.recording and threading.get_ident() == self.thread:
+                raise self.elsewhere(other, name)
+            return fn(*args, **kwargs)
+
+        return kernel
+
+    def elsewhere(self, other: DeviceCore, name: str) -> CaptureError:
+        return CaptureError(
+            f"{name} ran on {other.name} while {self._device.name} records: a "
+            f"captured step runs on one device, and this work would not be "
+            f"replayed (a step with no tensor argument is recorded on "
+            f"{self._device.name}; pass it a tensor on {other.name})"
+        )
+
     def call_kernel(
         self, name: str, fn: Callable[..., Any], args: Sequence[Any]
     ) -> Any:
@@ -602,6 +645,34 @@ class _BackendProxy:
             value = self._capture._kernel(name, value)
         self._cache[name] = value
         return value
+
+
+class _RefusingProxy:
+    """Another device's backend while one records: its kernels refuse calls
+    from the recording thread; hooks pass."""
+
+    def __init__(self, capture: Capture, device: DeviceCore, backend: Any) -> None:
+        self._capture = capture
+        self._device = device
+        self._real = backend
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._real, name)
+        if callable(value) and name not in _HOOKS and not isinstance(value, type):
+            return self._capture._refusing(self._device, name, value)
+        return value
+
+
+class _RefusingModule:
+    """Another device's array module while one records: its `copyto` (the
+    device copies with it) refuses calls from the recording thread."""
+
+    def __init__(self, capture: Capture, device: DeviceCore, module: Any) -> None:
+        self._real = module
+        self.copyto = capture._refusing(device, "copyto", module.copyto)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
 
 
 class _ModuleProxy:

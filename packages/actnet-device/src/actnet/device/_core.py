@@ -21,6 +21,7 @@ from typing import Any, Final, NoReturn
 import numpy as np
 
 from actnet.device import _dtypes as dt
+from actnet.device import _hooks
 from actnet.device._backend import Backend
 from actnet.device._buffer import Buffer, free_deferred, new_buffer
 from actnet.device._capture import Capture
@@ -90,6 +91,7 @@ class DeviceCore:
         self._array_at = backend.array_at
         self._views: dict[tuple[Any, int], Any] = {}  # (segment, offset) -> array
         self._capture: Capture | None = None  # recording (Device.capture)
+        _hooks.devices.add(self)  # see Capture.start
         # The backend's kernels take their scratch memory from this arena.
         backend.scratch = self._scratch
         ufuncs = backend.ufuncs
