@@ -55,6 +55,12 @@ from typing import TYPE_CHECKING, Any, Final
 from actnet.device import _dtypes as dt
 from actnet.device import _hooks
 from actnet.device._buffer import free_deferred
+from actnet.device._capture_proxies import (
+    BackendProxy,
+    ModuleProxy,
+    RefusingModule,
+    RefusingProxy,
+)
 from actnet.device._program import (
     CaptureError,
     HostStep,
@@ -116,24 +122,6 @@ class _Seq:
         self.items = items
 
 
-# Backend attributes that are not kernels: passed through while recording.
-_HOOKS: Final = frozenset(
-    {
-        "address",
-        "array_at",
-        "begin_quiet",
-        "end_quiet",
-        "free_segment",
-        "new_segment",
-        "quiet",
-        "reshape_view",
-        "scratch",
-        "strided_view",
-        "synchronize",
-    }
-)
-
-
 class Capture:
     """The recorder of `Device.capture()`; `program` once the block has ended."""
 
@@ -186,8 +174,8 @@ class Capture:
             _unary_ops=dev._unary_ops,
             _binary_ops=dev._binary_ops,
         )
-        dev._backend = _BackendProxy(self, backend)  # type: ignore[assignment]  # the proxy has the backend's kernels
-        dev._xp = _ModuleProxy(self, dev._xp)
+        dev._backend = BackendProxy(self, backend)  # type: ignore[assignment]  # the proxy has the backend's kernels
+        dev._xp = ModuleProxy(self, dev._xp)
         dev._malloc = self._malloc
         dev._free = self._free
         dev._unary_ops = {
@@ -206,8 +194,8 @@ class Capture:
                     (other, other._backend, other._unary_ops, other._binary_ops,
                      other._xp)
                 )  # fmt: skip
-                other._backend = _RefusingProxy(self, other, other._backend)
-                other._xp = _RefusingModule(self, other, other._xp)
+                other._backend = RefusingProxy(self, other, other._backend)
+                other._xp = RefusingModule(self, other, other._xp)
                 other._unary_ops = {
                     name: (table, quiet, self._refusing(other, name, fn))
                     for name, (table, quiet, fn) in other._unary_ops.items()
@@ -393,7 +381,7 @@ class Capture:
             if any(type(i) is _Ref or type(i) is _Seq for i in items):
                 return _Seq(t, items)
             return t(items)
-        if t is _ModuleProxy:  # the array module itself (a check's argument)
+        if t is ModuleProxy:  # the array module itself (a check's argument)
             return value._real
         if not isinstance(value, self._array_type):
             return value
@@ -619,107 +607,5 @@ def _describe(blocks: list[_BlockInfo]) -> str:
     return ", ".join(parts) + more
 
 
-class _BackendProxy:
-    """The device's backend while it records: kernels record, hooks pass."""
-
-    def __init__(self, capture: Capture, backend: Any) -> None:
-        self._capture = capture
-        self._real = backend
-        self._cache: dict[str, Any] = {}
-
-    def __getattr__(self, name: str) -> Any:
-        cached = self._cache.get(name)
-        if cached is not None:
-            return cached
-        value = getattr(self._real, name)
-        if name == "to_host":
-            capture, real = self._capture, value
-
-            def to_host(arr: Any) -> Any:
-                if threading.get_ident() == capture.thread and not capture._host:
-                    raise capture.host_read("to_host")
-                return real(arr)
-
-            value = to_host
-        elif callable(value) and name not in _HOOKS and not isinstance(value, type):
-            value = self._capture._kernel(name, value)
-        self._cache[name] = value
-        return value
-
-
-class _RefusingProxy:
-    """Another device's backend while one records: its kernels refuse calls
-    from the recording thread; hooks pass."""
-
-    def __init__(self, capture: Capture, device: DeviceCore, backend: Any) -> None:
-        self._capture = capture
-        self._device = device
-        self._real = backend
-
-    def __getattr__(self, name: str) -> Any:
-        value = getattr(self._real, name)
-        if callable(value) and name not in _HOOKS and not isinstance(value, type):
-            return self._capture._refusing(self._device, name, value)
-        return value
-
-
-class _RefusingModule:
-    """Another device's array module while one records: its `copyto` (the
-    device copies with it) refuses calls from the recording thread."""
-
-    def __init__(self, capture: Capture, device: DeviceCore, module: Any) -> None:
-        self._real = module
-        self.copyto = capture._refusing(device, "copyto", module.copyto)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._real, name)
-
-
-class _ModuleProxy:
-    """The array module while the device records: its `copyto` records (the
-    device copies with it); the functions that would read data on the host in
-    the device's own code raise (inside a recorded check they run as part of
-    it); the rest passes."""
-
-    def __init__(self, capture: Capture, module: Any) -> None:
-        self._real = module
-        self.copyto = capture._kernel("copyto", module.copyto)
-        for name, what in _DATA_READS.items():
-            setattr(self, name, self._refused(capture, getattr(module, name), what))
-
-    @staticmethod
-    def _refused(capture: Capture, fn: Callable[..., Any], what: str) -> Any:
-        def read(*args: Any, **kwargs: Any) -> Any:
-            if (
-                capture.recording
-                and threading.get_ident() == capture.thread
-                and not capture._depth
-                and not capture._host
-            ):
-                raise CaptureError(
-                    f"{what}: its result depends on the data, which a captured "
-                    "step cannot (the recording's would be replayed forever)"
-                )
-            return fn(*args, **kwargs)
-
-        return read
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._real, name)
-
-
 # The kernels that copy (copy(x, out); the array module's copyto(out, x)).
 _COPIES: Final = ("copy", "copyto")
-
-# Array-module functions that read data on the host, and what uses them.
-_DATA_READS: Final = {
-    "count_nonzero": "indexing with a boolean mask (the result's shape is its count)",
-    "nonzero": "nonzero",
-    "flatnonzero": "nonzero",
-    "argwhere": "nonzero",
-    "unique": "unique",
-    "min": "a minimum read on the host",
-    "max": "a maximum read on the host",
-    "any": "any() read on the host",
-    "all": "all() read on the host",
-}
