@@ -217,7 +217,7 @@ def test_scaled_dot_product_attention_refuses_bad_arguments() -> None:
         F.scaled_dot_product_attention(q, q, at.randn(2, 4, 4))
     with pytest.raises(TypeError, match=f"{SDPA}: value has dtype float64"):
         F.scaled_dot_product_attention(q, q, q.double())
-    with pytest.raises(TypeError, match="attn_mask must be bool or have query's dtype"):
+    with pytest.raises(TypeError, match="attn_mask must be bool, float32 or of que"):
         F.scaled_dot_product_attention(q, q, q, at.zeros(3, 3).double())
     with pytest.raises(TypeError, match="attn_mask must have a floating, bool dtype"):
         F.scaled_dot_product_attention(q, q, q, at.zeros(3, 3).long())
@@ -234,6 +234,22 @@ def test_scaled_dot_product_attention_refuses_bad_arguments() -> None:
             at.randn(1, 2, 2, 4),
             enable_gqa=True,
         )
+
+
+def test_a_float32_mask_applies_to_a_float64_query_as_its_values() -> None:
+    # PyTorch takes a float32 attn_mask with a query of any dtype (the
+    # word_language_model's log(tril(ones)) mask in a model made double)
+    rng = np.random.default_rng(4)
+    q, k, v = (
+        at.tensor(rng.standard_normal((2, 3, 4)), requires_grad=True) for _ in "qkv"
+    )
+    values = np.where(np.tril(np.ones((3, 3))) > 0, 0.0, -np.inf).astype(np.float32)
+    single = F.scaled_dot_product_attention(q, k, v, at.tensor(values))
+    double = F.scaled_dot_product_attention(q, k, v, at.tensor(values, dtype="float64"))
+    assert single.dtype == np.float64
+    np.testing.assert_array_equal(single.detach().numpy(), double.detach().numpy())
+    single.sum().backward()
+    assert q.grad is not None and q.grad.dtype == np.float64
 
 
 def test_without_mask_or_dropout_the_fused_operators_run() -> None:

@@ -28,11 +28,30 @@ def test_dropout2d_zeroes_whole_channels() -> None:
     np.testing.assert_allclose(grad, np.broadcast_to(want, grad.shape), rtol=1e-6)
     drop = nn.Dropout2d(0.5).eval()
     assert drop(x) is x
-    three = nn.Dropout2d(0.5)(at.ones(16, 2, 2)).numpy()  # unbatched (C, H, W)
+
+
+def test_dropout2d_groups_by_the_first_two_dims_as_pytorch_does() -> None:
+    # PyTorch 2.13: a 3-D input is (N, C, L), with a warning; a 2-D one is
+    # plain dropout (each (n, c) its own "channel"), with another; 5-D groups
+    # by (N, C) too; 1-D is refused
+    ad.manual_seed(1)
+    with pytest.warns(UserWarning, match=r"interpreted as shape \(N, C, L\)"):
+        three = nn.Dropout2d(0.5)(at.ones(16, 8, 3)).numpy()
     assert set(np.unique(three)) <= {0.0, 2.0}
-    assert np.all(np.all(three == three[:, :1, :1], axis=(1, 2)))
-    with pytest.raises(ValueError, match=r"3-D .* or 4-D"):
-        nn.Dropout2d()(at.ones(2, 3))
+    assert np.all(three == three[:, :, :1])  # whole (n, c) rows
+    assert 0 < np.mean(three[:, :, 0] == 0) < 1  # not whole n: per (n, c)
+    with pytest.warns(UserWarning, match="Received a 2-D input to dropout2d"):
+        two = nn.Dropout2d(0.5)(at.ones(64, 32)).numpy()
+    assert set(np.unique(two)) <= {0.0, 2.0}
+    assert abs(np.mean(two == 0) - 0.5) < 0.05  # 2048 draws: 4.5 sigma
+    with pytest.warns(UserWarning, match="Received a 5-D input to dropout2d"):
+        five = nn.Dropout2d(0.5)(at.ones(4, 8, 2, 2, 2)).numpy()
+    assert np.all(five == five[:, :, :1, :1, :1])
+    with (
+        pytest.warns(UserWarning, match="Received a 1-D input"),
+        pytest.raises(RuntimeError, match="at least 2 dimensions"),
+    ):
+        nn.Dropout2d()(at.ones(3))
 
 
 def test_softmax2d() -> None:

@@ -677,6 +677,19 @@ def test_bad_arguments(make: Any, error: type[Exception], match: str) -> None:
         make()
 
 
+def test_a_float32_mask_applies_to_a_float64_model_as_its_values() -> None:
+    # as in PyTorch (pytorch/examples' word_language_model makes its mask with
+    # torch.ones, float32, and may train in double): converted, not refused
+    layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, dtype=at.float64)
+    encoder = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+    x = at.randn(5, 2, 8, dtype=at.float64)
+    causal = np.where(np.tril(np.ones((5, 5))) > 0, 0.0, -np.inf)
+    single = encoder(x, mask=at.tensor(causal, dtype=at.float32))
+    double = encoder(x, mask=at.tensor(causal, dtype=at.float64))
+    assert single.dtype == np.float64
+    np.testing.assert_array_equal(single.detach().numpy(), double.detach().numpy())
+
+
 def test_bad_inputs() -> None:
     model = nn.Transformer(8, 2, 1, 1, 16)
     with pytest.raises(
@@ -691,7 +704,7 @@ def test_bad_inputs() -> None:
         model(np.zeros((5, 2, 8)), at.randn(4, 2, 8))
     layer = nn.TransformerEncoderLayer(8, 2, 16, dtype=at.float64)
     with pytest.raises(TypeError, match="TransformerEncoderLayer: a float src_mask"):
-        layer(at.randn(5, 2, 8, dtype=at.float64), src_mask=at.zeros(5, 5))
+        layer(at.randn(5, 2, 8, dtype=at.float64), src_mask=at.zeros(5, 5).half())
     with pytest.raises(TypeError, match="only bool and floating types of mask"):
         nn.TransformerEncoder(layer, 1)(
             at.randn(5, 2, 8, dtype=at.float64), mask=at.zeros(5, 5, dtype=at.int64)

@@ -1,6 +1,6 @@
-"""RMSprop, Adagrad, Adamax, NAdam and RAdam against NumPy re-implementations of
-PyTorch's documented algorithms (the single-tensor forms), and their state,
-options and state dicts."""
+"""RMSprop, Adagrad, Adadelta, Adamax, NAdam and RAdam against NumPy
+re-implementations of PyTorch's documented algorithms (the single-tensor
+forms), and their state, options and state dicts."""
 
 from __future__ import annotations
 
@@ -15,7 +15,15 @@ import pytest
 import actnet.tensor as at
 from actnet.ndarray import buffer_of
 from actnet.nn import Parameter
-from actnet.nn.optim import Adagrad, Adamax, NAdam, Optimizer, RAdam, RMSprop
+from actnet.nn.optim import (
+    Adadelta,
+    Adagrad,
+    Adamax,
+    NAdam,
+    Optimizer,
+    RAdam,
+    RMSprop,
+)
 
 SHAPES = [(3, 4), (6,)]
 STEPS = 15
@@ -60,6 +68,15 @@ def adagrad_step(p: np.ndarray, g: np.ndarray, s: State, o: dict[str, Any]) -> A
     clr = o["lr"] / (1 + (s["step"] - 1) * o["lr_decay"])
     s["sum"] = s["sum"] + g * g
     return p - clr * g / (np.sqrt(s["sum"]) + o["eps"])
+
+
+def adadelta_step(p: np.ndarray, g: np.ndarray, s: State, o: dict[str, Any]) -> Any:
+    rho, eps = o["rho"], o["eps"]
+    g = _grad(g, p, o, coupled=True)
+    s["square_avg"] = rho * s["square_avg"] + (1 - rho) * g * g
+    delta = np.sqrt(s["acc_delta"] + eps) / np.sqrt(s["square_avg"] + eps) * g
+    s["acc_delta"] = rho * s["acc_delta"] + (1 - rho) * delta * delta
+    return p - o["lr"] * delta
 
 
 def adamax_step(p: np.ndarray, g: np.ndarray, s: State, o: dict[str, Any]) -> Any:
@@ -130,6 +147,15 @@ CASES: list[tuple[type[Any], Step, dict[str, Any], dict[str, float]]] = [
         {"sum": i},
     )
     for d, i in ((0.0, 0.0), (0.1, 0.5))
+]
+CASES += [
+    (
+        Adadelta,
+        adadelta_step,
+        {"lr": lr, "rho": rho, "eps": 1e-6},
+        {"square_avg": 0.0, "acc_delta": 0.0},
+    )
+    for lr, rho in ((1.0, 0.9), (0.5, 0.7))
 ]
 CASES += [
     (Adamax, adamax_step, {"lr": 0.02, "betas": (0.8, 0.95), "eps": 1e-8}, {})
@@ -245,6 +271,7 @@ STATE_KEYS: list[tuple[type[Any], dict[str, Any], list[str]]] = [
         ["step", "square_avg", "momentum_buffer", "grad_avg"],
     ),
     (Adagrad, {}, ["step", "sum"]),
+    (Adadelta, {}, ["step", "square_avg", "acc_delta"]),
     (Adamax, {}, ["step", "exp_avg", "exp_inf"]),
     (NAdam, {}, ["step", "mu_product", "exp_avg", "exp_avg_sq"]),
     (RAdam, {}, ["step", "exp_avg", "exp_avg_sq"]),
@@ -287,6 +314,13 @@ def test_defaults_are_pytorchs() -> None:
         "eps": 1e-10,
         "weight_decay": 0,
         "initial_accumulator_value": 0,
+        "maximize": False,
+    }
+    assert Adadelta(p).defaults == {
+        "lr": 1.0,
+        "rho": 0.9,
+        "eps": 1e-6,
+        "weight_decay": 0,
         "maximize": False,
     }
     assert Adamax(p).defaults == {
@@ -372,6 +406,10 @@ INVALID: list[tuple[type[Any], dict[str, Any], str]] = [
         "Invalid initial_accumulator_value value: -1.0",
     ),
     (Adagrad, {"eps": -1.0}, "Invalid epsilon value: -1.0"),
+    (Adadelta, {"lr": -1.0}, "Invalid learning rate: -1.0"),
+    (Adadelta, {"rho": 1.5}, "Invalid rho value: 1.5"),
+    (Adadelta, {"rho": -0.1}, "Invalid rho value: -0.1"),
+    (Adadelta, {"eps": -1.0}, "Invalid epsilon value: -1.0"),
     (Adamax, {"betas": (1.0, 0.9)}, "Invalid beta parameter at index 0: 1.0"),
     (NAdam, {"betas": (0.9, -0.1)}, "Invalid beta parameter at index 1: -0.1"),
     (NAdam, {"momentum_decay": -1.0}, "Invalid momentum_decay value: -1.0"),
@@ -387,7 +425,7 @@ def test_invalid_options_raise_as_in_pytorch(
         cls([Parameter(at.tensor([1.0]))], **kwargs)
 
 
-@pytest.mark.parametrize("cls", [RMSprop, Adagrad, Adamax, NAdam, RAdam])
+@pytest.mark.parametrize("cls", [RMSprop, Adagrad, Adadelta, Adamax, NAdam, RAdam])
 def test_complex_and_integer_parameters_are_refused(cls: type[Any]) -> None:
     with pytest.raises(TypeError, match="floating-point"):
         cls([at.tensor([1, 2])])
@@ -399,6 +437,7 @@ ALL: list[tuple[type[Any], dict[str, Any]]] = [
     (RMSprop, {"lr": 0.01, "momentum": 0.9, "centered": True, "weight_decay": 0.1}),
     (RMSprop, {"lr": 0.01, "maximize": True}),
     (Adagrad, {"lr": 0.1, "lr_decay": 0.01, "initial_accumulator_value": 0.1}),
+    (Adadelta, {"lr": 0.5, "rho": 0.8, "weight_decay": 0.1, "maximize": True}),
     (Adamax, {"lr": 0.01, "weight_decay": 0.1, "maximize": True}),
     (NAdam, {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True}),
     (RAdam, {"lr": 0.01, "weight_decay": 0.1}),

@@ -75,7 +75,11 @@ VARIABLES: dict[str, tuple[str, ...]] = {
 # to torch, NumPy or safetensors is not actnet's to check.
 EXTERNAL = frozenset({"torch", "np", "numpy", "safetensors", "ml_dtypes"})
 # Hints that cannot be resolved mechanically, each with the reason it is right.
-ALLOWED: dict[str, str] = {}
+ALLOWED: dict[str, str] = {
+    "new()": "PyTorch's legacy Tensor(...) constructor names itself new() in its "
+    "messages; actnet.tensor.Tensor(...) repeats them word for word",
+    "i.e": "English (id est) in PyTorch's dropout2d warning, repeated word for word",
+}
 
 _BACKTICKS = re.compile(r"`([^`\n]+)`")
 _URL = re.compile(r"\b(?:https?://|github\.com/|www\.)\S+")

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 import actnet.ndarray as xp
 import actnet.tensor as at
+import actnet.util.data
 from actnet.device import Generator, get_device, manual_seed
 from actnet.util.data import (
     BatchSampler,
@@ -490,3 +491,29 @@ def test_a_sampler_given_by_the_user() -> None:
     assert loader.seed == 2 and len(loader) == 2
     labels = [int(v) for _, yb in loader for v in yb.numpy()]
     assert labels == _perm(2, 0, 9)[:8]
+
+
+def test_pin_memory_and_persistent_workers_leave_the_batches_as_they_are(
+    no_thread_leak: None,
+) -> None:
+    # PyTorch's arguments (minGPT's trainer passes pin_memory=True): the same
+    # batches as without them
+    x, y = _data(10)
+    plain = _host(DataLoader(TensorDataset(x, y), batch_size=3))
+    pinned = DataLoader(TensorDataset(x, y), batch_size=3, pin_memory=True)
+    assert pinned.pin_memory is True
+    _assert_same(_host(pinned), plain)
+    persistent = DataLoader(
+        TensorDataset(x, y), batch_size=3, num_workers=2, persistent_workers=True
+    )
+    assert persistent.persistent_workers is True
+    for _ in range(2):  # two epochs
+        _assert_same(_host(persistent), plain)
+    with pytest.raises(ValueError, match="persistent_workers option needs num_workers"):
+        DataLoader(TensorDataset(x, y), persistent_workers=True)
+    with pytest.raises(TypeError, match="pin_memory must be a bool"):
+        DataLoader(TensorDataset(x, y), pin_memory=1)  # type: ignore[arg-type]  # under test
+
+
+def test_torch_utils_data_is_this_module() -> None:
+    assert at.utils.data is actnet.util.data  # torch.utils.data in ported code

@@ -3,6 +3,8 @@ is defined by: Generator(seed).fold_in(epoch).permutation(n)."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -82,6 +84,18 @@ def test_random_sampler_with_replacement() -> None:
     assert set(draws) <= set(range(6))
     buf = Generator(1).fold_in(0).randint(0, 6, (200,))
     assert draws == buf.device.to_host(buf).tolist()
+
+
+def test_random_sampler_with_replacement_draws_lazily_in_chunks() -> None:
+    # 2500 draws come a chunk (1024) at a time and equal one draw of 2500;
+    # num_samples=int(1e10) (minGPT's "forever") starts at once
+    s = RandomSampler(range(7), replacement=True, num_samples=2500, seed=4)
+    buf = Generator(4).fold_in(0).randint(0, 7, (2500,))
+    assert list(s) == buf.device.to_host(buf).tolist()
+    forever = RandomSampler(range(7), replacement=True, num_samples=int(1e10), seed=4)
+    assert len(forever) == int(1e10)
+    first = list(itertools.islice(iter(forever), 3000))
+    assert first[:2500] == buf.device.to_host(buf).tolist()
 
 
 def test_random_sampler_errors() -> None:

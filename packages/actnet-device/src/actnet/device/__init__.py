@@ -44,6 +44,7 @@ from actnet.device._dtypes import (
     uint32,
     uint64,
 )
+from actnet.device._memory_record import LiveBlock, MemoryRecording, OperatorMemory
 from actnet.device._opset import OPS, OpSpec
 from actnet.device._program import CaptureError, MemoryPlan, PlannedBuffer, Program
 from actnet.device._random import Generator, default_generator, manual_seed
@@ -69,9 +70,12 @@ __all__ = [
     "CaptureError",
     "Device",
     "Generator",
+    "LiveBlock",
     "MemoryPlan",
+    "MemoryRecording",
     "MemoryStats",
     "OpSpec",
+    "OperatorMemory",
     "OutOfMemoryError",
     "PlannedBuffer",
     "Program",

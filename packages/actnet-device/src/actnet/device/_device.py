@@ -25,6 +25,7 @@ from actnet.device._elementwise import ElementwiseOps
 from actnet.device._fft import FFTOps
 from actnet.device._indexing import IndexingOps
 from actnet.device._linalg import LinalgOps
+from actnet.device._memory_record import MemoryRecording
 from actnet.device._norms import NormOps
 from actnet.device._opset import OPS
 from actnet.device._optim import OptimOps
@@ -84,6 +85,29 @@ class Device(
             cap.stop()
             raise
         cap.finish()
+
+    @contextlib.contextmanager
+    def record_memory(
+        self, context: Callable[[], Any] | None = None
+    ) -> Iterator[MemoryRecording]:
+        """Sample this device's memory after every operator the calling thread
+        runs on it inside the block: the bytes in use, by label (`Buffer.info`),
+        and the peak within the operator (see `_memory_record`). `context()`,
+        when given, is called as each operator returns, and what it returns is
+        kept with the sample (actnet-util names the module running so). Nothing
+        is watched outside the block.
+
+        >>> with cpu.record_memory() as rec:
+        ...     y = cpu.exp(cpu.add(x, x))
+        >>> [s.operator for s in rec.samples], rec.samples[-1].used_bytes
+        (['add', 'exp'], 768)
+        """
+        rec = MemoryRecording(self, context)
+        rec.start()
+        try:
+            yield rec
+        finally:
+            rec.stop()
 
     @property
     def capturing(self) -> bool:

@@ -9,6 +9,8 @@ Paths mirror PyTorch's with `actnet.nn` for `torch.nn` and `torch.optim`:
     nn.save_safetensors(model, "model.safetensors")
 """
 
+import sys
+
 from actnet.nn import functional, init, optim, parallel, utils
 from actnet.nn._container import ModuleDict, ModuleList, Sequential
 from actnet.nn._module import Module
@@ -81,6 +83,7 @@ from actnet.nn.modules import (
     Unflatten,
     Upsample,
 )
+from actnet.tensor import register_namespace
 
 __all__ = [
     "ELU",
@@ -158,3 +161,7 @@ __all__ = [
     "torch_file_message",
     "utils",
 ]
+
+# `torch.nn` and `torch.optim` through `torch` (actnet.tensor) in ported code
+register_namespace("nn", sys.modules[__name__])
+register_namespace("optim", optim)

@@ -12,6 +12,8 @@ gradient, activation, saved for backward, and the op that made it) in the
 device's memory snapshot.
 """
 
+from types import ModuleType
+
 from actnet.ndarray import (
     bfloat16,
     bool,  # the dtype names of the array namespace
@@ -34,6 +36,7 @@ from actnet.ndarray import float64 as double
 from actnet.ndarray import int16 as short
 from actnet.ndarray import int32 as int
 from actnet.ndarray import int64 as long
+from actnet.tensor import cuda
 from actnet.tensor._arithmetic import matmul, reciprocal
 from actnet.tensor._compile import (
     CaptureError,
@@ -65,6 +68,7 @@ from actnet.tensor._creation import (
     zeros_like,
 )
 from actnet.tensor._cumulative import cumprod, cumsum, logsumexp, prod
+from actnet.tensor._devices import device
 from actnet.tensor._einsum import einsum
 from actnet.tensor._elementary import (
     acos,
@@ -126,6 +130,8 @@ from actnet.tensor._logic import (
 )
 from actnet.tensor._masking import masked_fill, tril, triu
 from actnet.tensor._math import abs, exp, log, pow, sqrt, where  # PyTorch's names
+from actnet.tensor._namespaces import lookup as _lookup_namespace
+from actnet.tensor._namespaces import register_namespace
 from actnet.tensor._pointwise import (
     ceil,
     clamp,
@@ -154,7 +160,7 @@ from actnet.tensor._random import (
     randperm,
 )
 from actnet.tensor._reductions import argmax, argmin, max, mean, min, sum
-from actnet.tensor._saved import saved_tensors_hooks
+from actnet.tensor._saved import explain_saved_memory, saved_tensors_hooks
 from actnet.tensor._selection import (
     index_select,
     masked_select,
@@ -222,8 +228,10 @@ __all__ = [
     "complex128",
     "cos",
     "cosh",
+    "cuda",
     "cumprod",
     "cumsum",
+    "device",
     "diag",
     "diagonal",
     "double",
@@ -235,6 +243,7 @@ __all__ = [
     "equal",
     "erf",
     "exp",
+    "explain_saved_memory",
     "expm1",
     "eye",
     "flatten",
@@ -310,6 +319,7 @@ __all__ = [
     "randn_like",
     "randperm",
     "reciprocal",
+    "register_namespace",
     "remainder",
     "repeat_interleave",
     "reshape",
@@ -351,3 +361,9 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+
+
+def __getattr__(name: str) -> ModuleType:
+    """`torch.nn`, `torch.optim`, `torch.utils` for code ported by its imports:
+    the layers above register them (actnet.tensor._namespaces)."""
+    return _lookup_namespace(name)

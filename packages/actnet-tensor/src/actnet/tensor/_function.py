@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Sequence
+from itertools import islice
 from typing import Any, ClassVar, Final
 
 import actnet.ndarray as xp
@@ -29,11 +30,11 @@ from actnet.tensor import _recipes
 from actnet.tensor._grad_mode import _state
 from actnet.tensor._graph import Edge, Node, edge_of
 from actnet.tensor._saved import (
-    SAVED_INPUT,
     Saved,
     SavedOutput,
-    activation,
+    explaining,
     label_kept,
+    saved,
 )
 from actnet.tensor._tensor import Tensor
 from actnet.tensor._tensor_base import _make
@@ -78,11 +79,8 @@ class FunctionCtx:
         self._non_differentiable.update(id(t) for t in tensors)
 
 
-# FunctionCtx's own attributes; any other was set by a forward.
-_CTX_OWN: Final = frozenset(
-    {"needs_input_grad", "_saved", "_freed", "_non_differentiable", "_node_ref"}
-)
-_CTX_FIELDS: Final = len(_CTX_OWN)
+# How many attributes FunctionCtx.__init__ sets; any after them a forward set.
+_CTX_FIELDS: Final = len(vars(FunctionCtx(())))
 
 
 class Function:
@@ -130,23 +128,17 @@ class Function:
                     f"{cls.__name__}.forward must return Tensors, "
                     f"got {type(out).__name__}"
                 )
-            # Label new memory as made by this Function, so that memory
-            # snapshots explain it (an output forward saved unlabelled says so).
-            buf = out.array.buffer
-            made_by = buf.info
-            if made_by is None:
-                buf.info = activation(cls.__name__)
-            elif made_by is SAVED_INPUT:
-                buf.info = ("saved for backward", cls.__name__)
         if not (previous and True in needs):
             if snapshot is not None and _recipes.note is not None:
                 _recipes.note(cls, args, kwargs, outputs, snapshot)
             return result
         node = FunctionNode(cls, ctx, tuple([edge_of(a) for a in args]), outputs)
-        if len(ctx.__dict__) > _CTX_FIELDS:  # forward kept more on ctx: label it
+        if explaining.depth and len(ctx.__dict__) > _CTX_FIELDS:
+            # forward kept more on ctx: label its memory (see
+            # explain_saved_memory; a dict keeps its order, FunctionCtx's own
+            # attributes come first)
             label_kept(
-                [v for k, v in ctx.__dict__.items() if k not in _CTX_OWN],
-                ("saved for backward", cls.__name__),
+                islice(ctx.__dict__.values(), _CTX_FIELDS, None), saved(cls.__name__)
             )
         ctx._node_ref = weakref.ref(node)
         marked = ctx._non_differentiable

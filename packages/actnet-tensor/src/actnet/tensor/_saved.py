@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, cast
 
@@ -41,6 +41,17 @@ def activation(op: str) -> tuple[str, str]:
     if made is None:
         made = _ACTIVATIONS[op] = ("activation", op)
     return made
+
+
+_SAVED: dict[str, tuple[str, str]] = {}
+
+
+def saved(op: str) -> tuple[str, str]:
+    """The label of a buffer kept for backward that `op` made (one tuple per op)."""
+    kept = _SAVED.get(op)
+    if kept is None:
+        kept = _SAVED[op] = ("saved for backward", op)
+    return kept
 
 
 def label(data: NDArray, info: tuple[str, str]) -> NDArray:
@@ -66,27 +77,71 @@ def leaf(data: NDArray, requires_grad: bool, info: str) -> Tensor:
     return t
 
 
-def label_kept(values: Any, info: tuple[str, str]) -> None:
+def label_kept(values: Iterable[Any], info: tuple[str, str]) -> None:
     """Label as `info` ("saved for backward", the Function) the memory of the
     tensors, arrays and buffers in `values` (nested in tuples and lists) that
     has no label yet or is an activation: what a Function's forward keeps on
     its ctx for backward, beside `save_for_backward`."""
     for value in values:
         t = type(value)
-        if t is tuple or t is list:
+        if t is NDArray:
+            buf = value.buffer
+        elif t is tuple or t is list:
             label_kept(value, info)
             continue
-        if isinstance(value, TensorBase):
-            buf = value.array.buffer
-        elif t is NDArray:
-            buf = value.buffer
         elif t is Buffer:
             buf = value
+        elif t in _PLAIN:
+            continue
+        elif isinstance(value, TensorBase):
+            buf = value.array.buffer
         else:
             continue
         made_by = buf.info  # a view's is its owner's (they share it)
         if made_by is None or made_by is SAVED_INPUT or _is_activation(made_by):
             buf.info = info
+
+
+# What a forward keeps on ctx most often besides arrays: skipped at once.
+_PLAIN: Final = frozenset({int, float, bool, str, type(None)})
+
+
+class _Explaining:
+    """How many `explain_saved_memory` blocks are open, in all threads."""
+
+    def __init__(self) -> None:
+        self.depth = 0  # guarded by _lock; read without it (a flag)
+
+
+explaining = _Explaining()
+
+
+class explain_saved_memory:
+    """Within this block (its effect is global while any is open), memory a
+    graph keeps for backward beyond what is labelled as it is saved is labelled
+    too, so that memory snapshots and actnet-util's memory timeline count it as
+    saved for backward: what a Function's forward sets on `ctx` (statistics,
+    masks, attention probabilities: tensors, arrays and buffers, in tuples and
+    lists) and the outputs operations save for their own backward (exp's),
+    ("saved for backward", the Function or op). Outside, nothing is checked,
+    so that it costs nothing.
+
+    >>> with explain_saved_memory():
+    ...     loss = model(x).sum()  # LayerNorm's statistics: saved for backward
+    """
+
+    def __enter__(self) -> None:
+        with _lock:
+            explaining.depth += 1
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        with _lock:
+            explaining.depth -= 1
 
 
 def _is_activation(made_by: Any) -> bool:
@@ -100,7 +155,7 @@ class _HookStack(threading.local):
 
 
 _stack = _HookStack()
-_lock = threading.Lock()  # guards _in_use
+_lock = threading.Lock()  # guards _in_use and explaining.depth
 _in_use = 0  # hook contexts open in all threads: 0 keeps saving at full speed
 
 
@@ -182,6 +237,7 @@ class _Packed:
 
 # ------------------------------------------------------------ saved values
 SAVED_INPUT: Final = ("saved for backward", "input")
+SAVED_OUTPUT: Final = ("saved for backward", "output")
 
 
 class Saved:
@@ -240,6 +296,13 @@ class SavedOutput:
                 return
         self.data = output.array
         self.ref = weakref.ref(output)
+        if explaining.depth:  # labelled as Saved labels an input
+            buf = self.data.buffer
+            made_by = buf.info
+            if made_by is None:
+                buf.info = SAVED_OUTPUT
+            elif made_by[0] == "activation":
+                buf.info = saved(made_by[1])
 
     def get(self, node: Node) -> Tensor:
         if self.data is None:

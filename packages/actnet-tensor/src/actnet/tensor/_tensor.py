@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Self, overload
 
 import numpy as np
 
@@ -29,6 +29,7 @@ from actnet.tensor import (
     _inplace,
     _inplace_math,
     _layout,
+    _legacy,
     _logic,
     _masking,
     _math,
@@ -67,6 +68,15 @@ class Tensor(TensorBase):
     """
 
     __slots__ = ()
+
+    def __new__(cls, *args: Any, device: Device | str | None = None) -> Self:
+        """PyTorch's legacy constructor: `Tensor([[1, 2]])` (a float32 copy of
+        the data), `Tensor(2, 3)` (uninitialised, float32), `Tensor()` (empty).
+
+        >>> Tensor([[3]])
+        tensor([[3.]])
+        """
+        return _legacy.construct(args, device).as_subclass(cls)
 
     def backward(
         self,
@@ -137,6 +147,33 @@ class Tensor(TensorBase):
 
     def type_as(self, other: Tensor) -> Tensor:
         return _shape.to(self, None, other.dtype)
+
+    @overload
+    def type(self, dtype: None = None) -> str: ...
+    @overload
+    def type(self, dtype: Any) -> Tensor: ...
+    def type(self, dtype: Any = None) -> Tensor | str:
+        """`type(dtype)`: converted to `dtype` (a dtype, its name, or PyTorch's
+        tensor-type name such as "torch.LongTensor"); self when it has it.
+        `type()`: PyTorch's name of this tensor's type ("torch.FloatTensor",
+        "torch.cuda.LongTensor"), what ported code compares against.
+
+        >>> tensor([1, 2]).type(float32).dtype, tensor([1.0]).type()
+        (dtype('float32'), 'torch.FloatTensor')
+        """
+        if dtype is None:
+            name = _TYPE_NAMES.get(self.dtype)
+            if name is None:
+                raise TypeError(f"PyTorch has no tensor-type name for {self.dtype}")
+            cuda = ".cuda" if self.device.kind == "cuda" else ""
+            return f"torch{cuda}.{name}"
+        if isinstance(dtype, str) and dtype.endswith("Tensor"):
+            name = dtype.removeprefix("torch.").removeprefix("cuda.")
+            found = [d for d, n in _TYPE_NAMES.items() if n == name]
+            if not found:
+                raise ValueError(f"invalid type: '{dtype}'")
+            dtype = found[0]
+        return _shape.to(self, None, as_dtype(dtype))
 
     def cpu(self) -> Tensor:
         return _shape.to(self, get_device("cpu"), None)
@@ -501,6 +538,21 @@ class Tensor(TensorBase):
 
 
 set_tensor_class(Tensor)  # the operations below build Tensors from now on
+
+
+# PyTorch's legacy tensor-type names (Tensor.type)
+_TYPE_NAMES: dict[np.dtype[Any], str] = {
+    np.dtype(xp.float32): "FloatTensor",
+    np.dtype(xp.float64): "DoubleTensor",
+    np.dtype(xp.float16): "HalfTensor",
+    np.dtype(xp.bfloat16): "BFloat16Tensor",
+    np.dtype(xp.int64): "LongTensor",
+    np.dtype(xp.int32): "IntTensor",
+    np.dtype(xp.int16): "ShortTensor",
+    np.dtype(xp.int8): "CharTensor",
+    np.dtype(xp.uint8): "ByteTensor",
+    np.dtype(xp.bool): "BoolTensor",
+}
 
 
 def _restore(

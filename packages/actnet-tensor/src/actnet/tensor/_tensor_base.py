@@ -356,6 +356,13 @@ class TensorBase:
     def __index__(self) -> builtins.int:
         return self.array.__index__()
 
+    def __format__(self, format_spec: str) -> str:
+        """A 0-d tensor formats as its number (`f"{loss:.4f}"`), as in PyTorch;
+        any other with an empty spec only (its str)."""
+        if self.array.ndim == 0:
+            return format(self.item(), format_spec)
+        return object.__format__(self, format_spec)
+
     def __repr__(self) -> str:
         body = repr(self.array).removeprefix("NDArray(").removesuffix(")")
         extra = ""

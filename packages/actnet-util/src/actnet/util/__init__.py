@@ -18,6 +18,11 @@ from actnet.util.checkpoint import (
     save_checkpoint,
 )
 from actnet.util.history import History
+from actnet.util.memory_timeline import (
+    MemoryTimeline,
+    memory_timeline,
+    record_memory_timeline,
+)
 from actnet.util.metrics import (
     Accuracy,
     ConfusionMatrix,
@@ -40,6 +45,7 @@ __all__ = [
     "ConfusionMatrix",
     "EarlyStopping",
     "History",
+    "MemoryTimeline",
     "Metric",
     "ModuleSummary",
     "Summary",
@@ -51,6 +57,8 @@ __all__ = [
     "data",
     "fit",
     "load_checkpoint",
+    "memory_timeline",
+    "record_memory_timeline",
     "save_checkpoint",
     "save_plots",
     "summary",

@@ -58,6 +58,7 @@ from actnet.util._trainer_state import TrainerState
 from actnet.util.callbacks import Callback, EarlyStopping
 from actnet.util.checkpoint import CheckpointManager
 from actnet.util.history import History
+from actnet.util.memory_timeline import record_memory_timeline
 from actnet.util.metrics import Metric, get_metric
 
 __all__ = ["Callback", "EarlyStopping", "Trainer", "fit"]
@@ -110,6 +111,13 @@ class Trainer(TrainerState):
             each batch shape, the first step eager, the second recorded, then
             replayed (the same results, without Python dispatch). The memory
             log then also counts the recording's planned range.
+        memory_timeline, memory_timeline_step: a directory where the memory
+            timeline of step `memory_timeline_step` of the run (default 1, which
+            also shows the optimizer's state being made; 2 is a step as every
+            later one runs) is written, as memory_timeline.png and
+            memory_timeline.json (see actnet.util.memory_timeline; that step
+            runs several times slower while it is recorded). With a
+            distributed model, rank 0 records it.
     """
 
     def __init__(
@@ -132,6 +140,8 @@ class Trainer(TrainerState):
         file: TextIO | None = None,
         compile: bool = False,  # torch.compile's word, as an option
         accumulate_grad_batches: int = 1,
+        memory_timeline: str | os.PathLike[str] | None = None,
+        memory_timeline_step: int = 1,
     ) -> None:
         if not isinstance(model, Module):
             raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
@@ -210,6 +220,15 @@ class Trainer(TrainerState):
                 "captured step steps the optimizer every batch; use compile=False"
             )
         self.accumulate_grad_batches = k
+        if type(memory_timeline_step) is not int or memory_timeline_step < 1:
+            raise ValueError(
+                "memory_timeline_step must be an int >= 1, got "
+                f"{memory_timeline_step!r}"
+            )
+        self.memory_timeline = (
+            None if memory_timeline is None else Path(memory_timeline)
+        )
+        self.memory_timeline_step = memory_timeline_step
         self._accumulated = 0  # batches whose gradients wait for the optimizer
         self._checkpoint_due = False  # checkpoint_every fell inside a group
         # The captured step (actnet.tensor.compile): the model's mode is an
@@ -269,6 +288,30 @@ class Trainer(TrainerState):
             self.optimizer.step()
             self._accumulated = 0
         return output.detach(), loss.detach(), last
+
+    def _train_batch(
+        self, x: Tensor, y: Tensor, epoch_batches: int | None
+    ) -> tuple[Tensor, Tensor, bool]:
+        """One batch: (output, loss, whether the optimizer stepped)."""
+        if self.accumulate_grad_batches > 1:
+            return self._accumulate(x, y, epoch_batches)
+        output, loss = self.train_step(x, y)
+        return output, loss, True
+
+    def _record_batch(
+        self, x: Tensor, y: Tensor, epoch_batches: int | None
+    ) -> tuple[Tensor, Tensor, bool]:
+        """`_train_batch`, its memory timeline written to `memory_timeline`."""
+        folder = self.memory_timeline
+        if folder is None or (dist.is_initialized() and dist.get_rank() != 0):
+            return self._train_batch(x, y, epoch_batches)
+        with record_memory_timeline(self.device) as rec:
+            result = self._train_batch(x, y, epoch_batches)
+        assert rec.timeline is not None  # set as the block ended
+        folder.mkdir(parents=True, exist_ok=True)
+        rec.timeline.to_json(folder / "memory_timeline.json")
+        rec.timeline.plot(folder / "memory_timeline.png")
+        return result
 
     def _step(self, x: Tensor, y: Tensor, training: bool) -> tuple[Tensor, Tensor]:
         self.optimizer.zero_grad(set_to_none=True)
@@ -367,11 +410,13 @@ class Trainer(TrainerState):
                 x, y = self._split(batch)
                 if log_memory:
                     allocator.reset_peak()
-                if self.accumulate_grad_batches > 1:
-                    output, loss, stepped = self._accumulate(x, y, epoch_batches)
+                if (
+                    self.step + 1 == self.memory_timeline_step
+                    and self.memory_timeline is not None
+                ):
+                    output, loss, stepped = self._record_batch(x, y, epoch_batches)
                 else:
-                    output, loss = self.train_step(x, y)
-                    stepped = True
+                    output, loss, stepped = self._train_batch(x, y, epoch_batches)
                 loss_value = float(loss)
                 n = _batch_size(y)
                 self._loss_sum += loss_value * n

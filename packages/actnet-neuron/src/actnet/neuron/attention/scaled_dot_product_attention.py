@@ -227,7 +227,8 @@ def scaled_dot_product_attention(
     (..., S, E), value (..., S, Ev); leading axes broadcast
     (torch.nn.functional.scaled_dot_product_attention).
 
-    attn_mask broadcasts to (..., L, S): bool (True takes part) or added floats.
+    attn_mask broadcasts to (..., L, S): bool (True takes part) or added floats
+    (of query's dtype, or float32 with any query, as PyTorch allows).
     is_causal masks key j > query i (top-left aligned); it excludes attn_mask.
     scale defaults to 1 / sqrt(E). dropout_p drops probabilities (with the
     default generator) and scales the rest by 1 / (1 - p). A row with every key
@@ -267,11 +268,13 @@ def scaled_dot_product_attention(
     mask = attn_mask
     if mask is not None:
         check_tensor(mask, op, "attn_mask", kinds="fb")
-        if mask.dtype != xp.bool and mask.dtype != query.dtype:
+        if mask.dtype not in (xp.bool, xp.float32, query.dtype):
             raise TypeError(
-                f"{op}: attn_mask must be bool or have query's dtype {query.dtype}, "
-                f"got {mask.dtype}"
+                f"{op}: attn_mask must be bool, float32 or of query's dtype "
+                f"{query.dtype}, got {mask.dtype}"
             )
+        if mask.dtype == xp.float32 and query.dtype != xp.float32:
+            mask = mask.to(query.dtype)  # PyTorch takes a float32 mask with any query
         if is_causal:
             raise ValueError(f"{op}: attn_mask and is_causal=True cannot both be set")
         rows, cols = (1, 1, *mask.shape)[-2:]

@@ -56,7 +56,9 @@ class Linear(Function):
         return grad_x, grad_w, grad_b
 
 
-_GRADIENT: Final = ("gradient", "linear backward")
+# A temporary of the backward; actnet-tensor relabels it ("gradient") when it
+# becomes a leaf's `.grad`.
+_GRADIENT: Final = ("activation", "linear backward")
 
 
 def _plain_backward(

@@ -32,10 +32,12 @@ def optional_buffer(t: Tensor | None) -> Buffer | None:
 
 
 def gradient(buf: Buffer | None, op: str) -> Tensor | None:
-    """A gradient the device computed, as a Tensor (labelled for memory_snapshot)."""
+    """A gradient the device computed, as a Tensor, labelled for memory_snapshot
+    as a temporary of `op`'s backward: actnet-tensor relabels it ("gradient")
+    when it becomes a leaf's `.grad`."""
     if buf is None:
         return None
-    buf.info = ("gradient", f"{op} backward")
+    buf.info = ("activation", f"{op} backward")
     return as_tensor(from_buffer(buf))
 
 

@@ -251,7 +251,8 @@ def canonical_mask(
     mask: Tensor | None, name: str, dtype: Any, layer: str = "MultiheadAttention"
 ) -> Tensor | None:
     """mask as an additive float mask of `dtype`: a bool mask's True (not allowed
-    to attend) becomes -inf, as torch's _canonical_mask does; errors name `layer`."""
+    to attend) becomes -inf, as torch's _canonical_mask does, and a float32 one
+    is converted; errors name `layer`."""
     if mask is None:
         return None
     if not isinstance(mask, Tensor):
@@ -263,12 +264,16 @@ def canonical_mask(
             f"{layer}: only bool and floating types of {name} are "
             f"supported, got {mask.dtype}"
         )
-    if mask.dtype != dtype:
-        raise TypeError(
-            f"{layer}: a float {name} must have the input's dtype {dtype}, "
-            f"got {mask.dtype}"
-        )
-    return mask
+    if mask.dtype == dtype:
+        return mask
+    if mask.dtype == xp.float32:
+        # PyTorch's attention takes a float32 mask with any input (its
+        # word_language_model builds one with torch.ones and trains in double)
+        return mask.to(dtype)
+    raise TypeError(
+        f"{layer}: a float {name} must be float32 or have the input's dtype "
+        f"{dtype}, got {mask.dtype}"
+    )
 
 
 def warn_mismatched_masks(

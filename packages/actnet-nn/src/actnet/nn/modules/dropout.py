@@ -41,9 +41,9 @@ class Dropout(Module):
 
 
 class Dropout2d(Dropout):
-    """In training, zero each channel of (N, C, H, W) or (C, H, W) with
-    probability p and scale the others by 1 / (1 - p) (`F.dropout2d`); in eval
-    mode, the identity."""
+    """In training, zero each channel of (N, C, H, W) with probability p and
+    scale the others by 1 / (1 - p) (`F.dropout2d`, which takes other ranks as
+    PyTorch 2.13 does: 3-D as (N, C, L)); in eval mode, the identity."""
 
     def forward(self, input: Tensor) -> Tensor:
         return F.dropout2d(input, self.p, self.training, self.inplace)

@@ -13,6 +13,7 @@ A training loop steps the optimizer after backward, then the scheduler:
 """
 
 from actnet.nn.optim import lr_scheduler
+from actnet.nn.optim.adadelta import Adadelta
 from actnet.nn.optim.adagrad import Adagrad
 from actnet.nn.optim.adam import Adam
 from actnet.nn.optim.adamax import Adamax
@@ -25,6 +26,7 @@ from actnet.nn.optim.sgd import SGD
 
 __all__ = [
     "SGD",
+    "Adadelta",
     "Adagrad",
     "Adam",
     "AdamW",

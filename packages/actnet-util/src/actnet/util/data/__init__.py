@@ -8,6 +8,9 @@ with PyTorch's names (``torch.utils.data``) and sklearn's `StandardScaler`.
     state = loader.state_dict()    # resume mid-epoch with load_state_dict(state)
 """
 
+import sys
+
+from actnet.tensor import register_namespace
 from actnet.util.data._collate import default_collate, default_convert
 from actnet.util.data.dataloader import DataLoader
 from actnet.util.data.dataset import (
@@ -50,3 +53,6 @@ __all__ = [
     "default_convert",
     "random_split",
 ]
+
+# `torch.utils.data` through `torch` (actnet.tensor) in ported code
+register_namespace("utils.data", sys.modules[__name__])

@@ -72,10 +72,16 @@ class DataLoader(Generic[T_co]):
             the calling thread when asked for). Batches come out in order.
         collate_fn: makes a batch from a list of samples (default:
             `default_collate`, which gives actnet Tensors).
+        pin_memory: accepted for PyTorch's signature; the batches are what
+            they would be without it (actnet's host arrays are not
+            page-locked, as torch's are not without an accelerator).
         drop_last: drop the last, incomplete batch.
         timeout: seconds to wait for a worker's batch before a RuntimeError
             (0: forever).
         worker_init_fn: called with the worker id in each worker thread.
+        persistent_workers: accepted for PyTorch's signature (it needs
+            `num_workers` > 0, as there); the worker threads are started
+            anew for each epoch either way, with the same batches.
         prefetch_factor: batches each worker builds ahead (default 2 with
             workers; must be None without).
         generator: where the shuffling seed is drawn from when `seed` is None
@@ -101,10 +107,12 @@ class DataLoader(Generic[T_co]):
         num_workers: int = 0,
         collate_fn: Callable[[Any], Any] | None = None,
         *,
+        pin_memory: bool = False,
         drop_last: bool = False,
         timeout: float = 0,
         worker_init_fn: Callable[[int], None] | None = None,
         prefetch_factor: int | None = None,
+        persistent_workers: bool = False,
         generator: Generator | None = None,
         seed: int | None = None,
         device: Device | str | None = None,
@@ -134,6 +142,14 @@ class DataLoader(Generic[T_co]):
                 "num_workers option should be non-negative; "
                 "use num_workers=0 to disable background workers."
             )
+        if not isinstance(pin_memory, bool):
+            raise TypeError(f"pin_memory must be a bool, got {pin_memory!r}")
+        if not isinstance(persistent_workers, bool):
+            raise TypeError(
+                f"persistent_workers must be a bool, got {persistent_workers!r}"
+            )
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
         if not isinstance(timeout, int | float) or not timeout >= 0:
             raise ValueError(f"timeout option should be non-negative, got {timeout!r}")
         if num_workers == 0 and prefetch_factor is not None:
@@ -194,6 +210,8 @@ class DataLoader(Generic[T_co]):
         self.timeout = float(timeout)
         self.worker_init_fn = worker_init_fn
         self.prefetch_factor = prefetch_factor
+        self.pin_memory = pin_memory
+        self.persistent_workers = persistent_workers
         self.generator = generator
         self.device = None if device is None else get_device(device)
         # The position: the epoch and the first batch the next iter() runs, and

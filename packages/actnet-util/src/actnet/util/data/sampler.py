@@ -109,6 +109,22 @@ class _EpochRandom:
         return gen
 
 
+# Draws with replacement come in chunks of this many, so that a sampler of
+# num_samples=int(1e10) (minGPT's "forever") holds one chunk, not 80 GB; the
+# values are those of one draw of all of them (the generator is counter-based).
+_CHUNK = 1024
+
+
+def _draws(gen: Generator, n: int, count: int) -> Iterator[int]:
+    """`count` integers in [0, n) from `gen`, drawn a chunk at a time."""
+    while count > 0:
+        size = min(count, _CHUNK)
+        buf = gen.randint(0, n, (size,))
+        values: list[int] = buf.device.to_host(buf).tolist()
+        yield from values
+        count -= size
+
+
 def _permutation(gen: Generator, n: int) -> list[int]:
     perm = gen.permutation(n)
     values: list[int] = perm.device.to_host(perm).tolist()
@@ -182,9 +198,7 @@ class RandomSampler(_EpochRandom, Sampler[int]):
         if self.replacement:
             if n == 0:
                 raise ValueError("cannot sample with replacement from an empty dataset")
-            draws = gen.randint(0, n, (self.num_samples,))
-            values: list[int] = draws.device.to_host(draws).tolist()
-            return iter(values)
+            return _draws(gen, n, self.num_samples)
         if n == 0:
             return iter([])
         # More samples than the dataset holds: whole permutations, then part of one.
