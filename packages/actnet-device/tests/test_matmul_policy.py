@@ -80,7 +80,13 @@ def _assert_rounding_of(
     gamma = (k + 2) * u / (1 - (k + 2) * u)  # +2: complex products round twice
     assert got.shape == exact.shape and got.dtype == a.dtype
     assert np.all(np.abs(got - exact) <= gamma * magnitude + 1e-300)
-    numpy = np.matmul(a, b)
+    # NumPy's own product of these finite operands, the peer. OpenBLAS's SkylakeX
+    # kernels sometimes raise the invalid flag on small operands (lanes past the
+    # data), which NumPy reports as a RuntimeWarning: seen once in a full run, its
+    # values finite and right. The values are what is compared.
+    with np.errstate(invalid="ignore"):
+        numpy = np.matmul(a, b)
+    assert np.all(np.isfinite(numpy))
     assert np.all(np.abs(got - numpy) <= 2 * gamma * magnitude + 1e-300)
 
 
