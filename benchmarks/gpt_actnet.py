@@ -118,9 +118,9 @@ def steps(args: dict[str, Any]) -> Steps:
             "buffers": len(plan.buffers),
             "kernel_calls": plan.kernel_calls,
             "recordings": compiled.recordings,
-            "recomputed": len(compiled.recomputed),
-            "recomputed_mib": sum(r.nbytes for r in compiled.recomputed) / MIB,
-            "recomputed_ops": sorted({r.function for r in compiled.recomputed}),
+            "recomputed": len(plan.recomputed),
+            "recomputed_mib": sum(r.nbytes for r in plan.recomputed) / MIB,
+            "recomputed_ops": sorted({r.function for r in plan.recomputed}),
         }
 
     def smallest_budget() -> float:

@@ -263,12 +263,12 @@ def test_compile_with_a_policy_replays_eager_steps_in_less_memory() -> None:
     assert selective.replays == 18 and plain.replays == 18
     assert plain.memory_plan is not None and selective.memory_plan is not None
     assert selective.memory_plan.peak_bytes < plain.memory_plan.peak_bytes
-    assert plain.recomputed == ()
+    assert plain.memory_plan.recomputed == ()
     # each block's scale and tanh outputs (the first saved by the second dot,
     # the other needed to make it), and add's (saved by nothing here but the
     # square, whose output it is not: it is the loss's input)
-    assert {r.function for r in selective.recomputed} >= {"Scale", "Tanh"}
-    assert all(r.function not in ("Dot",) for r in selective.recomputed)
+    assert {r.function for r in selective.memory_plan.recomputed} >= {"Scale", "Tanh"}
+    assert all(r.function not in ("Dot",) for r in selective.memory_plan.recomputed)
 
 
 def test_bad_policies_are_refused() -> None:
@@ -355,11 +355,11 @@ def test_a_memory_budget_fits_the_plan_and_keeps_the_steps_exact(
         np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
     assert free.memory_plan is not None and fitted.memory_plan is not None
     unconstrained = free.memory_plan.peak_bytes
-    assert fitted.memory_budget_bytes == int(np.ceil(budget * unconstrained))
-    assert fitted.memory_plan.peak_bytes <= fitted.memory_budget_bytes
+    assert fitted.memory_plan.budget_bytes == int(np.ceil(budget * unconstrained))
+    assert fitted.memory_plan.peak_bytes <= fitted.memory_plan.budget_bytes
     assert fitted.recordings >= 2 and fitted.recordings + fitted.replays == 11
-    assert fitted.recomputed
-    assert {r.function for r in fitted.recomputed} <= {
+    assert fitted.memory_plan.recomputed
+    assert {r.function for r in fitted.memory_plan.recomputed} <= {
         "Dot",
         "Tanh",
         "Scale",
@@ -368,7 +368,7 @@ def test_a_memory_budget_fits_the_plan_and_keeps_the_steps_exact(
         "permute",
         "view",
     }
-    assert all(r.nbytes > 0 and r.seconds >= 0 for r in fitted.recomputed)
+    assert all(r.nbytes > 0 and r.seconds >= 0 for r in fitted.memory_plan.recomputed)
 
 
 def test_a_budget_the_step_fits_already_changes_nothing() -> None:
@@ -376,7 +376,7 @@ def test_a_budget_the_step_fits_already_changes_nothing() -> None:
     fitted, _ = budget_trainer(1 << 40)  # bytes
     for _ in range(4):
         assert float(fitted()) == float(free())
-    assert fitted.recordings == 1 and fitted.recomputed == ()
+    assert fitted.recordings == 1 and fitted.memory_plan.recomputed == ()
     assert fitted.memory_plan is not None and free.memory_plan is not None
     assert fitted.memory_plan.peak_bytes == free.memory_plan.peak_bytes
 

@@ -43,6 +43,7 @@ from actnet.tensor._compile import (
     CompiledFunction,
     MemoryBudgetError,
     Recomputed,
+    StepMemoryPlan,
     compile,
 )
 from actnet.tensor._copy_on_write import writable_buffer
@@ -190,6 +191,7 @@ __all__ = [
     "Recomputed",
     "RemovableHandle",
     "SortResult",
+    "StepMemoryPlan",
     "Tensor",
     "TopKResult",
     "__version__",

@@ -33,12 +33,12 @@ makes the next call record again.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Final, Generic, ParamSpec, TypeVar, overload
 
 from actnet.device import CaptureError, Device, MemoryPlan, Program, get_device
@@ -61,6 +61,7 @@ __all__ = [
     "CompiledFunction",
     "MemoryBudgetError",
     "Recomputed",
+    "StepMemoryPlan",
     "compile",
 ]
 
@@ -83,7 +84,7 @@ class MemoryBudgetError(ValueError):
         )
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Recomputed:
     """A tensor that backward makes again (by a policy or a memory budget):
     a saved one not kept, or one it is made from."""
@@ -91,6 +92,18 @@ class Recomputed:
     function: str  # the Function that made it
     nbytes: int
     seconds: float  # its forward, as measured when recorded: the cost per step
+
+
+@dataclasses.dataclass(frozen=True)
+class StepMemoryPlan(MemoryPlan):
+    """A compiled step's `memory_plan`: the device's plan of its transient
+    memory, and what backward recomputes in it (by a policy or to fit the
+    memory budget; the sum of their `seconds` is the cost per step) and the
+    budget in bytes (a fraction resolved against the unconstrained plan; None
+    without one)."""
+
+    recomputed: tuple[Recomputed, ...] = ()
+    budget_bytes: int | None = None
 
 
 class _Entry:
@@ -151,27 +164,18 @@ class CompiledFunction(Generic[P, R]):
         self.replays = 0  # how many calls replayed a recording
 
     @property
-    def memory_plan(self) -> MemoryPlan | None:
-        """The transient memory of the last recording (None before one)."""
+    def memory_plan(self) -> StepMemoryPlan | None:
+        """The transient memory of the last recording (None before one): the
+        device's plan, with what backward recomputes and the budget."""
         last = self._last
-        return (
-            None if last is None or last.program is None else last.program.memory_plan
+        if last is None or last.program is None:
+            return None
+        plan = last.program.memory_plan
+        return StepMemoryPlan(
+            **{f.name: getattr(plan, f.name) for f in dataclasses.fields(plan)},
+            recomputed=last.recomputed,
+            budget_bytes=last.budget_bytes,
         )
-
-    @property
-    def recomputed(self) -> tuple[Recomputed, ...]:
-        """What the last recording recomputes in backward, by its policy or to
-        fit its memory budget (empty without either); the sum of their
-        `seconds` is its cost per step."""
-        last = self._last
-        return () if last is None else last.recomputed
-
-    @property
-    def memory_budget_bytes(self) -> int | None:
-        """The last recording's budget in bytes (a fraction resolved against
-        the unconstrained plan's peak), or None."""
-        last = self._last
-        return None if last is None else last.budget_bytes
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         key = _signature(args, kwargs)
@@ -434,8 +438,8 @@ def compile(
     call records again with more saved tensors recomputed in backward instead
     of kept (chosen by DTR's heuristic: least recompute time per byte and per
     stretch held), until a recording fits; then calls replay it.
-    `recomputed` lists what it recomputes and what each costs. A budget below
-    what recomputing every saved tensor that can be reaches raises
+    `memory_plan.recomputed` lists what it recomputes and what each costs. A
+    budget below what recomputing every saved tensor that can be reaches raises
     MemoryBudgetError (a ValueError) naming the smallest that works (the call
     that finds out has run its step; later calls with those shapes are
     refused).
