@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import pickle
 import struct
 import zipfile
 from pathlib import Path
@@ -238,6 +237,15 @@ def test_a_missing_file_is_file_not_found(tmp_path: Path) -> None:
         nn.load_safetensors(tmp_path / "absent.safetensors")
 
 
+# What pickle.dumps writes for {"w": 1} (protocol 2) and {"w": [1.0]} (protocol
+# 4), spelled out: the loader is shown these bytes, and actnet never pickles.
+_PICKLE_2 = b"\x80\x02}q\x00X\x01\x00\x00\x00wq\x01K\x01s."
+_PICKLE_4 = (
+    b"\x80\x04\x95\x14\x00\x00\x00\x00\x00\x00\x00}\x94\x8c\x01w\x94]\x94"
+    b"G?\xf0\x00\x00\x00\x00\x00\x00as."
+)
+
+
 # ------------------------------------------------- files that torch.save wrote
 # Made by hand, as torch.save lays them out (crosscheck/ loads real ones): a zip
 # archive whose pickle is <name>/data.pkl (PyTorch 1.6 on), or a pickle that
@@ -248,7 +256,7 @@ LEGACY_MAGIC = b"\x8a\x0a" + (0x1950A86A20F9469CFC6C).to_bytes(10, "little")
 def _torch_zip() -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
-        archive.writestr("archive/data.pkl", pickle.dumps({"w": 1}, protocol=2))
+        archive.writestr("archive/data.pkl", _PICKLE_2)
         archive.writestr("archive/byteorder", "little")
         archive.writestr("archive/data/0", b"\0" * 8)
     return out.getvalue()
@@ -261,7 +269,7 @@ TORCH_FILES = {
         b"\x80\x04\x95\x0d\0\0\0\0\0\0\0" + LEGACY_MAGIC + b".",
         "legacy",
     ),
-    "another pickle": (pickle.dumps({"w": [1.0]}, protocol=4), "a Python pickle"),
+    "another pickle": (_PICKLE_4, "a Python pickle"),
 }
 
 
