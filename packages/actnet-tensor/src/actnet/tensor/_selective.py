@@ -33,7 +33,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from actnet.device import Generator, default_generator
 from actnet.ndarray import NDArray
@@ -47,6 +47,7 @@ from actnet.tensor._tensor_base import _make
 # (`actnet.tensor`'s add, reshape, view, permute) that did.
 Op = Callable[..., Any]
 Policy = Callable[[Op], bool]
+T = TypeVar("T")
 
 
 def dots_saveable(function: Op) -> bool:
@@ -188,10 +189,10 @@ class _Context:
         self.site_of: dict[int, tuple[weakref.ref[Tensor], Site]] = {}
 
     def _lookup(self, tensor: Tensor) -> _Dropped | None:
-        entry = self.dropped.get(id(tensor))
-        if entry is None or entry[0]() is not tensor:
-            return None
-        return entry[1]
+        return _held_for(self.dropped, tensor)
+
+    def _site(self, tensor: Tensor) -> Site | None:
+        return _held_for(self.site_of, tensor)
 
     def note(
         self,
@@ -219,9 +220,7 @@ class _Context:
         )  # (the last: an argument changed in place)
         if self.sites is not None:
             sources = tuple(
-                entry[1].number
-                for t, entry in ((t, self.site_of.get(id(t))) for t in tensors)
-                if entry is not None and entry[0]() is t
+                site.number for site in map(self._site, tensors) if site is not None
             )
             for i, out in enumerate(made):
                 nbytes = out.numel() * out.element_size()
@@ -244,10 +243,8 @@ class _Context:
                 ]
             nr = next(j for j, o in enumerate(outputs) if o is out)
             made_again = _Dropped(function, inputs, kwargs, nr, out)
+            made_again.site = self._site(out)
             key = id(out)
-            known = self.site_of.get(key)
-            if known is not None and known[0]() is out:
-                made_again.site = known[1]
             ref = weakref.ref(out, functools.partial(self._forget, key))
             self.dropped[key] = (ref, made_again)
 
@@ -263,12 +260,11 @@ class _Context:
             del self.site_of[key]
 
     def pack(self, tensor: Tensor) -> Any:
-        if self.sites is not None:
-            entry = self.site_of.get(id(tensor))
-            if entry is not None and entry[0]() is tensor:
-                entry[1].saved = True
-                entry[1].dropped = self._lookup(tensor) is not None
         dropped = self._lookup(tensor)
+        site = self._site(tensor)
+        if site is not None:
+            site.saved = True
+            site.dropped = dropped is not None
         if dropped is None:
             return tensor
         dropped.hold()
@@ -280,6 +276,17 @@ class _Context:
             return _make(packed.take())
         tensor: Tensor = packed
         return tensor
+
+
+def _held_for(
+    table: dict[int, tuple[weakref.ref[Tensor], T]], tensor: Tensor
+) -> T | None:
+    """What an id-keyed table of weak references holds for `tensor` (an entry
+    of a dead tensor whose id is reused is not its)."""
+    entry = table.get(id(tensor))
+    if entry is None or entry[0]() is not tensor:
+        return None
+    return entry[1]
 
 
 def _shares(a: Tensor, b: Tensor) -> bool:
