@@ -106,7 +106,7 @@ def test_our_file_loads_in_torch(tmp_path: Path, kind: str, dtype: str) -> None:
     ours = build(nn).eval()
     for name, b in ours.named_buffers():
         if name.endswith("running_var"):
-            b.data = (at.rand(*b.shape) + 0.5).data
+            b.data = (at.rand(*b.shape) + 0.5).array
     ours.to(dtype)
     path = tmp_path / "ours.safetensors"
     nn.save_safetensors(ours, path, metadata={"format": "pt"})

@@ -325,13 +325,13 @@ def test_cache_size_one_alternating_never_replays() -> None:
 # ------------------------------------------------------------------ rebinding
 def _rebind_one(run: _Run) -> None:
     p = next(iter(run.model.parameters()))
-    p.data = p.data * 0.5
+    p.data = p.array * 0.5
     assert p.dtype == np.float32
 
 
 def _rebind_all(run: _Run) -> None:
     for p in run.model.parameters():
-        p.data = p.data * 0.5
+        p.data = p.array * 0.5
 
 
 def _other_state_dict() -> dict[str, Tensor]:

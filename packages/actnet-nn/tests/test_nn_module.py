@@ -340,8 +340,8 @@ def test_state_dict_keys_order_and_persistence() -> None:
 
 def test_load_state_dict_copies_values_and_casts() -> None:
     src, dst = Net(), Net()
-    src.scale.data = at.tensor([5.0]).data
-    src.first.weight.data = at.tensor([1.0, 2.0, 3.0]).data
+    src.scale.data = at.tensor([5.0]).array
+    src.first.weight.data = at.tensor([1.0, 2.0, 3.0]).array
     sd = {
         k: v.to("float64") if v.dtype == np.float32 else v
         for k, v in src.state_dict().items()
@@ -354,7 +354,7 @@ def test_load_state_dict_copies_values_and_casts() -> None:
     assert weight.dtype == np.float32 and weight.tolist() == [1.0, 2.0, 3.0]
     assert dst.scale.tolist() == [5.0]
     # NumPy arrays and NDArrays are accepted as values.
-    dst.load_state_dict({**sd, "scale": np.array([7.0]), "steps": at.tensor([3]).data})
+    dst.load_state_dict({**sd, "scale": np.array([7.0]), "steps": at.tensor([3]).array})
     assert dst.scale.tolist() == [7.0] and dst.steps.tolist() == [3]
 
 
@@ -607,3 +607,16 @@ def test_full_backward_hook_without_input_gradients_gets_none() -> None:
     with at.no_grad():  # no graph, no hook
         m(at.tensor([1.0, 2.0]))
     assert len(seen) == 1
+
+
+def test_state_dict_values_alias_the_parameters_as_torch() -> None:
+    m = nn.Linear(3, 2)
+    sd = m.state_dict()
+    snapshot = {k: v.clone() for k, v in sd.items()}
+    opt = nn.optim.SGD(m.parameters(), lr=0.1)
+    m(at.randn(4, 3)).sum().backward()
+    opt.step()
+    for key in ("weight", "bias"):
+        now = np.asarray(getattr(m, key).detach())
+        np.testing.assert_array_equal(np.asarray(sd[key]), now)
+        assert not np.array_equal(np.asarray(snapshot[key]), now)

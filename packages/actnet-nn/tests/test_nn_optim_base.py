@@ -75,10 +75,10 @@ def test_parameters_and_state_are_updated_in_place(
         v for p in params for v in opt.state[p].values() if isinstance(v, at.Tensor)
     ]
     # the ids of the device buffers (the arrays are not held: that would force copies)
-    buffers = [id(buffer_of(t.data)) for t in tensors]
+    buffers = [id(buffer_of(t.array)) for t in tensors]
     _grads(params, 1)
     opt.step()
-    assert [id(buffer_of(t.data)) for t in tensors] == buffers
+    assert [id(buffer_of(t.array)) for t in tensors] == buffers
 
 
 @pytest.mark.parametrize(("cls", "options"), OPTIMIZERS, ids=IDS)
@@ -89,7 +89,7 @@ def test_an_array_held_elsewhere_never_changes(
     opt = cls(params, **options)
     _grads(params, 0)
     opt.step()
-    held = params[0].data  # copy-on-write: the optimizer must not write into it
+    held = params[0].array  # copy-on-write: the optimizer must not write into it
     snapshot = np.asarray(held).copy()
     _grads(params, 1)
     opt.step()

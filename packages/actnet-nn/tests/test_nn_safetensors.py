@@ -151,7 +151,7 @@ def test_views_and_shared_tensors_are_written_as_independent_copies(
 
 def test_numpy_arrays_and_ndarrays_are_accepted(tmp_path: Path) -> None:
     path = tmp_path / "t.safetensors"
-    nn.save_safetensors({"n": np.ones(2, np.float16), "d": at.ones(3).data}, path)
+    nn.save_safetensors({"n": np.ones(2, np.float16), "d": at.ones(3).array}, path)
     loaded = nn.load_safetensors(path, device="cpu")
     assert loaded["n"].dtype == np.float16 and loaded["d"].tolist() == [1, 1, 1]
     assert loaded["d"].device.name == "cpu:0"

@@ -19,7 +19,7 @@ def arr(t: Any) -> np.ndarray[Any, Any]:
 
 
 def _address(t: at.Tensor) -> int:
-    native = buffer_of(t.data).native
+    native = buffer_of(t.array).native
     return int(native.__array_interface__["data"][0])
 
 
@@ -39,7 +39,7 @@ def test_values_go_into_the_tensors_own_buffer() -> None:
 
 def test_an_ndarray_someone_holds_never_changes() -> None:
     t = at.tensor([-1.0, 2.0])
-    held = t.data
+    held = t.array
     at.apply_in_place(t, _relu)
     np.testing.assert_array_equal(np.asarray(held), [-1.0, 2.0])
     np.testing.assert_array_equal(arr(t), [0.0, 2.0])

@@ -30,7 +30,7 @@ def test_a_tensor_alone_holds_its_buffer() -> None:
 
 def test_another_reference_to_the_ndarray_shares_it() -> None:
     t = at.tensor(np.arange(4.0))
-    held = t.data
+    held = t.array
     assert sole_buffer(t) is None
     del held
     assert sole_buffer(t) is not None
@@ -68,7 +68,7 @@ def test_writable_buffer_writes_in_place_or_copies() -> None:
     assert buf.native.__array_interface__["data"][0] == before
     assert t._version == 1
     del buf
-    held = t.data
+    held = t.array
     buf = at.writable_buffer(t)  # someone holds the values: t gets a copy
     buf.native[...] = -1.0
     np.testing.assert_array_equal(np.asarray(held), np.arange(4.0))

@@ -216,7 +216,7 @@ def test_detach_shares_values_but_not_history() -> None:
     y = x * 2.0
     d = y.detach()
     assert d.grad_fn is None and not d.requires_grad
-    assert d.data is y.data  # immutable values: sharing is safe
+    assert d.array is y.array  # immutable values: sharing is safe
 
 
 def test_requires_grad_rules() -> None:

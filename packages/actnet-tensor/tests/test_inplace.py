@@ -17,25 +17,27 @@ def arr(t: Any) -> np.ndarray[Any, Any]:
 
 def test_in_place_writes_into_an_unshared_buffer() -> None:
     t = at.tensor(np.arange(4.0))
-    buf = buffer_of(t.data)
+    buf = buffer_of(t.array)
     address = buf.native.__array_interface__["data"][0]
     del buf
     t.add_(1.0).mul_(2.0)
-    assert buffer_of(t.data).native.__array_interface__["data"][0] == address
+    assert buffer_of(t.array).native.__array_interface__["data"][0] == address
     np.testing.assert_array_equal(arr(t), (np.arange(4.0) + 1) * 2)
     assert t._version == 2
 
 
 def test_in_place_never_changes_an_ndarray_someone_holds() -> None:
     t = at.tensor(np.arange(4.0))
-    held = t.data  # someone keeps the NDArray
-    view = t[1:]  # and a view of the same buffer
+    held = t.array  # someone keeps the NDArray
+    view = t[1:]  # a view, and an alias: both show t's changes (PyTorch's)
     detached = t.detach()
+    view_values = view.array
     t.add_(10.0)
     t[0] = -1.0
     np.testing.assert_array_equal(np.asarray(held), np.arange(4.0))
-    np.testing.assert_array_equal(arr(view), np.arange(1.0, 4.0))
-    np.testing.assert_array_equal(arr(detached), np.arange(4.0))
+    np.testing.assert_array_equal(np.asarray(view_values), np.arange(1.0, 4.0))
+    np.testing.assert_array_equal(arr(view), [11.0, 12.0, 13.0])
+    np.testing.assert_array_equal(arr(detached), [-1.0, 11.0, 12.0, 13.0])
     np.testing.assert_array_equal(arr(t), [-1.0, 11.0, 12.0, 13.0])
 
 
@@ -60,7 +62,7 @@ def test_in_place_methods(
 ) -> None:
     for shared in (False, True):
         t = at.tensor(np.ones(2))
-        keep = t.data if shared else None  # the copy path when shared
+        keep = t.array if shared else None  # the copy path when shared
         result = getattr(t, method)(*args)
         assert result is t
         np.testing.assert_allclose(arr(t), expected)

@@ -245,16 +245,16 @@ def test_sort_and_topk_return_named_pairs() -> None:
 # ------------------------------------------------------------ masked_fill_
 def test_masked_fill_in_place_writes_into_an_unshared_buffer() -> None:
     t = at.tensor(np.arange(4.0))
-    address = buffer_of(t.data).native.__array_interface__["data"][0]
+    address = buffer_of(t.array).native.__array_interface__["data"][0]
     out = t.masked_fill_(at.tensor([True, False, True, False]), -1.0)
     assert out is t and t._version == 1
-    assert buffer_of(t.data).native.__array_interface__["data"][0] == address
+    assert buffer_of(t.array).native.__array_interface__["data"][0] == address
     np.testing.assert_array_equal(arr(t), [-1.0, 1.0, -1.0, 3.0])
 
 
 def test_masked_fill_in_place_copies_what_someone_holds() -> None:
     t = at.tensor(np.arange(3.0))
-    held = t.data
+    held = t.array
     t.masked_fill_(at.tensor([True, False, False]), 9.0)
     np.testing.assert_array_equal(np.asarray(held), np.arange(3.0))
     np.testing.assert_array_equal(arr(t), [9.0, 1.0, 2.0])
@@ -295,7 +295,7 @@ def test_split_pieces_are_views_of_one_node() -> None:
     pieces = x.split(2)
     assert [p.shape for p in pieces] == [(2, 2), (2, 2), (1, 2)]
     assert pieces[0].grad_fn is pieces[2].grad_fn
-    assert buffer_of(pieces[1].data).base is buffer_of(x.data)
+    assert buffer_of(pieces[1].array).base is buffer_of(x.array)
     (pieces[2] * 2).sum().backward()  # the unused pieces' gradients are zeros
     np.testing.assert_array_equal(arr(x.grad), [[0, 0]] * 4 + [[2, 2]])
 
@@ -344,7 +344,7 @@ def test_new_tensors_take_dtype_and_device_from_self() -> None:
     assert x.new_tensor([1.5, 2.5]).tolist() == [1, 2]
     w = x.new_zeros(2, dtype=at.float, requires_grad=True)
     assert w.requires_grad and w.is_leaf and w.dtype == at.float32
-    assert buffer_of(w.data).info == ("parameter", "new_zeros")
+    assert buffer_of(w.array).info == ("parameter", "new_zeros")
     with pytest.raises(TypeError, match="tuple of ints"):
         x.new_full(2, 1.0)  # type: ignore[arg-type]
 

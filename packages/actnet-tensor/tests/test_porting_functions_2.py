@@ -259,10 +259,10 @@ def test_norm_gradient_is_zero_at_zero() -> None:
 def test_in_place_math_writes_into_an_unshared_buffer(name: str) -> None:
     t = at.tensor([0.5, 1.0, 2.0])
     expected = arr(getattr(at, name.rstrip("_"))(at.tensor([0.5, 1.0, 2.0])))
-    address = buffer_of(t.data).native.__array_interface__["data"][0]
+    address = buffer_of(t.array).native.__array_interface__["data"][0]
     version = t._version
     assert getattr(t, name)() is t
-    assert buffer_of(t.data).native.__array_interface__["data"][0] == address
+    assert buffer_of(t.array).native.__array_interface__["data"][0] == address
     assert t._version == version + 1
     np.testing.assert_allclose(arr(t), expected, rtol=1e-7)
 

@@ -6,12 +6,10 @@ random generators differ). Every loss within 1e-4 of torch's, and greedy
 generation picks the same tokens.
 
 - pytorch/examples word_language_model: LSTM, GRU, RNN_TANH, RNN_RELU and the
-  nn.Transformer subclass. Its training step updates through `p.data.add_(...)`,
-  which needs `Tensor.data` to be a view of `p` that writes through: actnet's
-  `.data` is an immutable NDArray until views alias (issue 13), so the loop as
-  written is xfail(strict=True). Evaluation and generation from the same
-  weights run as written; and the same loop with that one line written as
-  `with torch.no_grad(): p.add_(...)` (on both sides) trains beside torch.
+  nn.Transformer subclass. Its training step updates through `p.data.add_(...)`
+  (`Tensor.data` is a view of `p` that writes through, as in PyTorch); the same
+  loop with that one line written as `with torch.no_grad(): p.add_(...)` (on
+  both sides) trains beside torch too.
 - karpathy/minGPT: GPT (a causal-mask buffer, masked_fill, softmax), its
   Trainer (AdamW with parameter groups, a RandomSampler with replacement,
   clip_grad_norm_) and generate (greedy, top-k, and sampling).
@@ -147,12 +145,6 @@ def _train_both(
         assert _generate(mine, first) == _generate(theirs, first)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AttributeError,
-    reason="main.py updates through p.data.add_(...): Tensor.data is an immutable "
-    "NDArray until views alias, as PyTorch's do (issue 13)",
-)
 @pytest.mark.parametrize("kind", KINDS)
 def test_word_language_model_trains_beside_torch_as_written(
     tmp_path: Path, kind: str

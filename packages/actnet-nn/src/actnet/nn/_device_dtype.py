@@ -58,7 +58,7 @@ def move(t: Tensor, device: Device | None, dtype: np.dtype[Any] | None) -> None:
         return
     with at.no_grad():
         moved = t.detach().to(*(x for x in (device, dtype) if x is not None))
-    t.data = moved.data
-    label(t.data, ("parameter" if isinstance(t, Parameter) else "buffer", "to"))
+    t.data = moved.array
+    label(t.array, ("parameter" if isinstance(t, Parameter) else "buffer", "to"))
     if t.grad is not None:
         t.grad = t.grad.to(moved.device, moved.dtype)

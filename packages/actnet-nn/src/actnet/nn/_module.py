@@ -124,7 +124,7 @@ class Module(ModuleHooks, ModuleStateDict):
                 "(actnet.nn.Parameter or None required)"
             )
         if param is not None:
-            label(param.data, ("parameter", f"{type(self).__name__}.{name}"))
+            label(param.array, ("parameter", f"{type(self).__name__}.{name}"))
         self._parameters[name] = param
 
     def register_buffer(
@@ -140,7 +140,7 @@ class Module(ModuleHooks, ModuleStateDict):
                 "(Tensor or None required)"
             )
         if tensor is not None:
-            label(tensor.data, ("buffer", f"{type(self).__name__}.{name}"))
+            label(tensor.array, ("buffer", f"{type(self).__name__}.{name}"))
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers.discard(name)

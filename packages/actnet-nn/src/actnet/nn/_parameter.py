@@ -24,9 +24,9 @@ class Parameter(Tensor):
         cls, data: Tensor | NDArray | None = None, requires_grad: bool = True
     ) -> Self:
         if data is None:
-            values = at.empty(0).data
+            values = at.empty(0).array
         elif isinstance(data, Tensor):
-            values = data.data
+            values = data.array
         elif isinstance(data, NDArray):
             values = data
         else:

@@ -44,7 +44,8 @@ class ModuleStateDict:
     ) -> dict[str, Tensor]:
         """Parameters and persistent buffers by PyTorch's dotted key names, in
         registration order, each module's own before its children's. Values are
-        detached (they share data with the module until it is next updated)."""
+        detached aliases, as PyTorch's: they show the module's values as an
+        optimizer updates them (`clone()` them to keep a snapshot)."""
         out: dict[str, Tensor] = OrderedDict() if destination is None else destination
         for name, p in self._parameters.items():
             if p is not None:
@@ -110,7 +111,7 @@ class ModuleStateDict:
             for key, value in values.items():
                 target = own[key]
                 if assign:
-                    target.data = value.to(target.device).data
+                    target.data = value.to(target.device).array
                 else:
                     target.copy_(value.to(target.device, target.dtype))
         return IncompatibleKeys(missing, unexpected)

@@ -266,7 +266,7 @@ def _draw(
         t.normal_(p, q, generator=generator)
     else:
         t.uniform_(p, q, generator=generator)
-    return t.data
+    return t.array
 
 
 def _redraw_outside(
@@ -537,4 +537,4 @@ def sparse_(
         chosen = order[:zeros]
         keep = keep.at[chosen, col].set(False)
     with no_grad():
-        return tensor.copy_(xp.where(keep, tensor.data, xp.zeros_like(tensor.data)))
+        return tensor.copy_(xp.where(keep, tensor.array, xp.zeros_like(tensor.array)))

@@ -46,7 +46,6 @@ from actnet.tensor._compile import (
     StepMemoryPlan,
     compile,
 )
-from actnet.tensor._copy_on_write import writable_buffer
 from actnet.tensor._creation import (
     arange,
     as_tensor,
@@ -168,6 +167,7 @@ from actnet.tensor._selection import (
     narrow,
     nonzero,
     repeat_interleave,
+    select,
     unique,
 )
 from actnet.tensor._shape import transpose, unsqueeze
@@ -177,6 +177,7 @@ from actnet.tensor._tensor import Tensor
 from actnet.tensor._tensor_base import RemovableHandle
 from actnet.tensor._variance import std, std_mean, var, var_mean
 from actnet.tensor._version import __version__
+from actnet.tensor._views import writable_buffer
 
 __all__ = [
     "AccumulateGrad",
@@ -329,6 +330,7 @@ __all__ = [
     "round",
     "rsqrt",
     "saved_tensors_hooks",
+    "select",
     "set_grad_enabled",
     "short",
     "sigmoid",

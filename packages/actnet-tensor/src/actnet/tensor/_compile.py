@@ -43,10 +43,10 @@ from typing import Any, Final, Generic, ParamSpec, TypeVar, overload
 
 from actnet.device import CaptureError, Device, MemoryPlan, Program, get_device
 from actnet.tensor import _tensor_base
-from actnet.tensor._copy_on_write import writable_buffer
 from actnet.tensor._grad_mode import no_grad
 from actnet.tensor._selective import Policy, Site, selective_checkpoint
 from actnet.tensor._tensor import Tensor
+from actnet.tensor._views import writable_buffer
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -15,7 +15,6 @@ from __future__ import annotations
 import sys
 
 from actnet.device import Buffer
-from actnet.ndarray import from_buffer
 from actnet.ndarray import sole_buffer as sole_array_buffer
 from actnet.tensor._tensor_base import TensorBase
 
@@ -38,22 +37,3 @@ def sole_buffer(t: TensorBase) -> Buffer | None:
     if _getrefcount(data) != 3:
         return None
     return sole_array_buffer(data)
-
-
-def writable_buffer(t: TensorBase) -> Buffer:
-    """t's device buffer, for the caller to update in place; t's version goes up.
-
-    For the layers above that write tensors themselves (actnet.nn's optimizers):
-    t's own buffer when nothing else holds it, otherwise (copy-on-write, as the
-    in-place methods do) a private copy that t holds from now on, so no array
-    anyone else holds ever changes. No graph is recorded: use it under no_grad()
-    on tensors that are not part of one.
-    """
-    buf = sole_buffer(t)
-    if buf is None:
-        old = t.array.buffer
-        buf = old.device.copy(old)
-        buf.info = old.info
-        t.array = from_buffer(buf)
-    t._version += 1
-    return buf

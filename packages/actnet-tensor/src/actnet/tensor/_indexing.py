@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import actnet.ndarray as xp
 from actnet.ndarray import NDArray
+from actnet.tensor._alias import aliased
 from actnet.tensor._graph import Edge, Node, edge_of, needs_grad
 from actnet.tensor._promotion import result_dtype
 from actnet.tensor._saved import activation, label
@@ -55,8 +56,20 @@ def index(a: Tensor, key: Any) -> Tensor:
     k = key_values(key)
     data = label(a.array[k], activation("index"))  # a view keeps its owner's label
     if not needs_grad(a):
-        return _make(data)
-    return _make(data, True, IndexBackward((edge_of(a),), a.shape, k))
+        out = _make(data)
+    else:
+        out = _make(data, True, IndexBackward((edge_of(a),), a.shape, k))
+    if is_basic(k):  # a view (advanced indexing copies, as in PyTorch)
+        aliased(out, a, (index, (k,)))
+    return out
+
+
+def is_basic(key: tuple[Any, ...]) -> bool:
+    """Whether an index key selects a view: ints, slices, None and Ellipsis."""
+    for i in key:
+        if not (type(i) is int or type(i) is slice or i is None or i is Ellipsis):
+            return False
+    return True
 
 
 class IndexAddBackward(Node):

@@ -22,8 +22,8 @@ from actnet.ndarray import NDArray, from_buffer
 from actnet.tensor._arithmetic import add, div, mul, sub
 from actnet.tensor._copy_on_write import sole_buffer
 from actnet.tensor._grad_mode import _state
-from actnet.tensor._graph import Edge, Node, edge_of, needs_grad
-from actnet.tensor._indexing import index, key_values
+from actnet.tensor._graph import edge_of, needs_grad
+from actnet.tensor._indexing import key_values
 from actnet.tensor._math import clamp
 from actnet.tensor._promotion import (
     is_scalar,
@@ -31,19 +31,12 @@ from actnet.tensor._promotion import (
     result_dtype,
     scalar_dtype,
 )
-from actnet.tensor._shape import to, unbroadcast
+from actnet.tensor._shape import to
 from actnet.tensor._tensor_base import Scalar, TensorBase, _make
+from actnet.tensor._views import SetItemBackward, before_write, changed, written
 
 if TYPE_CHECKING:
     from actnet.tensor._tensor import Tensor
-
-
-def _check_leaf(t: Tensor, op: str) -> None:
-    if t._requires_grad and t.grad_fn is None and _state.enabled:
-        raise RuntimeError(
-            f"a leaf tensor that requires grad is being used in an in-place operation "
-            f"({op}); wrap it in no_grad() or use the out-of-place operation"
-        )
 
 
 def _rebase(t: Tensor, result: Tensor) -> Tensor:
@@ -62,6 +55,7 @@ def _rebase(t: Tensor, result: Tensor) -> Tensor:
     t._requires_grad = result._requires_grad
     t._output_nr = result._output_nr
     t._version += 1
+    written(t)
     return t
 
 
@@ -99,7 +93,7 @@ def _binary_(
     record: Callable[[Tensor, Any], Tensor],
     device_op: str,
 ) -> Tensor:
-    _check_leaf(t, op)
+    before_write(t, op)
     if needs_grad(t, other):
         return _rebase(t, record(_history(t), other))
     value = _operand(t, other, op)
@@ -118,8 +112,7 @@ def _binary_(
             if result.dtype == t.dtype
             else xp.astype(result.array, t.dtype)
         )
-    t._version += 1
-    return t
+    return changed(t)
 
 
 def _fits(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
@@ -155,7 +148,7 @@ def copy_(t: Tensor, src: Tensor | NDArray) -> Tensor:
         src = _make(src)
     if not isinstance(src, TensorBase):
         raise TypeError(f"copy_: src must be a Tensor, got {type(src).__name__}")
-    _check_leaf(t, "copy_")
+    before_write(t, "copy_")
     if not _fits(src.shape, t.shape):
         raise RuntimeError(
             f"copy_: source of shape {src.shape} does not broadcast to {t.shape}"
@@ -172,12 +165,11 @@ def copy_(t: Tensor, src: Tensor | NDArray) -> Tensor:
         buf.device.copy(data.buffer, out=buf)
     else:
         t.array = xp.asarray(xp.broadcast_to(data, t.shape), copy=True)
-    t._version += 1
-    return t
+    return changed(t)
 
 
 def fill_(t: Tensor, value: Scalar) -> Tensor:
-    _check_leaf(t, "fill_")
+    before_write(t, "fill_")
     if isinstance(value, TensorBase):
         value = value.item()
     if needs_grad(t):
@@ -188,12 +180,11 @@ def fill_(t: Tensor, value: Scalar) -> Tensor:
         buf.device.full(buf.shape, value, buf.dtype, out=buf)
     else:
         t.array = xp.full(t.shape, value, dtype=t.dtype, device=t.device)
-    t._version += 1
-    return t
+    return changed(t)
 
 
 def clamp_(t: Tensor, low: Scalar | None, high: Scalar | None) -> Tensor:
-    _check_leaf(t, "clamp_")
+    before_write(t, "clamp_")
     if low is None and high is None:
         raise RuntimeError("clamp_: at least one of min and max must be given")
     if needs_grad(t):
@@ -206,8 +197,7 @@ def clamp_(t: Tensor, low: Scalar | None, high: Scalar | None) -> Tensor:
             buf.device.minimum(buf, _operand(t, high, "clamp_"), out=buf)
     else:
         t.array = xp.clip(t.array, low, high)
-    t._version += 1
-    return t
+    return changed(t)
 
 
 def addcmul_(t: Tensor, tensor1: Tensor, tensor2: Tensor, value: Scalar) -> Tensor:
@@ -253,13 +243,12 @@ class _no_graph_unless:  # used as a context manager
 
 
 def _random_(t: Tensor, values: Buffer, op: str) -> Tensor:
-    _check_leaf(t, op)
+    before_write(t, op)
     if t.grad_fn is not None and _state.enabled:
         new = _make(from_buffer(values))
         return _rebase(t, add(mul(_history(t), 0), new))
     t.array = from_buffer(values)  # fresh values: the old buffer is simply released
-    t._version += 1
-    return t
+    return changed(t)
 
 
 def uniform_(t: Tensor, a: float, b: float, generator: Generator | None) -> Tensor:
@@ -277,34 +266,8 @@ def normal_(t: Tensor, mean: float, std: float, generator: Generator | None) -> 
 
 
 # ---------------------------------------------------------------- t[idx] = v
-class SetItemBackward(Node):
-    """t[key] = value, recorded: the old values lose their gradient at key; the
-    value gets the gradient read at key."""
-
-    __slots__ = ("key", "value_shape")
-
-    def __init__(
-        self, edges: tuple[Edge, ...], key: Any, value_shape: tuple[int, ...]
-    ) -> None:
-        super().__init__(edges)
-        self.key, self.value_shape = key, value_shape
-
-    def backward(self, grads: list[Tensor | None]) -> tuple[Tensor | None, ...]:
-        g = grads[0]
-        assert g is not None
-        old = None
-        if self.next_edges[0]:
-            zeros = xp.zeros_like(g.array)
-            mask = _make(xp.ones_like(g.array).at[self.key].set(zeros[self.key]))
-            old = mul(g, mask)
-        new = None
-        if len(self.next_edges) > 1 and self.next_edges[1]:
-            new = unbroadcast(index(g, self.key), self.value_shape)
-        return old, new
-
-
 def setitem_(t: Tensor, key: Any, value: Tensor | Scalar) -> None:
-    _check_leaf(t, "__setitem__")
+    before_write(t, "__setitem__")
     k = key_values(key)
     if isinstance(value, TensorBase):
         target = result_dtype(t.dtype, value.dtype)
@@ -340,4 +303,4 @@ def setitem_(t: Tensor, key: Any, value: Tensor | Scalar) -> None:
         del view
     else:
         t.array = t.array.at[k].set(v_data)
-    t._version += 1
+    changed(t)

@@ -18,17 +18,18 @@ from typing import TYPE_CHECKING
 from actnet.tensor._copy_on_write import sole_buffer
 from actnet.tensor._elementary import neg
 from actnet.tensor._graph import needs_grad
-from actnet.tensor._inplace import _check_leaf, _history, _rebase
+from actnet.tensor._inplace import _history, _rebase
 from actnet.tensor._math import abs, exp, log, pow, sqrt
 from actnet.tensor._pointwise import sigmoid, tanh
 from actnet.tensor._tensor_base import Scalar, TensorBase, _make
+from actnet.tensor._views import before_write, changed
 
 if TYPE_CHECKING:
     from actnet.tensor._tensor import Tensor
 
 
 def _apply_(t: Tensor, op: str, fn: Callable[[Tensor], Tensor]) -> Tensor:
-    _check_leaf(t, op)
+    before_write(t, op)
     if needs_grad(t):
         return _rebase(t, fn(_history(t)))
     result = fn(_make(t.array)).array
@@ -47,8 +48,7 @@ def _apply_(t: Tensor, op: str, fn: Callable[[Tensor], Tensor]) -> Tensor:
         buf.device.copy(result.buffer, out=buf)
     else:
         t.array = result
-    t._version += 1
-    return t
+    return changed(t)
 
 
 def apply_in_place(
@@ -112,7 +112,7 @@ def log_(t: Tensor) -> Tensor:
 
 def pow_(t: Tensor, exponent: Tensor | Scalar) -> Tensor:
     """t ** exponent in place (an exponent that requires grad is recorded)."""
-    _check_leaf(t, "pow_")
+    before_write(t, "pow_")
     if needs_grad(exponent):
         return _rebase(t, pow(_history(t), exponent))
     return _apply_(t, "pow_", lambda x: pow(x, exponent))

@@ -14,13 +14,14 @@ import actnet.ndarray as xp
 from actnet.ndarray import NDArray
 from actnet.tensor._copy_on_write import sole_buffer
 from actnet.tensor._graph import Edge, Node, edge_of, needs_grad
-from actnet.tensor._inplace import _check_leaf, _history, _rebase
+from actnet.tensor._inplace import _history, _rebase
 from actnet.tensor._math import where
 from actnet.tensor._promotion import cast_scalar, is_scalar, numpy_scalar
 from actnet.tensor._reductions import sum
 from actnet.tensor._saved import SavingNode, activation, label
 from actnet.tensor._shape import to, unbroadcast
 from actnet.tensor._tensor_base import Scalar, TensorBase, _make
+from actnet.tensor._views import before_write, changed
 
 if TYPE_CHECKING:
     from actnet.tensor._tensor import Tensor
@@ -160,7 +161,7 @@ def masked_fill(input: Tensor, mask: Tensor, value: Tensor | Scalar) -> Tensor:
 def masked_fill_(t: Tensor, mask: Tensor, value: Tensor | Scalar) -> Tensor:
     """t with `value` where `mask` (which broadcasts to t's shape) is true, in
     place: into t's own buffer when nothing else holds it (copy-on-write)."""
-    _check_leaf(t, "masked_fill_")
+    before_write(t, "masked_fill_")
     if needs_grad(t, value):
         return _rebase(t, masked_fill(_history(t), mask, value))
     result = masked_fill(_make(t.array), mask, value).array
@@ -174,5 +175,4 @@ def masked_fill_(t: Tensor, mask: Tensor, value: Tensor | Scalar) -> Tensor:
         buf.device.copy(result.buffer, out=buf)
     else:
         t.array = result
-    t._version += 1
-    return t
+    return changed(t)

@@ -1,4 +1,4 @@
-"""Selecting elements: nonzero, index_select, narrow, masked_select,
+"""Selecting elements: nonzero, index_select, narrow, select, masked_select,
 repeat_interleave, unique.
 
 The differentiable ones are indexing (`t[key]`, _indexing.py) with a key made
@@ -105,6 +105,28 @@ def narrow(
             f"start ({begin}) + length ({count}) exceeds dimension size ({size})."
         )
     return _take(input, (slice(None),) * d + (slice(begin, begin + count),))
+
+
+def select(input: Tensor, dim: builtins.int, index: builtins.int) -> Tensor:
+    """The slice of input at `index` along dim, that dim removed (a view;
+    torch.select).
+
+    >>> select(tensor([[1, 2], [3, 4]]), 1, 0)
+    tensor([1, 3])
+    """
+    _check(input, "select")
+    if input.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    if type(index) is not builtins.int:
+        raise TypeError(f"select(): index must be an int, got {index!r}")
+    d = _dim(dim, input.ndim)
+    size = input.shape[d]
+    if not -size <= index < size:
+        raise IndexError(
+            f"select(): index {index} out of range for tensor of size "
+            f"{list(input.shape)} at dimension {d}"
+        )
+    return _take(input, (slice(None),) * d + (index % size,))
 
 
 # ------------------------------------------------------------- masked_select

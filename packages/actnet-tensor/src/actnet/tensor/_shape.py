@@ -15,6 +15,7 @@ is differentiable itself (create_graph=True gives higher-order gradients).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
 
@@ -24,6 +25,7 @@ import actnet.ndarray as xp
 from actnet.device import Buffer, Device
 from actnet.ndarray import from_buffer
 from actnet.tensor import _recipes
+from actnet.tensor._alias import aliased, shares_memory
 from actnet.tensor._graph import Edge, Node, edge_of, needs_grad
 from actnet.tensor._saved import activation, label
 from actnet.tensor._tensor_base import _dim, _make
@@ -86,10 +88,15 @@ def reshape(a: Tensor, shape: tuple[int, ...]) -> Tensor:
     if _recipes.in_use and _recipes.noting():  # selective checkpointing
         return _recipes.noted(reshape, (a, shape))
     target = _resolve_shape(tuple(shape), a.numel())
-    data = from_buffer(_reshaped(a.array.buffer, target))
+    buf = a.array.buffer
+    data = from_buffer(_reshaped(buf, target))
     if not needs_grad(a):
-        return _make(data)
-    return _make(data, True, ReshapeBackward((edge_of(a),), a.shape))
+        out = _make(data)
+    else:
+        out = _make(data, True, ReshapeBackward((edge_of(a),), a.shape))
+    if shares_memory(data.buffer, buf):  # a view, as PyTorch's reshape makes one
+        aliased(out, a, (reshape, (target,)))
+    return out
 
 
 def view(a: Tensor, shape: tuple[int, ...]) -> Tensor:
@@ -104,8 +111,11 @@ def view(a: Tensor, shape: tuple[int, ...]) -> Tensor:
             "use .reshape(...) instead"
         ) from None
     if not needs_grad(a):
-        return _make(data)
-    return _make(data, True, ReshapeBackward((edge_of(a),), a.shape))
+        out = _make(data)
+    else:
+        out = _make(data, True, ReshapeBackward((edge_of(a),), a.shape))
+    aliased(out, a, (view, (target,)))
+    return out
 
 
 def unsqueeze(a: Tensor, dim: int) -> Tensor:
@@ -138,8 +148,11 @@ def permute(a: Tensor, dims: tuple[int, ...]) -> Tensor:
         raise RuntimeError(f"permute: {dims} is not a permutation of {a.ndim} dims")
     data = xp.permute_dims(a.array, order)
     if not needs_grad(a):
-        return _make(data)
-    return _make(data, True, PermuteBackward((edge_of(a),), order))
+        out = _make(data)
+    else:
+        out = _make(data, True, PermuteBackward((edge_of(a),), order))
+    aliased(out, a, (permute, (order,)))
+    return out
 
 
 def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
@@ -179,8 +192,12 @@ def expand(a: Tensor, sizes: tuple[int, ...]) -> Tensor:
             f"expand: shape {a.shape} cannot expand to {shape}"
         ) from None
     if not needs_grad(a):
-        return _make(data)
-    return _make(data, True, ExpandBackward((edge_of(a),), a.shape))
+        out = _make(data)
+    else:
+        out = _make(data, True, ExpandBackward((edge_of(a),), a.shape))
+    repeats = math.prod(shape) != a.numel()  # elements shown more than once
+    aliased(out, a, (expand, (shape,)), overlapping=repeats)
+    return out
 
 
 class UnbroadcastBackward(_ShapeNode):

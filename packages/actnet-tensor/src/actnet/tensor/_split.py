@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import actnet.ndarray as xp
+from actnet.tensor._alias import aliased
 from actnet.tensor._graph import Edge, Node, edge_of, needs_grad
-from actnet.tensor._indexing import cat
+from actnet.tensor._indexing import cat, index
 from actnet.tensor._shape import reshape
 from actnet.tensor._tensor_base import TensorBase, _dim, _make
 
@@ -49,15 +50,21 @@ def _pieces(
     data = a.array
     head = (slice(None),) * d
     views = []
+    keys = []
     start = 0
     for n in sizes:
-        views.append(data[(*head, slice(start, start + n))])
+        keys.append((*head, slice(start, start + n)))
+        views.append(data[keys[-1]])
         start += n
     if not needs_grad(a):
-        return tuple(_make(v) for v in views)
-    metas = [(v.shape, v.dtype, v.device) for v in views]
-    node = SplitBackward((edge_of(a),), d, metas)
-    return tuple(_make(v, True, node, nr) for nr, v in enumerate(views))
+        pieces = tuple(_make(v) for v in views)
+    else:
+        metas = [(v.shape, v.dtype, v.device) for v in views]
+        node = SplitBackward((edge_of(a),), d, metas)
+        pieces = tuple(_make(v, True, node, nr) for nr, v in enumerate(views))
+    for piece, key in zip(pieces, keys, strict=True):
+        aliased(piece, a, (index, (key,)))
+    return pieces
 
 
 def _even(total: builtins.int, size: builtins.int) -> tuple[builtins.int, ...]:

@@ -57,11 +57,13 @@ from actnet.tensor._tensor_base import (
 class Tensor(TensorBase):
     """An array with PyTorch's autograd habits.
 
-    `.array` (also `.data`) is an immutable `actnet.ndarray.NDArray`, read-only by
-    contract for the layers above (they read values through it); in-place methods
-    (`add_`, `t[i] = v`, ...) rebind it, writing into the tensor's own device
-    buffer only when nothing else holds that buffer (copy-on-write), so no NDArray
-    anyone holds ever changes. A version counter catches in-place changes of
+    `.array` is an immutable `actnet.ndarray.NDArray`, read-only by contract for
+    the layers above (they read values through it); in-place methods (`add_`,
+    `t[i] = v`, ...) rebind it, writing into the tensor's own device buffer only
+    when nothing else holds that buffer (copy-on-write), so no NDArray anyone
+    holds ever changes. Views (`t[0]`, `t.view(...)`, `t.data`, ...) alias, as in
+    PyTorch: an in-place change of one shows in its base and its other views
+    (_alias.py, _views.py). A version counter catches in-place changes of
     tensors saved for backward.
 
     Tensors come from `tensor`, `zeros`, `randn`, ... and from operations.
@@ -371,6 +373,7 @@ class Tensor(TensorBase):
     nonzero = _selection.nonzero
     index_select = _selection.index_select
     narrow = _selection.narrow
+    select = _selection.select
     masked_select = _selection.masked_select
     repeat_interleave = _selection.repeat_interleave
     roll = _layout.roll

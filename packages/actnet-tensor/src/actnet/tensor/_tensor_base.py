@@ -22,6 +22,7 @@ import numpy as np
 
 from actnet.device import Device
 from actnet.ndarray import NDArray
+from actnet.tensor._alias import Alias, alias_of
 
 if TYPE_CHECKING:
     from actnet.tensor._graph import AccumulateGrad, Node
@@ -78,13 +79,17 @@ grad_writes: list[TensorBase] | None = None
 class TensorBase:
     """A tensor's fields and metadata; `Tensor` (its subclass) adds the operations.
 
-    `.array` (also `.data`) is an immutable `actnet.ndarray.NDArray`, read-only by
-    contract for the layers above (they read values through it). `grad_fn` is the
-    node that made the tensor (None for a leaf).
+    `.array` is an immutable `actnet.ndarray.NDArray` of the values, read-only by
+    contract for the layers above (they read values through it; an in-place change
+    of the tensor moves it to a new array, so an NDArray once taken never
+    changes). `.data` is a Tensor, as in PyTorch: a view outside the graph whose
+    in-place changes write through. `grad_fn` is the node that made the tensor
+    (None for a leaf).
     """
 
     __slots__ = (
         "__weakref__",
+        "_alias",
         "_extra",
         "_grad",
         "_output_nr",
@@ -101,6 +106,7 @@ class TensorBase:
     _output_nr: builtins.int  # which output of grad_fn this tensor is
     _version: builtins.int  # in-place changes so far: what backward checks
     _extra: _Extra | None
+    _alias: Alias | None  # the tensors it shares values with (_alias.py)
 
     # NumPy defers to the Tensor's reflected operators, as it does to torch's:
     # `np.float32(2) * t` is a Tensor, not an ndarray made through __array__.
@@ -114,9 +120,12 @@ class TensorBase:
 
     # ---------------------------------------------------------------- the data
     @property
-    def data(self) -> NDArray:
-        """The values, an immutable NDArray. Assigning rebinds it (no graph)."""
-        return self.array
+    def data(self) -> Tensor:
+        """The same values outside the graph, as PyTorch's `.data`: a view whose
+        in-place changes write through to this tensor unrecorded
+        (`p.data.normal_(0, 0.02)`). The values as an NDArray: `.array`.
+        Assigning rebinds this tensor to other values (its views keep the old)."""
+        return alias_of(self, _make(self.array))
 
     @data.setter
     def data(self, value: NDArray | TensorBase) -> None:
@@ -126,6 +135,11 @@ class TensorBase:
             raise TypeError(
                 f"data must be an NDArray or a Tensor, got {type(value).__name__}"
             )
+        if self._alias is not None:  # the views keep the values they show
+            for member in self._alias.storage.live():
+                if member._alias is not None and member._alias.base is self:
+                    member._alias.base = None
+            self._alias = None
         self.array = value
 
     @property
@@ -218,8 +232,9 @@ class TensorBase:
             grad_writes.append(self)
 
     def detach(self) -> Tensor:
-        """The same values, outside the graph (sharing the immutable NDArray)."""
-        return _make(self.array)
+        """The same values outside the graph: an alias, as in PyTorch (an in-place
+        change of either is seen by both)."""
+        return alias_of(self, _make(self.array))
 
     def detach_(self) -> Self:
         self.grad_fn = None
@@ -399,6 +414,7 @@ def _make(
     t._output_nr = output_nr
     t._version = 0
     t._extra = None
+    t._alias = None
     return t
 
 

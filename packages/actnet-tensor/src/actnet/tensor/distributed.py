@@ -22,9 +22,9 @@ from enum import Enum
 from typing import Final
 
 from actnet.device.collectives import MPIGroup, ProcessGroup, Work
-from actnet.tensor._copy_on_write import writable_buffer
 from actnet.tensor._grad_mode import no_grad
 from actnet.tensor._tensor import Tensor
+from actnet.tensor._views import writable_buffer
 
 __all__ = [
     "ReduceOp",

@@ -170,10 +170,10 @@ def _renorm_rows(weight: Tensor, input: Tensor, max_norm: float, p: float) -> No
     if input.numel() == 0:
         return
     num = weight.shape[0]
-    rows = xp.unique_values(xp.reshape(input.data, (-1,)))
+    rows = xp.unique_values(xp.reshape(input.array, (-1,)))
     if int(xp.min(rows)) < 0 or int(xp.max(rows)) >= num:
         return  # F.embedding raises the IndexError
-    table = weight.data
+    table = weight.array
     picked = xp.take(table, rows, axis=0)
     norms = xp.linalg.vector_norm(picked, ord=p, axis=1, keepdims=True)
     scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), xp.ones_like(norms))

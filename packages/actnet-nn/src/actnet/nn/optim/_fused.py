@@ -28,8 +28,8 @@ def fused_batches(op: str, work: Pairs) -> tuple[Batches, Pairs]:
     batches: Batches = {}
     rest: Pairs = []
     for p, grad in work:
-        buf = buffer_of(p.data)
-        g = buffer_of(grad.data)
+        buf = buffer_of(p.array)
+        g = buffer_of(grad.array)
         dtype = buf.dtype
         if (
             g.dtype == dtype

@@ -214,10 +214,10 @@ class Optimizer:
         scratch = Scratch(n_scratch) if n_scratch else None
         if scratch is not None:
             for p, _ in work:
-                scratch.reserve(buffer_of(p.data), BLOCK)
+                scratch.reserve(buffer_of(p.array), BLOCK)
         for p, grad in work:
             # Every buffer is made writable before any view of it exists.
-            buffers = [at.writable_buffer(p), buffer_of(grad.data)]
+            buffers = [at.writable_buffer(p), buffer_of(grad.array)]
             extra = self._state_buffers(p, buffers, options)
             if scratch is None:
                 self._update_block(buffers, (), options, extra)
@@ -322,7 +322,7 @@ def _cast(param: Tensor, value: Any, key: str | None) -> Any:
         )
         device = value.device if key == "step" else param.device
         moved = value.detach().to(device, dtype)
-        if moved.data is value.data:
+        if moved.array is value.array:
             moved = moved.clone()
         label_state(moved, "state")
         return moved
@@ -336,7 +336,7 @@ def _cast(param: Tensor, value: Any, key: str | None) -> Any:
 # ------------------------------------------------------- helpers of the updates
 def label_state(t: Tensor, what: str) -> None:
     """Mark t's memory as optimizer state in the device's memory snapshot."""
-    label(t.data, ("optimizer state", what))
+    label(t.array, ("optimizer state", what))
 
 
 def check_number(value: Any, name: str, what: str) -> float:

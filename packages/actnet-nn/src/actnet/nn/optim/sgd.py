@@ -146,7 +146,7 @@ class SGD(Optimizer):
         buf_t = at.as_tensor(from_buffer(grad.device.alloc(grad.shape, grad.dtype)))
         label_state(buf_t, "SGD.momentum_buffer")
         state["momentum_buffer"] = buf_t
-        buffers.append(buffer_of(buf_t.data))
+        buffers.append(buffer_of(buf_t.array))
         return True
 
     def _update_block(
