@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 
 import actnet.tensor as at
 
-
 # view operations that apply to any tensor of at least one dim: (name, fn)
 # where fn works on both libraries' tensors
 View = Callable[[Any], Any]
