@@ -252,9 +252,34 @@ def test_cpu_equals_reference_on_odd_layouts_and_half_precision() -> None:
         )
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_each_exact_gelu_block_takes_its_own_form(dtype: Any) -> None:
+    """A block's values depend on its own elements only: a block with |x| <= 4
+    gives the same bits after a block that took the tail form (which makes the
+    kernel count first) as alone, and so does the tail form wherever it runs."""
+    rng = np.random.default_rng(5)
+    small = rng.uniform(-4, 4, BLOCK)
+    wide = rng.uniform(-9, 9, BLOCK)
+    wide[0] = 8.5  # surely beyond 4
+    blocks = [small, wide, small, small, wide, wide, small]
+    x = np.concatenate(blocks).astype(dtype)
+    g = rng.standard_normal(x.size).astype(dtype)
+    out = get(CPU.gelu(put(x)))
+    back = get(CPU.gelu_backward(put(g), put(x)))
+    for i, block in enumerate(blocks):
+        part = slice(i * BLOCK, (i + 1) * BLOCK)
+        alone = get(CPU.gelu(put(block.astype(dtype))))
+        np.testing.assert_array_equal(out[part], alone)
+        alone = get(CPU.gelu_backward(put(g[part]), put(block.astype(dtype))))
+        np.testing.assert_array_equal(back[part], alone)
+    xd = x.astype(np.float64)
+    _assert_close(out, _gelu_oracle(xd, False), xd)
+    _assert_close(back, g.astype(np.float64) * _slope_oracle(xd, False), xd)
+
+
 def test_the_kernels_run_as_plain_python() -> None:
     """A kernel is a Python function first (prange is range): same values. One
-    block has |x| <= 4 only (the polynomial form), the other not (the tail form)."""
+    block has |x| <= 4 only (the rational form), the other not (the tail form)."""
     x = np.concatenate([np.linspace(-4, 4, BLOCK), np.linspace(-9, 6, BLOCK)])
     ones, out = np.ones_like(x), np.empty_like(x)
     _gelu(x, out)

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from _helpers import CPU, assert_identical, put, rng_for, sample
+from _helpers import BFLOAT16, CPU, assert_identical, put, rng_for, sample
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -24,7 +24,13 @@ def numpy_reduce(
     name: str, x: np.ndarray[Any, Any], axis: Any, keepdims: bool, **kw: Any
 ) -> np.ndarray[Any, Any]:
     """NumPy's reduction in the device's dtype (sum, prod and mean accumulate in
-    the dtype they are given)."""
+    the dtype they are given; bfloat16's in float32, rounded once at the end, as
+    PyTorch's)."""
+    accumulates = name in ("sum", "prod", "mean", "var")
+    if accumulates and x.dtype == BFLOAT16 and kw.get("dtype", x.dtype) == BFLOAT16:
+        wide = {**kw, "dtype": np.float32} if "dtype" in kw else kw
+        result = numpy_reduce(name, x.astype(np.float32), axis, keepdims, **wide)
+        return result.astype(BFLOAT16)
     with np.errstate(all="ignore"):
         if name in ("sum", "prod", "mean"):
             dtype = kw.get("dtype", x.dtype)
@@ -40,7 +46,8 @@ def numpy_reduce(
 
 def reduction_data(name: str, dtype: np.dtype[Any], shape: Any) -> Any:
     rng = rng_for(name, str(dtype))
-    if name in ("sum", "prod", "mean", "var") and dtype.kind in "fc":
+    floating = dtype.kind in "fc" or dtype == BFLOAT16
+    if name in ("sum", "prod", "mean", "var") and floating:
         # Finite: sum and prod of inf and -inf are invalid, and sum is loud.
         return sample(dtype, shape, rng, special=False, low=-2, high=2)
     if dtype.kind in "iu":
@@ -261,10 +268,14 @@ def test_cumulative_matches_numpy(name: str, dtype: Any) -> None:
     for axis in (0, 1, -1):
         for include_initial in (False, True):
             result = getattr(CPU, name)(buf, axis, include_initial=include_initial)
+            wide = np.float32 if dtype == BFLOAT16 else dtype  # then rounded once
             with np.errstate(all="ignore"):
                 want = getattr(np, name)(
-                    x, axis=axis, dtype=dtype, include_initial=include_initial
-                )
+                    x.astype(wide),
+                    axis=axis,
+                    dtype=wide,
+                    include_initial=include_initial,
+                ).astype(dtype)
             assert_identical(result, want)
 
 

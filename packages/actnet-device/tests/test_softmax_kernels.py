@@ -14,7 +14,7 @@ from _helpers import get, put
 
 import actnet.device
 from actnet.device import get_device
-from actnet.device._compiled_softmax import (
+from actnet.device._compiled_softmax_rows import (
     _exp_into,
     _max_of,
     _softmax_backward_rows,
@@ -423,18 +423,34 @@ def test_the_kernels_run_as_plain_python() -> None:
         _exp_into(np.array([np.inf, 800.0]), 0.0, out2, True)
     assert (out2 == np.inf).all()
     rows = np.array([[-0.0, -1.0, -2.0], [3.0, -np.inf, 2.0], [-5.0, -4.0, -6.0]])
-    cell = np.empty(1)
     for row in rows:
-        assert _max_of(row.view(np.int64), cell, cell.view(np.int64)) == row.max()
+        assert _max_of(row.view(np.int64)) == row.max()
+        assert _max_of(row.astype(np.float32).view(np.int32)) == row.max()
     x = np.array([[1.0, 2.0, 3.0], [0.5, -np.inf, 0.0]])
     y = np.empty_like(x)
     with np.errstate(all="ignore"):  # inf - inf where -inf is selected away
-        _softmax_rows(x, x.view(np.int64), y, False, True, 0, 2, np.empty(3), cell)
+        slab = np.empty(5)  # a block of one row: 3 values and 2 statistics
+        _softmax_rows(x, x.view(np.int64), y, True, 0, 2, slab, 1)
     _assert_near(y, _softmax(x, 1))
     g = np.array([[1.0, 0.0, -1.0], [2.0, 1.0, 0.0]])
     back = np.empty_like(x)
-    _softmax_backward_rows(g, y, back, False, 0, 2, np.empty(3))
+    _softmax_backward_rows(g, y, back, 0, 2, slab, 1)
     _assert_near(back, get(CPU.softmax_backward(put(g, CPU), put(y, CPU))))
+
+
+def test_exp_scaled_and_added_to_rounds_once() -> None:
+    """`_exp_into`'s scale and addend (log_softmax's backward, cross-entropy's
+    gradient): exp(t) scale + plus in float64, rounded once to out's dtype; the
+    edges as without them."""
+    t = np.array([-np.inf, -800.0, -3.0, -0.5, 0.0, np.nan])
+    plus = np.array([1.0, 2.0, 0.25, -1.0, 0.5, 0.0])
+    out = np.empty(t.size, np.float32)
+    with np.errstate(all="ignore"):  # inf - inf where -inf is selected away
+        _exp_into(t, 0.0, out, True, True, -2.0, plus)
+    want = plus - 2.0 * np.exp(t)
+    np.testing.assert_array_equal(out[:2], plus[:2].astype(np.float32))
+    _assert_near(out, want)
+    assert np.isnan(out[-1])
 
 
 # ------------------------------------------------------------------- refusals

@@ -108,7 +108,7 @@ def test_sort_out_and_refusals() -> None:
         CPU.sort(put(np.float32(1)))
     with pytest.raises(IndexError, match="out of range"):
         CPU.sort(x, 2)
-    for dtype in (np.complex64, BFLOAT16):
+    for dtype in (np.complex64,):  # (bfloat16 sorts: test_bfloat16.py)
         for name in ("sort", "argsort"):
             with pytest.raises(TypeError, match=f"{name} does not take"):
                 getattr(CPU, name)(CPU.alloc((3,), dtype))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from actnet.device._compiled_activations import ActivationCompiled
 from actnet.device._compiled_attention import AttentionCompiled
+from actnet.device._compiled_conv import ConvCompiled
 from actnet.device._compiled_dropout import DropoutCompiled
 from actnet.device._compiled_matmul import MatmulCompiled
 from actnet.device._compiled_norms import NormCompiled
@@ -28,6 +29,7 @@ class CompiledBackend(
     AttentionCompiled,
     MatmulCompiled,
     DropoutCompiled,
+    ConvCompiled,
     ScatterCompiled,
     NumPyBackend,
 ):

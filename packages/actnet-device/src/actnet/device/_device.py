@@ -19,6 +19,7 @@ from actnet.device._activations import ActivationOps
 from actnet.device._attention import AttentionOps
 from actnet.device._buffer import Buffer
 from actnet.device._capture import Capture
+from actnet.device._conv import ConvOps
 from actnet.device._creation import CreationOps
 from actnet.device._dropout import DropoutOps
 from actnet.device._elementwise import ElementwiseOps
@@ -47,6 +48,7 @@ class Device(
     SoftmaxOps,
     AttentionOps,
     DropoutOps,
+    ConvOps,
     FFTOps,
 ):
     """A compute device: buffers in arenas, and the closed operator set.

@@ -1,8 +1,9 @@
 """The data types a device can hold, and their kinds: actnet's one dtype table.
 
-Devices speak NumPy dtypes. `bfloat16` comes from `ml_dtypes` and, like
-`float16`, is for storage and casting (arithmetic kernels take the standard's
-floating types: float16 is computed by the backend as NumPy computes it).
+Devices speak NumPy dtypes. `bfloat16` comes from `ml_dtypes`; it computes as
+PyTorch's CPU computes it, each operation in float32 with its result rounded to
+bfloat16 once (sums, products and matmul accumulate in float32:
+`_kernels_bfloat16.py`). float16 is computed by the backend as NumPy computes it.
 The kinds are the array API standard's; actnet.ndarray takes the dtypes, the
 kinds and `as_dtype` from here (through `actnet.device`) and adds the standard's
 type promotion.

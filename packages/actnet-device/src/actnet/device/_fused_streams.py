@@ -193,3 +193,53 @@ def _optim_stream(dev: Device, rng: np.random.Generator) -> Stream:
         for ref in (*params, *ms, *vs, *vmax):
             s.read(ref)
     return s
+
+
+def _conv_stream(dev: Device, rng: np.random.Generator) -> Stream:
+    """conv2d and its two backwards, max_pool2d and its backward: a small
+    geometry with strides, dilation, uneven padding and groups, the digits
+    CNN's layer, and (float32, float64) one large enough for the compiled
+    kernels' threads; a transposed input (not contiguous). The convolutions'
+    sums read loosely (their products may run in another order); max pooling
+    exactly."""
+    s = Stream("conv")
+    cases: list[tuple[Any, ...]] = [
+        ((3, 4, 9, 8), (6, 2, 3, 3), (2, 1), ((1, 2), (0, 1)), (1, 2), 2),
+        ((64, 16, 4, 4), (32, 16, 3, 3), 1, 1, 1, 1),
+    ]
+    for dtype in _held(dev, list(OPS["conv2d"].dtypes)):
+        large = [((8, 16, 32, 32), (8, 16, 3, 3), 1, 1, 1, 1)]
+        wide = np.dtype(dtype) in (dt.float32, dt.float64)
+        for x_shape, w_shape, stride, padding, dilation, groups in cases + (
+            large if wide else []
+        ):
+            # The weight's gradient sums over every output position: positive
+            # x and gradient, so that no cancellation turns the rounding of
+            # those long sums into relative error (the large case: positive w
+            # too, for the forward's and the input gradient's sums).
+            x = s.load(_positive(rng, x_shape, dtype))
+            make = _positive if x_shape[0] == 8 else _data
+            w = s.load(make(rng, w_shape, dtype))
+            b = s.load(_data(rng, w_shape[:1], dtype))
+            geometry = (stride, padding, dilation, groups)
+            y = s.run("conv2d", x, w, b, *geometry)
+            s.read(y, loose=True)
+            g = s.run("abs", y)
+            gx = s.run("conv2d_backward_input", g, w, x_shape[2:], *geometry)
+            s.read(gx, loose=True)
+            gw, gb = s.run("conv2d_backward_weight", g, x, w_shape[2:], *geometry,
+                           n_outputs=2)  # fmt: skip
+            s.read(gw, loose=True)
+            s.read(gb, loose=True)
+            out, idx = s.run("max_pool2d", x, (3, 2), (2, 1), 1, (1, 2), True,
+                             n_outputs=2)  # fmt: skip
+            s.read(out)
+            s.read(idx)
+            s.read(s.run("max_pool2d_backward", out, idx, x_shape[2:]))
+        xt = s.view(s.load(_data(rng, (5, 4, 3, 2), dtype)), "permute", 3, 2, 1, 0)
+        w = s.load(_data(rng, (2, 3, 2, 2), dtype))
+        s.read(s.run("conv2d", xt, w, None, 1, 1), loose=True)
+        out, idx = s.run("max_pool2d", xt, 2, n_outputs=2)
+        s.read(out)
+        s.read(idx)
+    return s

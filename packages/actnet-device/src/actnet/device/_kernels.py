@@ -20,9 +20,12 @@ from typing import Any, Final
 
 import numpy as np
 
+from actnet.device import _dtypes as dt
 from actnet.device import _erf
+from actnet.device import _kernels_bfloat16 as bf16
 from actnet.device._kernels_activations import ActivationKernels
 from actnet.device._kernels_attention import AttentionKernels
+from actnet.device._kernels_conv import ConvKernels
 from actnet.device._kernels_dropout import DropoutKernels
 from actnet.device._kernels_norms import NormKernels
 from actnet.device._kernels_optim import OptimKernels
@@ -60,6 +63,7 @@ class Kernels(
     SoftmaxKernels,
     AttentionKernels,
     DropoutKernels,
+    ConvKernels,
 ):
     """The operator set against `self.xp`; subclasses set `xp` and may override.
     The fused operators' reference kernels come from the mixins it subclasses."""
@@ -216,6 +220,9 @@ class Kernels(
         correction: float = 0.0,
     ) -> None:
         xp = self.xp
+        if out.dtype == _BFLOAT16 and name in bf16.WIDENED_REDUCTIONS:
+            bf16.reduce(self, name, x, axis, keepdims, out, correction)
+            return
         if name == "sum":
             xp.sum(x, axis=axis, dtype=out.dtype, out=out, keepdims=keepdims)
         elif name == "prod":
@@ -253,6 +260,9 @@ class Kernels(
         self, name: str, x: Array, axis: int, include_initial: bool, out: Array
     ) -> None:
         xp = self.xp
+        if out.dtype == _BFLOAT16:  # accumulated in float32
+            bf16.cumulative(self, name, x, axis, include_initial, out)
+            return
         func = xp.cumsum if name == "cumulative_sum" else xp.cumprod
         if not include_initial:
             func(x, axis=axis, dtype=out.dtype, out=out)
@@ -266,6 +276,9 @@ class Kernels(
 
     # ------------------------------------------------------------------ products
     def matmul(self, a: Array, b: Array, out: Array) -> None:
+        if out.dtype == _BFLOAT16:  # float32 products and sums, rounded once
+            bf16.matmul(self, a, b, out)
+            return
         self.xp.matmul(a, b, out=out)
 
     def add_scaled(
@@ -485,6 +498,7 @@ class Kernels(
 
 _U64: Final = np.dtype(np.uint64)
 _BOOL: Final = np.dtype(np.bool_)
+_BFLOAT16: Final = dt.bfloat16
 # The norm of the transform in the other direction that scales alike.
 _SWAP: Final = {"backward": "forward", "ortho": "ortho", "forward": "backward"}
 _UPDATE_UFUNCS: Final = {

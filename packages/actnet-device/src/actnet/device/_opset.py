@@ -171,6 +171,28 @@ CUMULATIVE: Final[dict[str, dict[Any, Any]]] = {
     "cumulative_sum": _NUM,
     "cumulative_prod": _NUM,
 }
+
+
+def _with_bfloat16(table: dict[Any, Any]) -> None:
+    """Let `table` take bfloat16 wherever it takes float32, with float32's result
+    kind (bfloat16 for float32, bool for bool)."""
+    result = table.get(dt.float32)
+    if result is not None:
+        table[dt.bfloat16] = dt.bfloat16 if result == dt.float32 else result
+
+
+# bfloat16 computes as float32 does and each result is rounded to bfloat16 once,
+# as PyTorch's CPU kernels do: the elementwise loops ml_dtypes gives NumPy work
+# that way, and sums, products, means, variances, cumulative sums and matmul
+# accumulate in float32 (Kernels). So every table that takes float32 takes it.
+for _table in (
+    *(table for table, _ in UNARY.values()),
+    *(table for table, _ in BINARY.values()),
+    *REDUCE.values(),
+    *ARG_REDUCE.values(),
+    *CUMULATIVE.values(),
+):
+    _with_bfloat16(_table)
 LINALG: Final = (
     "solve",
     "inv",
@@ -190,6 +212,15 @@ SOFTMAX_FAMILY: Final = (
     "log_softmax_backward",
     "cross_entropy",
     "cross_entropy_backward",
+)
+# 2-d convolution and max pooling, forward and backward (not quiet, as the
+# matmul and add they replace)
+CONV_FAMILY: Final = (
+    "conv2d",
+    "conv2d_backward_input",
+    "conv2d_backward_weight",
+    "max_pool2d",
+    "max_pool2d_backward",
 )
 LINALG_DTYPES: Final = _same((dt.float32, dt.float64, *dt.COMPLEX_FLOATING))
 # Fourier transforms: complex to complex, real to complex (its half spectrum) and
@@ -224,7 +255,7 @@ def _specs() -> dict[str, OpSpec]:
     others: list[tuple[str, Kind, dict[Any, Any], bool]] = [
         ("where", "where", {}, False),
         ("astype", "astype", {}, True),
-        ("matmul", "matmul", _same((dt.bool_, *dt.NUMERIC)), False),
+        ("matmul", "matmul", _same((dt.bool_, *dt.NUMERIC, dt.bfloat16)), False),
         ("add_scaled", "add_scaled", _same(dt.FLOATING), False),
         ("copy", "copy", {}, False),
         ("gather", "gather", {}, False),
@@ -261,9 +292,12 @@ def _specs() -> dict[str, OpSpec]:
         ("adam_update", "fused", _same(dt.REAL_FLOATING), True),
         ("sdpa", "fused", _same((*dt.REAL_FLOATING, dt.bfloat16)), True),
         ("sdpa_backward", "fused", _same((*dt.REAL_FLOATING, dt.bfloat16)), True),
+        *((name, "fused", _same(dt.REAL_FLOATING), False) for name in CONV_FAMILY),
     ]
     for name, kind, dtypes, quiet in others:
         specs[name] = OpSpec(name, kind, dtypes, quiet)
+    for name in ("sort", "argsort", "searchsorted"):  # NumPy orders bfloat16
+        _with_bfloat16(specs[name].dtypes)
     return specs
 
 

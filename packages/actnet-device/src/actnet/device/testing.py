@@ -36,6 +36,7 @@ from actnet.device._buffer import Buffer
 from actnet.device._device import Device
 from actnet.device._fused_streams import (
     _attention_stream,
+    _conv_stream,
     _fused_stream,
     _norm_stream,
     _optim_stream,
@@ -243,6 +244,7 @@ def standard_streams(device: Device | str = "cpu", seed: int = 0) -> list[Stream
         _softmax_stream(dev, rng),
         _optim_stream(dev, rng),
         _norm_stream(dev, rng),
+        _conv_stream(dev, rng),
     ]
 
 
@@ -325,6 +327,18 @@ def _reduction_stream(dev: Device, rng: np.random.Generator) -> Stream:
         b = s.load(_data(rng, (4, 5), dtype))
         s.read(s.run("matmul", a, b), loose=True)
         s.read(s.run("matmul", s.load(_data(rng, (4,), dtype)), b), loose=True)
+    if dt.bfloat16 in dev.dtypes:  # accumulated in float32, rounded once
+        x = s.load(_data(rng, (4, 5, 6), dt.bfloat16))
+        for name in ("sum", "prod", "mean", "max", "min"):
+            s.read(s.run(name, x, (0, 2)), loose=True)
+        s.read(s.run("var", x, -1, correction=1.0), loose=True)
+        s.read(s.run("cumulative_sum", x, 1), loose=True)
+        s.read(s.run("argmax", x, 1))
+        a = s.load(_data(rng, (2, 3, 40), dt.bfloat16))
+        b = s.load(_data(rng, (40, 5), dt.bfloat16))
+        s.read(s.run("matmul", a, b), loose=True)
+        bt = s.view(s.load(_data(rng, (5, 40), dt.bfloat16)), "swapaxes", -1, -2)
+        s.read(s.run("matmul", a, bt), loose=True)  # a transposed view
     return s
 
 
