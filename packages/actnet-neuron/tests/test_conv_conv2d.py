@@ -168,3 +168,27 @@ def test_conv2d_refuses_bad_arguments() -> None:
         F.conv2d(x, w, padding=-1)
     with pytest.raises(ValueError, match="smaller than the kernel"):
         F.conv2d(x, at.randn(2, 4, 6, 6))
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_the_fused_backward_equals_the_composition(groups: int) -> None:
+    """Eager backward runs the device's conv2d_backward_* operators; under
+    create_graph the differentiable composition runs instead: the same
+    gradients (float64, to the rounding of their sums)."""
+    rng = np.random.default_rng(0)
+    x = at.tensor(rng.standard_normal((3, 4, 7, 6)), requires_grad=True)
+    w = at.tensor(rng.standard_normal((6, 4 // groups, 3, 2)), requires_grad=True)
+    b = at.tensor(rng.standard_normal(6), requires_grad=True)
+    g = at.tensor(rng.standard_normal((3, 6, 4, 6)))
+
+    def out() -> at.Tensor:
+        geometry = {"stride": (2, 1), "padding": (1, 1), "dilation": (1, 2)}
+        return F.conv2d(x, w, b, groups=groups, **geometry)
+
+    fused = at.grad((out() * g).sum(), (x, w, b))
+    composed = at.grad((out() * g).sum(), (x, w, b), create_graph=True)
+    for a, c in zip(fused, composed, strict=True):
+        assert a is not None and c is not None
+        np.testing.assert_allclose(
+            a.numpy(), c.detach().numpy(), rtol=1e-12, atol=1e-12
+        )

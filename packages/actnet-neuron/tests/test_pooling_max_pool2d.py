@@ -168,3 +168,13 @@ def test_max_pool2d_refuses_bad_arguments() -> None:
         F.max_pool2d(x, 2, stride=0)
     with pytest.raises(ValueError, match="smaller than the kernel"):
         F.max_pool2d(x, 6)
+
+
+@pytest.mark.parametrize("dtype", [at.float16, at.float32, at.float64])
+def test_max_pool2d_window_with_nothing_inside(dtype: Any) -> None:
+    """Dilation can carry a window past the input: PyTorch gives -inf and the
+    index its first positions make (6 for this 2 x 2 input)."""
+    x = at.randn(1, 1, 2, 2).to(dtype)
+    values, indices = F.max_pool2d(x, 2, padding=1, dilation=3, return_indices=True)
+    assert values.tolist() == [[[[-np.inf]]]]
+    assert indices.tolist() == [[[[6]]]]

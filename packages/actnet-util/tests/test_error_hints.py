@@ -48,7 +48,6 @@ def test_the_hints_issue_13_named_are_scanned() -> None:
         "Tensor.to",  # mixing cpu:0 and cpu:1 (it said "move one with copy_to")
         "tensor.detach().numpy()",
         "generate_square_subsequent_mask",  # MultiheadAttention's is_causal error
-        "Module.float",  # a model after Module.bfloat16()
         "safetensors.torch.save_file(torch.load({}), {})",  # a torch.save file
     } <= found
 

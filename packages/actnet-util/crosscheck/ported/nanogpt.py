@@ -1,12 +1,10 @@
 # karpathy/nanoGPT (MIT): model.py as written upstream against torch (without
 # from_pretrained, which loads Hugging Face weights), and the training loop of
 # train.py in `train` (its module-level configuration becomes arguments). Left
-# out of train.py: DDP, checkpointing, wandb, torch.compile, and the AMP lines
-# (`ctx = ... torch.amp.autocast(...)`, `scaler = torch.cuda.amp.GradScaler(...)`
-# and its scale/unscale_/step/update calls; on the CPU in float32 upstream runs
-# them as no-ops): actnet has neither autocast nor GradScaler yet, so the loop
-# below calls loss.backward() and optimizer.step() where train.py calls them
-# through the scaler. The crosscheck runs this text with torch, and again with
+# out of train.py: DDP, checkpointing, wandb and torch.compile. Its AMP lines are
+# in, as written (on the CPU `ctx` is a nullcontext and the scaler,
+# `torch.cuda.amp.GradScaler(enabled=True)` without CUDA, warns and passes
+# everything through). The crosscheck runs this text with torch, and again with
 # only its imports rewritten for actnet (util_porting.port_source).
 """
 Full definition of a GPT Language Model, all of it in this single file.
@@ -21,6 +19,7 @@ import math
 import inspect
 import os
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -293,6 +292,12 @@ def train(model, optimizer, data_dir, device, block_size, batch_size, learning_r
           gradient_accumulation_steps, eval_interval, eval_iters, log_interval,
           decay_lr=True):
     device_type = 'cuda' if 'cuda' in device else 'cpu' # for later use in torch.autocast
+    dtype = 'bfloat16' if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else 'float16' # 'float32', 'bfloat16', or 'float16', the latter will auto implement a GradScaler
+    # note: float16 data type will automatically use a GradScaler
+    ptdtype = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}[dtype]
+    ctx = nullcontext() if device_type == 'cpu' else torch.amp.autocast(device_type=device_type, dtype=ptdtype)
+    # initialize a GradScaler. If enabled=False scaler is a no-op
+    scaler = torch.cuda.amp.GradScaler(enabled=(dtype == 'float16'))
     iter_num = 0
     losses_seen = [] # (the crosscheck's: every loss.item() the loop prints)
 
@@ -346,17 +351,20 @@ def train(model, optimizer, data_dir, device, block_size, batch_size, learning_r
 
         # forward backward update, with optional gradient accumulation to simulate larger batch size
         for micro_step in range(gradient_accumulation_steps):
-            logits, loss = model(X, Y)
-            loss = loss / gradient_accumulation_steps # scale the loss to account for gradient accumulation
+            with ctx:
+                logits, loss = model(X, Y)
+                loss = loss / gradient_accumulation_steps # scale the loss to account for gradient accumulation
             # immediately async prefetch next batch while model is doing the forward pass on the GPU
             X, Y = get_batch('train')
-            # backward pass
-            loss.backward()
+            # backward pass, with gradient scaling if training in fp16
+            scaler.scale(loss).backward()
         # clip the gradient
         if grad_clip != 0.0:
+            scaler.unscale_(optimizer)
             torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-        # step the optimizer
-        optimizer.step()
+        # step the optimizer and scaler if training in fp16
+        scaler.step(optimizer)
+        scaler.update()
         # flush the gradients as soon as we can
         optimizer.zero_grad(set_to_none=True)
 

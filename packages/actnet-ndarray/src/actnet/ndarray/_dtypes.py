@@ -6,8 +6,9 @@ are NumPy dtype objects (`float32 == numpy.dtype("float32")`), so arrays
 interoperate with NumPy without translation. Promotion follows the standard's
 table exactly: within a kind only, never across kinds (an int8 array and a
 float32 array do not combine: that is a TypeError, not NumPy's value-based
-guess). float16 joins the floating lattice below float32; bfloat16 is for storage
-and casting only.
+guess). float16 joins the floating lattice below float32; bfloat16 combines with
+itself only (cast it to mix it), and computes as PyTorch's CPU does: each
+operation in float32, rounded to bfloat16 once (actnet.device).
 """
 
 from __future__ import annotations

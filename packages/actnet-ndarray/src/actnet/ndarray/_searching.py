@@ -34,7 +34,7 @@ __all__ = [
     "where",
 ]
 
-_REAL_NUMERIC = frozenset((*dt.INTEGER, *dt.REAL_FLOATING))
+_REAL_NUMERIC = frozenset((*dt.INTEGER, *dt.REAL_FLOATING, dt.bfloat16))
 
 
 def _real_arg(x: NDArray, op: str, argument: str = "x") -> NDArray:

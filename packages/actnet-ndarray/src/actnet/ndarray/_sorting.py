@@ -18,7 +18,7 @@ from actnet.ndarray._array import NDArray, _wrap
 
 __all__ = ["argsort", "sort"]
 
-_REAL_NUMERIC = frozenset((*dt.INTEGER, *dt.REAL_FLOATING))
+_REAL_NUMERIC = frozenset((*dt.INTEGER, *dt.REAL_FLOATING, dt.bfloat16))
 
 
 def _sortable(x: NDArray, axis: int, op: str) -> int:

@@ -38,10 +38,10 @@ Axes = int | tuple[int, ...] | None
 
 # The dtype categories the functions take, by the name errors give them.
 DTYPES: Final[dict[str, frozenset[dt.DType]]] = {
-    "numeric": frozenset(dt.NUMERIC),
-    "real numeric": frozenset((*dt.INTEGER, *dt.REAL_FLOATING)),
-    "floating-point": frozenset(dt.FLOATING),
-    "real floating-point": frozenset(dt.REAL_FLOATING),
+    "numeric": frozenset((*dt.NUMERIC, dt.bfloat16)),
+    "real numeric": frozenset((*dt.INTEGER, *dt.REAL_FLOATING, dt.bfloat16)),
+    "floating-point": frozenset((*dt.FLOATING, dt.bfloat16)),
+    "real floating-point": frozenset((*dt.REAL_FLOATING, dt.bfloat16)),
 }
 
 

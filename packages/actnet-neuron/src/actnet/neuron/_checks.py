@@ -17,19 +17,15 @@ def check_tensor(
         raise TypeError(
             f"{op}: {argument} must be a Tensor, got {type(value).__name__}"
         )
-    if value.dtype.kind not in kinds:
+    # bfloat16's NumPy kind is "V"; it is a floating dtype (computed as PyTorch's
+    # CPU computes it: in float32, each result rounded to bfloat16)
+    kind = "f" if value.dtype == bfloat16 else value.dtype.kind
+    if kind not in kinds:
         names = {"f": "floating", "c": "complex", "i": "signed integer",
                  "u": "unsigned integer", "b": "bool"}  # fmt: skip
         allowed = ", ".join(names[k] for k in kinds)
-        hint = ""
-        if value.dtype == bfloat16 and "f" in kinds:
-            # Module.bfloat16() casts a model that then refuses its own dtype.
-            hint = (
-                " (actnet stores bfloat16 but does not compute in it: convert to "
-                "float32 first with `Tensor.float` or `Module.float`)"
-            )
         raise TypeError(
-            f"{op}: {argument} must have a {allowed} dtype, got {value.dtype}{hint}"
+            f"{op}: {argument} must have a {allowed} dtype, got {value.dtype}"
         )
     return value
 

@@ -388,12 +388,13 @@ class Module(ModuleHooks, ModuleStateDict):
         return self.to("float16")
 
     def bfloat16(self) -> Self:
-        """Cast the floating parameters and buffers to bfloat16, to store them:
-        actnet's layers do not compute in bfloat16 and refuse such input, so
-        call `float()` before running the model.
+        """Cast the floating parameters and buffers to bfloat16 (the layers then
+        take bfloat16 input and compute as PyTorch's CPU does: in float32, each
+        result rounded to bfloat16). For mixed precision training keep the
+        parameters float32 and run the forward under `actnet.tensor.autocast`.
 
-        >>> model.bfloat16()  # half the bytes, e.g. to keep it aside
-        >>> model.float()(x)
+        >>> model.bfloat16()(x.bfloat16()).dtype
+        dtype(bfloat16)
         """
         return self.to("bfloat16")
 

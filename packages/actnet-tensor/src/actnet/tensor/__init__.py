@@ -36,8 +36,23 @@ from actnet.ndarray import float64 as double
 from actnet.ndarray import int16 as short
 from actnet.ndarray import int32 as int
 from actnet.ndarray import int64 as long
-from actnet.tensor import cuda
+from actnet.tensor import amp, cpu, cuda
 from actnet.tensor._arithmetic import matmul, reciprocal
+from actnet.tensor._arithmetic_functions import add, div, mul, sub
+from actnet.tensor._autocast import (
+    autocast,
+    autocast_decrement_nesting,
+    autocast_increment_nesting,
+    clear_autocast_cache,
+    get_autocast_cpu_dtype,
+    get_autocast_dtype,
+    is_autocast_cache_enabled,
+    is_autocast_cpu_enabled,
+    is_autocast_enabled,
+    set_autocast_cache_enabled,
+    set_autocast_dtype,
+    set_autocast_enabled,
+)
 from actnet.tensor._compile import (
     CaptureError,
     CompiledFunction,
@@ -150,7 +165,7 @@ from actnet.tensor._pointwise import (
     tanh,
 )
 from actnet.tensor._pointwise import clamp as clip
-from actnet.tensor._products import addmm, bmm, outer
+from actnet.tensor._products import addmm, bmm, dot, outer
 from actnet.tensor._promotion import as_dtype
 from actnet.tensor._random import (
     initial_seed,
@@ -198,11 +213,13 @@ __all__ = [
     "__version__",
     "abs",
     "acos",
+    "add",
     "addmm",
     "all",
     "allclose",
     "amax",
     "amin",
+    "amp",
     "any",
     "apply_in_place",
     "arange",
@@ -214,6 +231,9 @@ __all__ = [
     "asin",
     "atan",
     "atan2",
+    "autocast",
+    "autocast_decrement_nesting",
+    "autocast_increment_nesting",
     "backward",
     "bfloat16",
     "bmm",
@@ -225,18 +245,22 @@ __all__ = [
     "cfloat",
     "chunk",
     "clamp",
+    "clear_autocast_cache",
     "clip",
     "compile",
     "complex64",
     "complex128",
     "cos",
     "cosh",
+    "cpu",
     "cuda",
     "cumprod",
     "cumsum",
     "device",
     "diag",
     "diagonal",
+    "div",
+    "dot",
     "double",
     "einsum",
     "empty",
@@ -262,6 +286,8 @@ __all__ = [
     "full_like",
     "gather",
     "ge",
+    "get_autocast_cpu_dtype",
+    "get_autocast_dtype",
     "grad",
     "gradcheck",
     "gradgradcheck",
@@ -275,6 +301,9 @@ __all__ = [
     "int16",
     "int32",
     "int64",
+    "is_autocast_cache_enabled",
+    "is_autocast_cpu_enabled",
+    "is_autocast_enabled",
     "is_floating_point",
     "is_grad_enabled",
     "is_tensor",
@@ -302,6 +331,7 @@ __all__ = [
     "meshgrid",
     "min",
     "minimum",
+    "mul",
     "multinomial",
     "narrow",
     "ne",
@@ -331,6 +361,9 @@ __all__ = [
     "rsqrt",
     "saved_tensors_hooks",
     "select",
+    "set_autocast_cache_enabled",
+    "set_autocast_dtype",
+    "set_autocast_enabled",
     "set_grad_enabled",
     "short",
     "sigmoid",
@@ -345,6 +378,7 @@ __all__ = [
     "stack",
     "std",
     "std_mean",
+    "sub",
     "sum",
     "tanh",
     "tensor",

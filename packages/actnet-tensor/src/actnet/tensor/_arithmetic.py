@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, Final
 import actnet.ndarray as xp
 from actnet.ndarray import NDArray, from_buffer
 from actnet.tensor import _recipes
+from actnet.tensor._autocast import autocast_op
+from actnet.tensor._floating import INEXACT
 from actnet.tensor._grad_mode import _state
 from actnet.tensor._graph import Edge, Node, edge_of, needs_grad
 from actnet.tensor._promotion import is_scalar, numpy_scalar, operands
@@ -284,7 +286,7 @@ class ReciprocalBackward(SavingNode):
 
 
 def reciprocal(a: Tensor) -> Tensor:
-    da = a.array if a.dtype.kind in "fc" else xp.astype(a.array, xp.float32)
+    da = a.array if a.dtype in INEXACT else xp.astype(a.array, xp.float32)
     out = _make(label(1.0 / da, activation("reciprocal")))
     if needs_grad(a):  # the node saves the output: made first, then attached
         out._requires_grad, out.grad_fn = True, ReciprocalBackward((edge_of(a),), out)
@@ -325,6 +327,7 @@ class MatmulBackward(SavingNode):
         return ga, gb
 
 
+@autocast_op("matmul")
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     if not isinstance(b, TensorBase):
         raise TypeError(f"matmul: other must be a Tensor, got {type(b).__name__}")

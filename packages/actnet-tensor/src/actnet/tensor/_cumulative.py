@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 import actnet.ndarray as xp
 from actnet.ndarray import NDArray
 from actnet.tensor._arithmetic import add, div, mul, sub
+from actnet.tensor._autocast import autocast_op
+from actnet.tensor._floating import INEXACT
 from actnet.tensor._graph import Edge, Node, edge_of, needs_grad
 from actnet.tensor._layout import flip
 from actnet.tensor._math import exp, log, where
@@ -185,6 +187,7 @@ class ProdBackward(SavingNode):
         return (mul(g, weight),)
 
 
+@autocast_op("prod")
 def prod(
     input: Tensor,
     dim: builtins.int | None = None,
@@ -226,7 +229,7 @@ def logsumexp(
         raise TypeError(
             f"logsumexp(): input must be a Tensor, not {type(input).__name__}"
         )
-    if input.dtype.kind not in "fc":
+    if input.dtype not in INEXACT:
         input = to(input, None, xp.float32)
     if input.ndim == 0:
         _axes(dim, 0)

@@ -17,6 +17,7 @@ import actnet.ndarray as xp
 from actnet.ndarray import NDArray
 from actnet.tensor._arithmetic import add, div, mul, rsub, sub
 from actnet.tensor._arithmetic import neg as _neg
+from actnet.tensor._floating import INEXACT
 from actnet.tensor._graph import Edge, edge_of, needs_grad
 from actnet.tensor._math import _float, _InputNode, pow, sqrt
 from actnet.tensor._pointwise import ZeroBackward, _copy, _unary
@@ -196,7 +197,7 @@ def atan2(input: Tensor, other: Tensor) -> Tensor:
             f"atan2(): argument 'other' must be Tensor, not {type(other).__name__}"
         )
     target = result_dtype(input.dtype, other.dtype)
-    if target.kind not in "fc":
+    if target not in INEXACT:
         target = xp.float32
     y = input.array if input.dtype == target else xp.astype(input.array, target)
     x = other.array if other.dtype == target else xp.astype(other.array, target)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from actnet.ndarray import from_buffer
+from actnet.tensor._autocast_state import _state as _autocast_state
 from actnet.tensor._grad_mode import _state, set_grad_enabled
 from actnet.tensor._graph import Node, accumulate, edge_of
 from actnet.tensor._tensor_base import Hook, TensorBase, _make
@@ -147,6 +148,10 @@ def _run(
     ready = [n for n in start if not dependencies[n]]
     previous = _state.enabled
     _state.enabled = create_graph
+    # backward runs in the dtypes forward chose: autocast off (PyTorch's advice
+    # is to call backward outside the region; inside, the same happens here)
+    previous_autocast = _autocast_state.cpu
+    _autocast_state.cpu = False
     queued: list[Callable[[], None]] = []
     _callbacks.running.append(queued)
     try:
@@ -156,6 +161,7 @@ def _run(
     finally:
         _callbacks.running.pop()
         _state.enabled = previous
+        _autocast_state.cpu = previous_autocast
 
 
 def _walk(

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import actnet.ndarray as xp
 from actnet.ndarray import NDArray
 from actnet.tensor._arithmetic import add, div, mul
+from actnet.tensor._floating import FLOATING, INEXACT
 from actnet.tensor._graph import Edge, edge_of, needs_grad
 from actnet.tensor._indexing import gather
 from actnet.tensor._math import abs, pow, where
@@ -125,7 +126,7 @@ def _median_indices(x: NDArray, d: builtins.int) -> NDArray:
     keys = xp.astype(x, xp.uint8) if x.dtype == xp.bool else x
     order = xp.argsort(keys, axis=d)  # stable; NaN sorts last
     pick = order[(slice(None),) * d + (slice((n - 1) // 2, (n - 1) // 2 + 1),)]
-    if x.dtype.kind == "f":
+    if x.dtype in FLOATING:
         nan = xp.isnan(x)
         first_nan = xp.argmax(xp.astype(nan, xp.uint8), axis=d, keepdims=True)
         has_nan = xp.any(nan, axis=d, keepdims=True)
@@ -232,7 +233,7 @@ def norm(
     _check(input, "norm")
     if dtype is not None:
         input = to(input, None, as_dtype(dtype))
-    if input.dtype.kind not in "fc":
+    if input.dtype not in INEXACT:
         raise RuntimeError(
             "linalg.vector_norm: Expected a floating point or complex tensor as "
             f"input. Got {input.dtype}"

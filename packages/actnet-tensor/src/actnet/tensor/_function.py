@@ -27,6 +27,7 @@ from typing import Any, ClassVar, Final
 
 import actnet.ndarray as xp
 from actnet.tensor import _recipes
+from actnet.tensor._floating import INEXACT
 from actnet.tensor._grad_mode import _state
 from actnet.tensor._graph import Edge, Node, edge_of
 from actnet.tensor._saved import (
@@ -36,6 +37,7 @@ from actnet.tensor._saved import (
     label_kept,
     saved,
 )
+from actnet.tensor._shape import to
 from actnet.tensor._tensor import Tensor
 from actnet.tensor._tensor_base import _make
 
@@ -144,7 +146,7 @@ class Function:
         marked = ctx._non_differentiable
         wrapped = []
         for nr, out in enumerate(outputs):
-            if (marked and id(out) in marked) or out.dtype.kind not in "fc":
+            if (marked and id(out) in marked) or out.dtype not in INEXACT:
                 wrapped.append(out)
                 continue
             if out.grad_fn is not None or _is_argument(out, args):
@@ -180,7 +182,7 @@ def _is_argument(out: Tensor, args: tuple[Any, ...]) -> bool:
 class FunctionNode(Node):
     """The node of one Function.apply: calls the Function's backward."""
 
-    __slots__ = ("ctx", "function", "metas", "num_outputs")
+    __slots__ = ("ctx", "dtypes", "function", "metas", "num_outputs")
 
     def __init__(
         self,
@@ -198,6 +200,10 @@ class FunctionNode(Node):
         self.metas = (
             [(o.shape, o.dtype, o.device) for o in outputs] if len(outputs) > 1 else []
         )
+        # A gradient reaches backward in its output's dtype, as in PyTorch (whose
+        # engine casts it): a bfloat16 output that met float32 (a residual sum
+        # under autocast) gets a float32 gradient from that sum.
+        self.dtypes = tuple([o.dtype for o in outputs])
 
     def name(self) -> str:
         return f"{self.function.__name__}Backward"
@@ -211,6 +217,11 @@ class FunctionNode(Node):
                 else _make(xp.zeros(shape, dtype=dtype, device=device))
                 for g, (shape, dtype, device) in zip(grads, self.metas, strict=True)
             ]
+        for i, dtype in enumerate(self.dtypes):
+            g = filled[i]
+            if g is not None and g.array.dtype != dtype:
+                filled = list(filled)
+                filled[i] = to(g, None, dtype)
         result = self.function.backward(self.ctx, *filled)
         grads_in = result if isinstance(result, tuple) else (result,)
         expected = len(self.next_edges)

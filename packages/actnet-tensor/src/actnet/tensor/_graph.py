@@ -133,6 +133,11 @@ def accumulate(t: TensorBase, grad: Tensor) -> None:
         log.append(t)
     current = t._grad
     if current is None:
+        if not grad.array.buffer.is_contiguous:
+            # PyTorch's layout contract: a gradient that arrived as a transposed
+            # or broadcast view (of `w.t()`, of `w.sum(0)`) is stored dense, so
+            # that `p.grad.view(-1)` works as there (LBFGS flattens gradients so)
+            grad = grad.contiguous()
         # t's own Tensor around the gradient's values: the one that arrived may be
         # another tensor's gradient too (an addition passes its gradient to both
         # inputs), and t.grad is updated in place later.

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import actnet.ndarray as xp
 from actnet.ndarray import NDArray
 from actnet.tensor._alias import aliased
+from actnet.tensor._autocast import autocast_op
 from actnet.tensor._graph import Edge, Node, edge_of, needs_grad
 from actnet.tensor._promotion import result_dtype
 from actnet.tensor._saved import activation, label
@@ -186,6 +187,7 @@ class CatBackward(Node):
         return out
 
 
+@autocast_op("cat")
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """The tensors joined along an existing dim (dtypes promoted as in PyTorch)."""
     tensors = list(tensors)
@@ -205,6 +207,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     return _make(data, True, CatBackward(edges, d, [t.shape[d] for t in tensors]))
 
 
+@autocast_op("stack")
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """The tensors (of one shape) joined along a new dim."""
     tensors = list(tensors)

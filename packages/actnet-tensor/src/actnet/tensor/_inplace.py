@@ -21,6 +21,7 @@ from actnet.device import Buffer, Generator, default_generator
 from actnet.ndarray import NDArray, from_buffer
 from actnet.tensor._arithmetic import add, div, mul, sub
 from actnet.tensor._copy_on_write import sole_buffer
+from actnet.tensor._floating import FLOATING, INEXACT
 from actnet.tensor._grad_mode import _state
 from actnet.tensor._graph import edge_of, needs_grad
 from actnet.tensor._indexing import key_values
@@ -135,7 +136,7 @@ def mul_(t: Tensor, other: Tensor | Scalar) -> Tensor:
 
 
 def div_(t: Tensor, other: Tensor | Scalar) -> Tensor:
-    if t.dtype.kind not in "fc":
+    if t.dtype not in INEXACT:
         raise RuntimeError(
             f"div_: result type float can't be cast to {t.dtype} in place"
         )
@@ -266,14 +267,24 @@ def normal_(t: Tensor, mean: float, std: float, generator: Generator | None) -> 
 
 
 # ---------------------------------------------------------------- t[idx] = v
+def _leading_ones(shape: tuple[int, ...]) -> int:
+    """How many of shape's first sizes are 1."""
+    n = 0
+    while n < len(shape) and shape[n] == 1:
+        n += 1
+    return n
+
+
 def setitem_(t: Tensor, key: Any, value: Tensor | Scalar) -> None:
     before_write(t, "__setitem__")
     k = key_values(key)
+    if isinstance(value, TensorBase) and _leading_ones(value.shape):
+        # PyTorch drops a value's leading 1s first (`x[3] = row`, row (1, n))
+        value = value.reshape(value.shape[_leading_ones(value.shape) :])
     if isinstance(value, TensorBase):
         target = result_dtype(t.dtype, value.dtype)
-        if target != t.dtype and not (
-            t.dtype.kind in "fc" and value.dtype.kind in "biuf"
-        ):
+        real = value.dtype.kind in "biu" or value.dtype in FLOATING
+        if target != t.dtype and not (t.dtype in INEXACT and real):
             raise RuntimeError(f"index_put_: values of {value.dtype} into {t.dtype}")
         v_data: Any = (
             value.array if value.dtype == t.dtype else xp.astype(value.array, t.dtype)

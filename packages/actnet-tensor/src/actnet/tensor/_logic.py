@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import actnet.ndarray as xp
 from actnet.tensor._arithmetic import compare
+from actnet.tensor._floating import FLOATING
 from actnet.tensor._promotion import operands
 from actnet.tensor._reductions import _axes
 from actnet.tensor._tensor_base import Scalar, TensorBase, _make
@@ -219,4 +220,4 @@ def is_tensor(obj: object) -> builtins.bool:
 def is_floating_point(input: Tensor) -> builtins.bool:
     """Whether input's dtype is a floating one (not complex)."""
     _check(input, "is_floating_point")
-    return input.dtype.kind == "f" or input.dtype == xp.bfloat16
+    return input.dtype in FLOATING

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Final
 import actnet.ndarray as xp
 from actnet.ndarray import NDArray
 from actnet.tensor._arithmetic import div, mul, neg, rsub
+from actnet.tensor._floating import INEXACT
 from actnet.tensor._graph import Edge, Node, edge_of, needs_grad
 from actnet.tensor._math import _float, _InputNode, _OutputNode, exp, where
 from actnet.tensor._math import clamp as _clamp_scalars
@@ -210,7 +211,7 @@ def round(input: Tensor, *, decimals: builtins.int = 0) -> Tensor:
     """Halves to even; with `decimals`, round(input * 10**decimals) / 10**decimals
     (PyTorch's formula, in input's dtype: only for floating inputs)."""
     values = _rounding(input, "round")
-    if decimals and values.dtype.kind not in "fc":
+    if decimals and values.dtype not in INEXACT:
         raise NotImplementedError(f"\"round\" not implemented for '{values.dtype}'")
     if decimals > 0:
         scale = 10.0**decimals

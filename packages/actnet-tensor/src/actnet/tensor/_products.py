@@ -1,4 +1,4 @@
-"""Matrix products as model code calls them: outer, bmm, addmm.
+"""Matrix products as model code calls them: dot, outer, bmm, addmm.
 
 Compositions of matmul, mul and add (their gradients are those operations'),
 with PyTorch's checks: bmm and addmm take matrices of one dtype.
@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from actnet.tensor._arithmetic import add, matmul, mul
+from actnet.tensor._autocast import autocast_op
 from actnet.tensor._shape import reshape
 from actnet.tensor._tensor_base import Scalar, TensorBase
 
@@ -22,6 +23,33 @@ def _tensors(op: str, **named: object) -> None:
             raise TypeError(
                 f"{op}(): argument '{name}' must be Tensor, not {type(value).__name__}"
             )
+
+
+@autocast_op("dot")
+def dot(input: Tensor, tensor: Tensor) -> Tensor:
+    """The inner product of two 1-d tensors of one dtype and length (a 0-d
+    tensor; PyTorch's `torch.dot`, which LBFGS and conjugate-gradient code use).
+
+    >>> dot(tensor([2.0, 3.0]), tensor([2.0, 1.0]))
+    tensor(7.)
+    """
+    _tensors("dot", input=input, tensor=tensor)
+    if input.ndim != 1 or tensor.ndim != 1:
+        raise RuntimeError(
+            f"1D tensors expected, but got {input.ndim}D and {tensor.ndim}D tensors"
+        )
+    if input.dtype != tensor.dtype:
+        raise RuntimeError(
+            "dot : expected both vectors to have same dtype, but found "
+            f"{input.dtype} and {tensor.dtype}"
+        )
+    n, m = input.shape[0], tensor.shape[0]
+    if n != m:
+        raise RuntimeError(
+            f"inconsistent tensor size, expected tensor [{n}] and src [{m}] to have "
+            f"the same number of elements, but got {n} and {m} elements respectively"
+        )
+    return matmul(input, tensor)
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
@@ -38,6 +66,7 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
     return mul(reshape(input, (input.shape[0], 1)), vec2)
 
 
+@autocast_op("bmm")
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     """Batched matrix products: (b, n, m) @ (b, m, p) -> (b, n, p)."""
     _tensors("bmm", input=input, mat2=mat2)
@@ -56,6 +85,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     return matmul(input, mat2)
 
 
+@autocast_op("addmm")
 def addmm(
     input: Tensor,
     mat1: Tensor,

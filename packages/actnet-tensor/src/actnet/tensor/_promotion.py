@@ -64,13 +64,22 @@ def as_dtype(value: Any) -> DType:
 _CATEGORY: Final = {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}
 
 
+def _category(dtype: DType) -> int | None:
+    """bool 0, integer 1, floating 2 (bfloat16 too: its NumPy kind is "V"),
+    complex 3."""
+    return 2 if dtype == xp.bfloat16 else _CATEGORY.get(dtype.kind)
+
+
 def _promote(a: DType, b: DType) -> DType | None:
     """PyTorch's promotion of two tensors' dtypes; None where there is none."""
     if a == b:
         return a
-    ca, cb = _CATEGORY.get(a.kind), _CATEGORY.get(b.kind)
-    if ca is None or cb is None:  # bfloat16 is for storage: it combines with itself
+    ca, cb = _category(a), _category(b)
+    if ca is None or cb is None:
         return None
+    if ca == cb == 2 and xp.bfloat16 in (a, b):
+        # PyTorch: bfloat16 with float16 is float32; with float32 or float64, those
+        return max(a, b, xp.float32, key=lambda d: d.itemsize)
     if ca == cb:
         try:
             result: DType = xp.result_type(a, b)

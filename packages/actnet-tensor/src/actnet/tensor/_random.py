@@ -25,6 +25,7 @@ import actnet.device
 import actnet.ndarray as xp
 from actnet.device import Device, Generator, default_generator, get_device
 from actnet.ndarray import NDArray, from_buffer
+from actnet.tensor._floating import FLOATING
 from actnet.tensor._promotion import as_dtype
 from actnet.tensor._saved import leaf
 from actnet.tensor._tensor_base import TensorBase
@@ -45,7 +46,7 @@ def _check_distribution(
 ) -> None:
     if not isinstance(input, TensorBase):
         raise TypeError(f"multinomial(): input must be a Tensor, not {type(input)}")
-    if input.dtype.kind != "f":
+    if input.dtype not in FLOATING:
         raise RuntimeError(
             "multinomial only supports floating-point dtypes for input, got: "
             f"{input.dtype}"

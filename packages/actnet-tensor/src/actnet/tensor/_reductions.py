@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 import actnet.ndarray as xp
 from actnet.ndarray import NDArray, from_buffer
 from actnet.tensor._arithmetic import div, mul
+from actnet.tensor._floating import INEXACT
 from actnet.tensor._grad_mode import _state
 from actnet.tensor._graph import Edge, Node, edge_of, needs_grad
 from actnet.tensor._indexing import scatter_add
@@ -130,7 +131,7 @@ def mean(
     keepdim: bool = False,
     dtype: Any = None,
 ) -> Tensor:
-    if a.dtype.kind not in "fc" and dtype is None:
+    if a.dtype not in INEXACT and dtype is None:
         raise RuntimeError(
             f"mean(): could not infer output dtype: input dtype is {a.dtype}, "
             "give a floating dtype"

@@ -26,6 +26,7 @@ from actnet.device import Buffer, Device
 from actnet.ndarray import from_buffer
 from actnet.tensor import _recipes
 from actnet.tensor._alias import aliased, shares_memory
+from actnet.tensor._floating import INEXACT
 from actnet.tensor._graph import Edge, Node, edge_of, needs_grad
 from actnet.tensor._saved import activation, label
 from actnet.tensor._tensor_base import _dim, _make
@@ -275,6 +276,6 @@ def to(a: Tensor, device: Device | None, dtype: np.dtype[Any] | None) -> Tensor:
     if data is a.array:
         return a
     label(data, activation("to"))
-    if not (needs_grad(a) and data.dtype.kind in "fc"):
+    if not (needs_grad(a) and data.dtype in INEXACT):
         return _make(data)
     return _make(data, True, ToBackward((edge_of(a),), a.device, a.dtype))

@@ -126,6 +126,9 @@ class Tensor(TensorBase):
     def half(self) -> Tensor:
         return _shape.to(self, None, xp.float16)
 
+    def bfloat16(self) -> Tensor:
+        return _shape.to(self, None, xp.bfloat16)
+
     def long(self) -> Tensor:
         return _shape.to(self, None, xp.int64)
 
@@ -383,6 +386,7 @@ class Tensor(TensorBase):
     view_as = _layout.view_as
     reshape_as = _layout.reshape_as
     repeat = _layout.repeat
+    dot = _products.dot
     outer = _products.outer
     bmm = _products.bmm
     addmm = _products.addmm

@@ -20,9 +20,11 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar, cast, final
 
 import numpy as np
 
+import actnet.ndarray as xp
 from actnet.device import Device
 from actnet.ndarray import NDArray
 from actnet.tensor._alias import Alias, alias_of
+from actnet.tensor._floating import INEXACT
 
 if TYPE_CHECKING:
     from actnet.tensor._graph import AccumulateGrad, Node
@@ -157,6 +159,12 @@ class TensorBase:
         return self.array.device
 
     @property
+    def is_cuda(self) -> builtins.bool:
+        """Whether the tensor is on a CUDA device (model code asks, as DCGAN's
+        `if input.is_cuda and self.ngpu > 1`)."""
+        return self.array.device.kind == "cuda"
+
+    @property
     def ndim(self) -> builtins.int:
         return self.array.ndim
 
@@ -202,7 +210,7 @@ class TensorBase:
                 "you can only change requires_grad flags of leaf tensors; "
                 "use detach() to get a tensor that does not require grad"
             )
-        if requires_grad and self.array.dtype.kind not in "fc":
+        if requires_grad and self.array.dtype not in INEXACT:
             raise RuntimeError(
                 f"only floating point and complex tensors can require gradients, "
                 f"not {self.array.dtype}"
@@ -359,17 +367,19 @@ class TensorBase:
             )
         return self.array.__array__(dtype=dtype, copy=copy)
 
+    # Any one-element tensor converts, as in PyTorch (`float(t)` of shape (1, 1));
+    # others get the array's refusal.
     def __float__(self) -> builtins.float:
-        return float(self.array)
+        return float(_one_element(self.array))
 
     def __int__(self) -> builtins.int:
-        return int(self.array)
+        return int(_one_element(self.array))
 
     def __bool__(self) -> builtins.bool:
-        return bool(self.array)
+        return bool(_one_element(self.array))
 
     def __index__(self) -> builtins.int:
-        return self.array.__index__()
+        return _one_element(self.array).__index__()
 
     def __format__(self, format_spec: str) -> str:
         """A 0-d tensor formats as its number (`f"{loss:.4f}"`), as in PyTorch;
@@ -386,6 +396,13 @@ class TensorBase:
         elif self._requires_grad:
             extra = ", requires_grad=True"
         return f"tensor({body}{extra})"
+
+
+def _one_element(array: NDArray) -> NDArray:
+    """A one-element array as 0-d; any other as it is."""
+    if array.ndim and array.size == 1:
+        return xp.reshape(array, ())
+    return array
 
 
 _tensor_class: type[Tensor] | None = None

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import actnet.ndarray as xp
 from actnet.tensor._arithmetic import div, mul, sub
+from actnet.tensor._floating import INEXACT
 from actnet.tensor._graph import Edge, edge_of, needs_grad
 from actnet.tensor._math import where
 from actnet.tensor._reductions import _axes, _restore_dims, mean
@@ -88,7 +89,7 @@ def _moments(
         raise TypeError(f"{op}(): give either unbiased or correction, not both")
     if correction is None:
         correction = 0 if unbiased is False else 1
-    if input.dtype.kind not in "fc":
+    if input.dtype not in INEXACT:
         raise RuntimeError("std and var only support floating point and complex dtypes")
     if isinstance(dim, Sequence) and len(dim) == 0:
         dim = None  # PyTorch: an empty dim list reduces all dims

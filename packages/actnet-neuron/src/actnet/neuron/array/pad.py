@@ -10,8 +10,10 @@ import numpy as np
 import actnet.tensor as at
 from actnet.neuron._checks import check_tensor
 from actnet.tensor import Tensor
+from actnet.tensor.amp import CPU_CAST_POLICIES, autocast_cast
 
 MODES = ("constant", "reflect", "replicate", "circular")
+_KERNELS = {"reflect": "reflection", "replicate": "replication"}
 
 
 def pad(
@@ -59,6 +61,9 @@ def pad(
             "with one or two more (2D or 3D input for size 2, 3D or 4D for 4, 4D "
             "or 5D for 6)"
         )
+    kernel = f"{_KERNELS.get(mode)}_pad{dims}d"  # PyTorch's, by mode and dims
+    if kernel in CPU_CAST_POLICIES:  # reflection_pad2d: float32 under autocast
+        (input,) = autocast_cast(kernel, input)
     out = input
     for i in range(dims):
         dim = input.ndim - 1 - i

@@ -10,6 +10,7 @@ from actnet.device import default_generator
 from actnet.ndarray import NDArray, buffer_of, from_buffer
 from actnet.neuron._checks import check_tensor
 from actnet.tensor import Function, Tensor, as_tensor, exp, is_grad_enabled, where
+from actnet.tensor.amp import autocast_op
 
 # The dtypes the fused operators (device sdpa, sdpa_backward) take here; the
 # half-precision types keep the composition, which computes in their own dtype.
@@ -213,6 +214,7 @@ def _repeat_heads(t: Tensor, repeats: int) -> Tensor:
     return expanded.reshape(*lead, heads * repeats, s, e)
 
 
+@autocast_op("scaled_dot_product_attention")
 def scaled_dot_product_attention(
     query: Tensor,
     key: Tensor,

@@ -5,10 +5,12 @@ from __future__ import annotations
 import actnet.tensor as at
 from actnet.neuron._checks import check_tensor
 from actnet.tensor import Tensor
+from actnet.tensor.amp import autocast_op
 
 _OP = "bilinear"
 
 
+@autocast_op("bilinear")
 def bilinear(
     input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None
 ) -> Tensor:

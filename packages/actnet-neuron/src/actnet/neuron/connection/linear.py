@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+import actnet.ndarray as xp
 from actnet.device import Buffer
-from actnet.ndarray import buffer_of, from_buffer
+from actnet.ndarray import NDArray, buffer_of, from_buffer
 from actnet.neuron._checks import check_tensor
-from actnet.tensor import Function, Tensor, as_tensor, is_grad_enabled
+from actnet.tensor import Function, Tensor, as_tensor, bfloat16, is_grad_enabled
+from actnet.tensor.amp import autocast_op
 
 _OP = "linear"
 
@@ -26,10 +28,13 @@ class Linear(Function):
         weight: Tensor,
         bias: Tensor | None,
     ) -> Tensor:
-        y = input.array @ weight.array.mT  # the transposed view: BLAS reads it as is
-        if bias is not None:
-            out = buffer_of(y)  # fresh, nobody else's: add the bias in place
-            out.device.add(out, buffer_of(bias.array), out=out)
+        if input.dtype == bfloat16:
+            y = _bfloat16_affine(input, weight, bias)
+        else:
+            y = input.array @ weight.array.mT  # the transposed view: BLAS reads it
+            if bias is not None:
+                out = buffer_of(y)  # fresh, nobody else's: add the bias in place
+                out.device.add(out, buffer_of(bias.array), out=out)
         needs = ctx.needs_input_grad
         if True in needs:  # also when only the bias needs one: backward unpacks two
             ctx.save_for_backward(
@@ -54,6 +59,16 @@ class Linear(Function):
             if needs[2]:
                 grad_b = g2.sum(0)
         return grad_x, grad_w, grad_b
+
+
+def _bfloat16_affine(x: Tensor, w: Tensor, b: Tensor | None) -> NDArray:
+    """x W^T + b for bfloat16 operands as PyTorch's CPU computes it: products,
+    sums and the bias in float32 (every bfloat16 is a float32), rounded to
+    bfloat16 once (the product alone would round before the bias is added)."""
+    y = xp.astype(x.array, xp.float32) @ xp.astype(w.array, xp.float32).mT
+    if b is not None:
+        y = y + xp.astype(b.array, xp.float32)
+    return xp.astype(y, bfloat16)
 
 
 # A temporary of the backward; actnet-tensor relabels it ("gradient") when it
@@ -92,6 +107,7 @@ def _result(buf: Buffer) -> Tensor:
     return as_tensor(from_buffer(buf))
 
 
+@autocast_op("linear")
 def linear(
     input: Tensor,  # torch's names
     weight: Tensor,

@@ -6,9 +6,35 @@ import math
 from typing import Any
 
 import actnet.ndarray as xp
+from actnet.ndarray import from_buffer
 from actnet.neuron._checks import check_tensor
 from actnet.neuron._windows import Fold, Unfold, Window, columns, int_tuple, make_window
-from actnet.tensor import Function, Tensor, as_tensor
+from actnet.neuron.activation.gelu import contiguous
+from actnet.tensor import Function, Tensor, as_tensor, is_grad_enabled
+
+# The dtypes whose 2-d convolutions take the device's fused operators (compiled
+# on cpu); others (and 1-d and 3-d) keep the composition below.
+_FUSED_DTYPES = (xp.float32, xp.float64)
+
+
+def _fused(x: Tensor, win: Window) -> bool:
+    """Whether ConvolutionND runs x through the device's conv2d operators: 2-d,
+    a fused dtype, and windows that cover the padded input as the device counts
+    them (a transposed convolution's backward may leave a remainder after the
+    last window, which the device would count as more windows)."""
+    if len(win.kernel) != 2 or x.dtype not in _FUSED_DTYPES:
+        return False
+    for axis in (0, 1):
+        span = win.size[axis] + win.pad_lo[axis] + win.pad_hi[axis]
+        reach = win.dilation[axis] * (win.kernel[axis] - 1) + 1
+        if (span - reach) // win.stride[axis] + 1 != win.out[axis]:
+            return False
+    return True
+
+
+def _pads(win: Window) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The window's padding as the device takes it: (before, after) per axis."""
+    return (win.pad_lo[0], win.pad_hi[0]), (win.pad_lo[1], win.pad_hi[1])
 
 
 class ConvolutionND(Function):
@@ -22,6 +48,12 @@ class ConvolutionND(Function):
     PyTorch, one more im2col instead of holding columns kernel-volume times the
     input's size from forward to backward. The gradients are written with
     differentiable operations (Fold, Unfold, matmul), so double backward works.
+
+    In eager mode a 2-d float32 or float64 convolution is the device's fused
+    `conv2d` (im2col, product and bias in one call; compiled on cpu), and its
+    backward `conv2d_backward_input` and `conv2d_backward_weight` (the bias's
+    gradient with the weight's); under create_graph the backward is the
+    composition, so that it can be differentiated again.
     """
 
     contracts = True  # selective checkpointing's dots_saveable keeps its output
@@ -35,6 +67,17 @@ class ConvolutionND(Function):
         win: Window,
         groups: int,
     ) -> Tensor:
+        needs = ctx.needs_input_grad
+        ctx.save_for_backward(x if needs[1] else None, weight if needs[0] else None)
+        ctx.win, ctx.groups, ctx.weight_shape = win, groups, weight.shape
+        ctx.fused, ctx.dtype = _fused(x, win), x.dtype
+        if ctx.fused:
+            xb = contiguous(x)
+            b = None if bias is None else contiguous(bias)
+            out_buf = xb.device.conv2d(
+                xb, contiguous(weight), b, win.stride, _pads(win), win.dilation, groups
+            )
+            return as_tensor(from_buffer(out_buf))
         batch = x.shape[0]
         out_channels = weight.shape[0]
         depth = weight.shape[1] * math.prod(win.kernel)
@@ -49,9 +92,6 @@ class ConvolutionND(Function):
         else:
             shape = (out_channels,) + (1,) * len(win.out)
             out = swapped + xp.reshape(bias.array, shape)
-        needs = ctx.needs_input_grad
-        ctx.save_for_backward(x if needs[1] else None, weight if needs[0] else None)
-        ctx.win, ctx.groups, ctx.weight_shape = win, groups, weight.shape
         return as_tensor(out)
 
     @staticmethod
@@ -59,6 +99,8 @@ class ConvolutionND(Function):
         x, weight = ctx.saved_tensors
         win: Window = ctx.win
         groups: int = ctx.groups
+        if ctx.fused and not is_grad_enabled() and grad.dtype == ctx.dtype:
+            return ConvolutionND._fused_backward(ctx, grad, x, weight)
         out_channels, per_group, *kernel = ctx.weight_shape
         depth = per_group * math.prod(kernel)
         batch = grad.shape[0]
@@ -76,6 +118,34 @@ class ConvolutionND(Function):
             grad_w = (g @ cols.transpose(1, 2)).reshape(ctx.weight_shape)
         if needs[2]:
             grad_b = grad.sum((0, *range(2, grad.ndim)))
+        return grad_x, grad_w, grad_b, None, None
+
+    @staticmethod
+    def _fused_backward(
+        ctx: Any, grad: Tensor, x: Tensor | None, weight: Tensor | None
+    ) -> tuple[Tensor | None, ...]:
+        """The gradients from the device's fused conv2d backwards."""
+        win: Window = ctx.win
+        g = contiguous(grad)
+        dev = g.device
+        geometry = (win.stride, _pads(win), win.dilation, ctx.groups)
+        needs = ctx.needs_input_grad
+        grad_x = grad_w = grad_b = None
+        if needs[0]:
+            assert weight is not None  # saved when the input needs a gradient
+            w = contiguous(weight)
+            buf = dev.conv2d_backward_input(g, w, win.size, *geometry)
+            grad_x = as_tensor(from_buffer(buf))
+        if needs[1]:
+            assert x is not None  # saved when the weight needs a gradient
+            xb = contiguous(x)
+            gw, gb = dev.conv2d_backward_weight(
+                g, xb, win.kernel, *geometry, bias=needs[2]
+            )
+            grad_w = as_tensor(from_buffer(gw))
+            grad_b = None if gb is None else as_tensor(from_buffer(gb))
+        elif needs[2]:
+            grad_b = grad.sum((0, 2, 3))
         return grad_x, grad_w, grad_b, None, None
 
 

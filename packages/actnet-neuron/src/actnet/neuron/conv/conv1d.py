@@ -6,8 +6,10 @@ from typing import Any
 
 from actnet.neuron.conv._convolution import convolution
 from actnet.tensor import Tensor
+from actnet.tensor.amp import autocast_op
 
 
+@autocast_op("conv1d")
 def conv1d(
     input: Tensor,  # torch's names
     weight: Tensor,

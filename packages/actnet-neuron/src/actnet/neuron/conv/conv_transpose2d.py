@@ -7,8 +7,10 @@ from typing import Any
 
 from actnet.neuron.conv._conv_transpose import conv_transpose
 from actnet.tensor import Tensor
+from actnet.tensor.amp import autocast_op
 
 
+@autocast_op("conv_transpose2d")
 def conv_transpose2d(
     input: Tensor,  # torch's names
     weight: Tensor,

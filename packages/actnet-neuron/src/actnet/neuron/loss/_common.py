@@ -45,8 +45,10 @@ def reduction_of(
     size_average: bool | None = None,
     reduce: bool | None = None,
 ) -> str:
-    """`reduction` ('none', 'mean' or 'sum'), checked, after `legacy_reduction`."""
-    reduction = legacy_reduction(op, reduction, size_average, reduce, stacklevel=3)
+    """`reduction` ('none', 'mean' or 'sum'), checked, after `legacy_reduction`.
+    Its warning names the loss's caller: above this, the loss and the wrapper
+    of its `autocast_op` (every loss that calls this is on the lists)."""
+    reduction = legacy_reduction(op, reduction, size_average, reduce, stacklevel=4)
     return check_reduction(reduction, op)
 
 

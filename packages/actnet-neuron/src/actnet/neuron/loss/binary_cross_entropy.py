@@ -13,6 +13,7 @@ from actnet.neuron.loss._common import (
     reduction_of,
 )
 from actnet.tensor import Function, Tensor, as_tensor, clamp, log
+from actnet.tensor.amp import autocast_op
 
 _OP = "binary_cross_entropy"
 _EPSILON = 1e-12  # PyTorch's floor of x (1 - x) in the gradient
@@ -61,6 +62,7 @@ class BinaryCrossEntropy(Function):
         return grad_x, grad_t, None, None
 
 
+@autocast_op("binary_cross_entropy")
 def binary_cross_entropy(
     input: Tensor,  # torch's names
     target: Tensor,

@@ -13,6 +13,7 @@ from actnet.neuron.loss._common import (
     reduction_of,
 )
 from actnet.tensor import Function, Tensor, abs, as_tensor, clamp, exp, log, where
+from actnet.tensor.amp import autocast_op
 
 _OP = "binary_cross_entropy_with_logits"
 
@@ -76,6 +77,7 @@ class BinaryCrossEntropyWithLogits(Function):
         return grad_x, grad_t, None, None, None
 
 
+@autocast_op("binary_cross_entropy_with_logits")
 def binary_cross_entropy_with_logits(
     input: Tensor,  # torch's names
     target: Tensor,

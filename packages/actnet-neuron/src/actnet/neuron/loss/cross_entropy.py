@@ -26,6 +26,7 @@ from actnet.neuron.loss._common import (
     reduction_of,
 )
 from actnet.tensor import Function, Tensor, as_tensor, is_grad_enabled
+from actnet.tensor.amp import autocast_op
 
 _OP = "cross_entropy"
 _INT64 = (-(1 << 63), (1 << 63) - 1)  # what the device's ignore_index may be
@@ -286,6 +287,7 @@ def _class_shape(ndim: int, classes: int) -> tuple[int, ...]:
     return (1, classes, *(1,) * (ndim - 2))
 
 
+@autocast_op("cross_entropy_loss")
 def cross_entropy(
     input: Tensor,  # torch's names
     target: Tensor,
@@ -316,7 +318,7 @@ def cross_entropy(
             f"{_OP}: label_smoothing must be in [0, 1], got {label_smoothing!r}"
         )
     check_tensor(input, _OP, "input", kinds="f")
-    if isinstance(target, Tensor) and target.dtype.kind == "f":
+    if isinstance(target, Tensor) and target.is_floating_point():
         return _with_probabilities(input, target, weight, reduction, label_smoothing)
     check_class_targets(input, target, weight, _OP)
     if type(ignore_index) is not int:

@@ -14,6 +14,7 @@ from actnet.neuron.loss._common import (
     weighted,
 )
 from actnet.tensor import Function, Tensor, as_tensor, where
+from actnet.tensor.amp import autocast_op
 
 _OP = "huber_loss"
 
@@ -55,6 +56,7 @@ class HuberLoss(Function):
         )
 
 
+@autocast_op("huber_loss")
 def huber_loss(
     input: Tensor,  # torch's names
     target: Tensor,

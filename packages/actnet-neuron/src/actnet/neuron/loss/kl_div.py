@@ -8,6 +8,7 @@ import actnet.ndarray as xp
 from actnet.ndarray import NDArray
 from actnet.neuron.loss._common import float_pair, reduce_array, reduction_of
 from actnet.tensor import Function, Tensor, as_tensor, exp, log
+from actnet.tensor.amp import autocast_op
 
 _OP = "kl_div"
 
@@ -67,6 +68,7 @@ class KLDiv(Function):
         return grad_x, grad_t, None, None
 
 
+@autocast_op("kl_div")
 def kl_div(
     input: Tensor,  # torch's names
     target: Tensor,

@@ -14,6 +14,7 @@ from actnet.neuron.loss._common import (
     weighted,
 )
 from actnet.tensor import Function, Tensor, as_tensor
+from actnet.tensor.amp import autocast_op
 
 _OP = "l1_loss"
 
@@ -46,6 +47,7 @@ class L1Loss(Function):
         )
 
 
+@autocast_op("l1_loss")
 def l1_loss(
     input: Tensor,  # torch's names
     target: Tensor,

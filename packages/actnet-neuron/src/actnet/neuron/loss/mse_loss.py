@@ -13,6 +13,7 @@ from actnet.neuron.loss._common import (
     weighted,
 )
 from actnet.tensor import Function, Tensor, as_tensor
+from actnet.tensor.amp import autocast_op
 
 _OP = "mse_loss"
 
@@ -46,6 +47,7 @@ class MSELoss(Function):
         )
 
 
+@autocast_op("mse_loss")
 def mse_loss(
     input: Tensor,  # torch's names
     target: Tensor,

@@ -13,6 +13,7 @@ from actnet.neuron.loss._common import (
     reduction_of,
 )
 from actnet.tensor import Function, Tensor, as_tensor
+from actnet.tensor.amp import autocast_op
 
 _OP = "nll_loss"
 
@@ -74,6 +75,7 @@ class NLLLoss(Function):
         return as_tensor(from_buffer(zeros)), None, None, None, None
 
 
+@autocast_op("nll_loss")
 def nll_loss(
     input: Tensor,  # torch's names
     target: Tensor,

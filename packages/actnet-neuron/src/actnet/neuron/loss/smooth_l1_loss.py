@@ -13,6 +13,7 @@ from actnet.neuron.loss._common import (
 )
 from actnet.neuron.loss.l1_loss import L1Loss
 from actnet.tensor import Function, Tensor, as_tensor, where
+from actnet.tensor.amp import autocast_op
 
 _OP = "smooth_l1_loss"
 
@@ -54,6 +55,7 @@ class SmoothL1Loss(Function):
         )
 
 
+@autocast_op("smooth_l1_loss")
 def smooth_l1_loss(
     input: Tensor,  # torch's names
     target: Tensor,

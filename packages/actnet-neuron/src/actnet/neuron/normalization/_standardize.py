@@ -129,6 +129,21 @@ def normalized_axes(input: Tensor, normalized_shape: Any, op: str) -> tuple[int,
     return tuple(range(input.ndim - k, input.ndim))
 
 
+def mixed_types(input: Tensor, *params: Tensor | None) -> bool:
+    """Whether input is bfloat16 or float16 and the parameters given (weight,
+    bias, running statistics) are float32: what a float32 norm layer receives
+    inside an autocast region. PyTorch's CPU kernels take such a mix and compute
+    in float32, the result rounded to input's dtype; the norms do that by
+    running on input.float() and casting back (differentiable: input's gradient
+    comes back in its dtype, the parameters' in float32)."""
+    given = [p for p in params if p is not None]
+    return (
+        input.dtype in (xp.bfloat16, xp.float16)
+        and bool(given)
+        and all(isinstance(p, Tensor) and p.dtype == xp.float32 for p in given)
+    )
+
+
 def check_affine(
     t: Tensor | None,
     name: str,

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from actnet.neuron._checks import check_tensor
-from actnet.neuron.normalization._standardize import Standardize, check_affine
+from actnet.neuron.normalization._standardize import (
+    Standardize,
+    check_affine,
+    mixed_types,
+)
 from actnet.tensor import Tensor, no_grad
 
 
@@ -37,6 +41,12 @@ def batch_norm(
     """
     op = "batch_norm"
     check_tensor(input, op, kinds="f")
+    if mixed_types(input, running_mean, running_var, weight, bias):
+        wide = batch_norm(
+            input.float(), running_mean, running_var, weight, bias, training,
+            momentum, eps,
+        )  # fmt: skip
+        return wide.to(input.dtype)
     if input.ndim < 2:
         raise ValueError(
             f"{op}: input must be (N, C, *), at least 2-d, got shape {input.shape}"

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from actnet.neuron._checks import check_tensor
-from actnet.neuron.normalization._standardize import Standardize, check_affine
+from actnet.neuron.normalization._standardize import (
+    Standardize,
+    check_affine,
+    mixed_types,
+)
 from actnet.tensor import Tensor
 
 
@@ -23,6 +27,9 @@ def group_norm(
     """
     op = "group_norm"
     check_tensor(input, op, kinds="f")
+    if mixed_types(input, weight, bias):
+        y = group_norm(input.float(), num_groups, weight, bias, eps)
+        return y.to(input.dtype)
     if input.ndim < 2:
         raise ValueError(
             f"{op}: input must be (N, C, *), at least 2-d, got shape {input.shape}"

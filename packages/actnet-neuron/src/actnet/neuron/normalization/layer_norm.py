@@ -10,6 +10,7 @@ from actnet.neuron.normalization._standardize import (
     check_affine,
     contiguous,
     gradient,
+    mixed_types,
     normalized_axes,
     optional_buffer,
     standardize_grad,
@@ -103,6 +104,9 @@ def layer_norm(
     tensor([[-1.2247,  0.0000,  1.2247]])
     """
     check_tensor(input, _OP, kinds="f")
+    if mixed_types(input, weight, bias):
+        y = layer_norm(input.float(), normalized_shape, weight, bias, eps)
+        return y.to(input.dtype)
     axes = normalized_axes(input, normalized_shape, _OP)
     shape = input.shape[axes[0] :]
     check_affine(weight, "weight", shape, input, _OP)

@@ -11,6 +11,7 @@ from actnet.neuron.normalization._standardize import (
     check_affine,
     contiguous,
     gradient,
+    mixed_types,
     normalized_axes,
     optional_buffer,
 )
@@ -95,6 +96,10 @@ def rms_norm(
     tensor([[0.8485, 1.1314]])
     """
     check_tensor(input, _OP, kinds="f")
+    if mixed_types(input, weight):
+        if eps is None:  # input's own, as PyTorch's mixed kernel takes it
+            eps = float(xp.finfo(input.dtype).eps)
+        return rms_norm(input.float(), normalized_shape, weight, eps).to(input.dtype)
     axes = normalized_axes(input, normalized_shape, _OP)
     check_affine(weight, "weight", input.shape[axes[0] :], input, _OP)
     if eps is None:

@@ -1,10 +1,14 @@
 """max_pool2d: the largest value of each window over (H, W).
 
-No Function of its own: the argmax of every window is found without a graph
-(over a strided view of the input padded with -inf), and the output is `gather`
-of the input at those indices. Gather's backward (scatter-add into the argmaxes)
-is max pooling's, and it is differentiable again: double backward works. Backward
-keeps only the int64 indices, one per output element.
+float16, float32 and float64 inputs take the device's fused operators (MaxPool2D):
+`max_pool2d` finds each window's maximum and its index in one call (compiled on
+cpu), and `max_pool2d_backward` adds the gradient at the indices; under
+create_graph that backward is a Function whose own backward is `gather` at the
+same indices, so any order works. Other dtypes use the composition: the argmax
+of every window found without a graph (over a strided view of the input padded
+with -inf), the output `gather` of the input at those indices (its backward is
+a scatter-add into them, differentiable again). Either way backward keeps only
+the int64 indices, one per output element.
 """
 
 from __future__ import annotations
@@ -12,10 +16,76 @@ from __future__ import annotations
 from typing import Any
 
 import actnet.ndarray as xp
-from actnet.ndarray import NDArray
+from actnet.device import Buffer
+from actnet.ndarray import NDArray, from_buffer
 from actnet.neuron._windows import Window, int_tuple, make_window, pad, windows
+from actnet.neuron.activation.gelu import contiguous
 from actnet.neuron.pooling._arguments import pool_arguments
-from actnet.tensor import Tensor, as_tensor, gather
+from actnet.tensor import Function, Tensor, as_tensor, gather, is_grad_enabled
+
+Pair = tuple[int, int]
+
+# The dtypes the device's max_pool2d takes (compiled on cpu for float32 and
+# float64); bfloat16 keeps the composition below.
+_FUSED_DTYPES = (xp.float16, xp.float32, xp.float64)
+
+
+class MaxPool2D(Function):
+    """Max pooling of x (N, C, H, W) by the device's `max_pool2d`; the output,
+    and with `with_indices` the int64 indices too (they get no gradient).
+    Backward keeps the indices only."""
+
+    @staticmethod
+    def forward(
+        ctx: Any,
+        x: Tensor,
+        kernel: Pair,
+        stride: Pair,
+        padding: Pair,
+        dilation: Pair,
+        ceil_mode: bool,
+        with_indices: bool,
+    ) -> Tensor | tuple[Tensor, Tensor]:
+        xb = contiguous(x)
+        out, indices = xb.device.max_pool2d(
+            xb, kernel, stride, padding, dilation, ceil_mode
+        )
+        ctx.indices, ctx.size = indices, x.shape[2:]
+        result = as_tensor(from_buffer(out))
+        if not with_indices:
+            return result
+        index = as_tensor(from_buffer(indices))
+        ctx.mark_non_differentiable(index)
+        return result, index
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor, *_: Any) -> tuple[Tensor | None, ...]:
+        nones = (None,) * 6
+        if is_grad_enabled():
+            grad_x: Tensor = MaxPool2DBackward.apply(grad, ctx.indices, ctx.size)
+            return grad_x, *nones
+        g = contiguous(grad)
+        buf = g.device.max_pool2d_backward(g, ctx.indices, ctx.size)
+        return as_tensor(from_buffer(buf)), *nones
+
+
+class MaxPool2DBackward(Function):
+    """max_pool2d's input gradient (N, C, H, W) from grad (N, C, Ho, Wo) and
+    the forward's indices: `max_pool2d_backward`. Linear in grad; its own
+    backward gathers at the same indices, which is differentiable again."""
+
+    @staticmethod
+    def forward(ctx: Any, grad: Tensor, indices: Buffer, size: Pair) -> Tensor:
+        ctx.indices = indices
+        g = contiguous(grad)
+        return as_tensor(from_buffer(g.device.max_pool2d_backward(g, indices, size)))
+
+    @staticmethod
+    def backward(ctx: Any, gg: Tensor) -> tuple[Tensor, None, None]:
+        n, c, ho, wo = ctx.indices.shape
+        index = as_tensor(from_buffer(ctx.indices.reshape((n, c, ho * wo))))
+        flat = gg.reshape(n, c, -1)
+        return gather(flat, 2, index).reshape(n, c, ho, wo), None, None
 
 
 def _first_inside(start: int, dilation: int) -> int:
@@ -84,6 +154,15 @@ def max_pool2d(
     win = make_window(
         (height, width), kernel, strides, dilations, pads, pads, op, bool(ceil_mode)
     )
+    if x.dtype in _FUSED_DTYPES:
+        result = MaxPool2D.apply(
+            x, kernel, strides, pads, dilations, bool(ceil_mode), return_indices
+        )
+        out, indices = result if return_indices else (result, None)
+        if not batched:
+            out = out.squeeze(0)
+            indices = None if indices is None else indices.squeeze(0)
+        return (out, indices) if return_indices else out
     index = argmax_indices(x.array, win)
     flat_index = as_tensor(xp.reshape(index, (n, c, -1)))
     out = gather(x.reshape(n, c, height * width), 2, flat_index)

@@ -6,8 +6,10 @@ from collections.abc import Sequence
 
 from actnet.neuron.recurrent._layers import layers
 from actnet.tensor import Tensor
+from actnet.tensor.amp import autocast_op
 
 
+@autocast_op("gru")
 def gru(
     input: Tensor,  # torch's names and order
     hx: Tensor,

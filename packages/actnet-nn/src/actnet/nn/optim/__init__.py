@@ -18,6 +18,7 @@ from actnet.nn.optim.adagrad import Adagrad
 from actnet.nn.optim.adam import Adam
 from actnet.nn.optim.adamax import Adamax
 from actnet.nn.optim.adamw import AdamW
+from actnet.nn.optim.lbfgs import LBFGS
 from actnet.nn.optim.nadam import NAdam
 from actnet.nn.optim.optimizer import Optimizer, required
 from actnet.nn.optim.radam import RAdam
@@ -25,6 +26,7 @@ from actnet.nn.optim.rmsprop import RMSprop
 from actnet.nn.optim.sgd import SGD
 
 __all__ = [
+    "LBFGS",
     "SGD",
     "Adadelta",
     "Adagrad",

@@ -1,15 +1,10 @@
-"""`torch.cuda`'s place for code ported by its imports: whether actnet's CUDA
-device (CuPy, the extra `actnet-device[cuda]`) can be used, and how many GPUs.
-
-    import actnet.tensor as torch
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-"""
+"""How many CUDA devices actnet can use (CuPy's, the extra
+`actnet-device[cuda]`): `actnet.tensor.cuda`'s answers, also asked by autocast
+and GradScaler."""
 
 from __future__ import annotations
 
 from actnet.device import get_device
-
-__all__ = ["device_count", "is_available"]
 
 
 def device_count() -> int:

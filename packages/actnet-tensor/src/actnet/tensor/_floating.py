@@ -1,0 +1,21 @@
+"""The floating dtypes, bfloat16 included.
+
+bfloat16 (ml_dtypes') has the NumPy kind "V", not "f", so `dtype.kind in "fc"`
+misses it; the layer asks these sets instead. bfloat16 computes as PyTorch's
+CPU computes it: each operation in float32, its result rounded to bfloat16
+(actnet.device), and it requires gradients like any floating dtype.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import numpy as np
+
+import actnet.ndarray as xp
+
+FLOATING: Final[frozenset[np.dtype[Any]]] = frozenset(
+    (xp.float16, xp.bfloat16, xp.float32, xp.float64)
+)
+# floating or complex: the dtypes that can require gradients
+INEXACT: Final[frozenset[np.dtype[Any]]] = FLOATING | {xp.complex64, xp.complex128}
