@@ -36,7 +36,7 @@ from actnet.ndarray import float64 as double
 from actnet.ndarray import int16 as short
 from actnet.ndarray import int32 as int
 from actnet.ndarray import int64 as long
-from actnet.tensor import amp, cpu, cuda
+from actnet.tensor import amp, backends, cpu, cuda
 from actnet.tensor._arithmetic import matmul, reciprocal
 from actnet.tensor._arithmetic_functions import add, div, mul, sub
 from actnet.tensor._autocast import (
@@ -234,6 +234,7 @@ __all__ = [
     "autocast",
     "autocast_decrement_nesting",
     "autocast_increment_nesting",
+    "backends",
     "backward",
     "bfloat16",
     "bmm",

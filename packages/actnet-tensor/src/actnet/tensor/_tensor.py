@@ -48,6 +48,7 @@ from actnet.tensor._promotion import as_dtype
 from actnet.tensor._tensor_base import (
     Scalar,
     TensorBase,
+    _dim,
     _make,
     _shape_args,
     set_tensor_class,
@@ -470,6 +471,22 @@ class Tensor(TensorBase):
     def is_contiguous(self) -> builtins.bool:
         """Whether the elements lie in row-major order, without gaps."""
         return builtins.bool(self.array.buffer.is_contiguous)
+
+    def stride(
+        self, dim: builtins.int | None = None
+    ) -> tuple[builtins.int, ...] | builtins.int:
+        """Elements to step over per index along each dim (of `dim` alone): a
+        view's show the memory it shares (a transpose swaps them, an expanded
+        dim has 0), as PyTorch's.
+
+        >>> ones(2, 3).t().stride()
+        (1, 3)
+        """
+        buf = self.array.buffer
+        steps = tuple(builtins.int(s) for s in buf.strides)  # in elements
+        if dim is None:
+            return steps
+        return steps[_dim(dim, len(steps))]
 
     def nelement(self) -> builtins.int:
         return self.array.size
