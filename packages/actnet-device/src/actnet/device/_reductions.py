@@ -54,7 +54,9 @@ class ReductionOps(DeviceCore):
             if out is None
             else self._output(op, out, shape, result)
         )
-        if op in _QUIET_REDUCTIONS:
+        # ml_dtypes before 0.7 raises the invalid flag comparing a bfloat16 NaN
+        # (max, min): bfloat16 runs quiet, as float32's comparisons are
+        if op in _QUIET_REDUCTIONS or arr.dtype is dt.bfloat16:
             token = self._backend.begin_quiet()
             try:
                 self._backend.reduce(op, arr, axes, keepdims, out.native, correction)
