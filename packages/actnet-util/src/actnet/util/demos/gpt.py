@@ -58,6 +58,7 @@ from actnet.util.demos._gpt_train import (
     TrainLoop,
     evaluate,
     train_step,
+    update,
 )
 from actnet.util.history import History
 from actnet.util.plots import save_plots
@@ -75,6 +76,7 @@ __all__ = [
     "sample_text",
     "train_loader",
     "train_step",
+    "update",
     "validation_batches",
     "warmup_cosine",
     "warmup_steps",
