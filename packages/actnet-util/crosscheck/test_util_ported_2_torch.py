@@ -4,8 +4,8 @@ imports rewritten (util_porting.port_source), from the same initial weights,
 on the same NumPy-made data; every loss within 1e-4 of torch's and greedy
 decoding picks the same tokens. Where the code draws random numbers of torch's
 (randn, a shuffling DataLoader), both runs get the same ones: the noise from a
-NumPy stream (`_SameNoise`), the order torch's DataLoader drew (`_Recording`,
-`_Replaying`); Python's `random` is seeded alike.
+NumPy stream (`_SameNoise`), the order torch's DataLoader drew (`Recording`,
+`Replaying`); Python's `random` is seeded alike.
 
 - pytorch/examples vae: Linear, relu, sigmoid, binary_cross_entropy summed,
   exp, randn_like, Adam, a shuffling DataLoader; float64 and float32.
@@ -37,11 +37,12 @@ import numpy as np
 import pytest
 import torch
 from util_porting import (
+    Recording,
+    Replaying,
     assert_close,
     copy_state,
     initial_state,
-    load_source,
-    port_source,
+    ported_pair,
     to_numpy,
     without_dropout,
 )
@@ -50,45 +51,7 @@ import actnet.tensor as at
 from actnet.util.data import TensorDataset
 
 torch.set_num_threads(2)
-PORTED = Path(__file__).resolve().parent / "ported"
 TOL = 1e-4
-
-
-def _pair(name: str) -> tuple[ModuleType, ModuleType]:
-    """The ported file run on torch as written, and on actnet with its imports
-    rewritten."""
-    text = (PORTED / f"{name}.py").read_text()
-    theirs = load_source(name, text, f"ported/{name}.py [torch]")
-    mine = load_source(name, port_source(text), f"ported/{name}.py [actnet]")
-    return theirs, mine
-
-
-class _Recording:
-    """A dataset that records the indices its DataLoader asks for (torch's run)."""
-
-    def __init__(self, dataset: Any) -> None:
-        self.dataset, self.indices = dataset, list[int]()
-
-    def __len__(self) -> int:
-        return len(self.dataset)
-
-    def __getitem__(self, i: int) -> Any:
-        self.indices.append(int(i))
-        return self.dataset[i]
-
-
-class _Replaying:
-    """The same examples in the same order for actnet's run: its shuffling
-    draws other indices (another generator), so the recorded ones are used."""
-
-    def __init__(self, dataset: Any, indices: list[int]) -> None:
-        self.dataset, self.order = dataset, iter(indices)
-
-    def __len__(self) -> int:
-        return len(self.dataset)
-
-    def __getitem__(self, i: int) -> Any:
-        return self.dataset[next(self.order)]
 
 
 class _SameNoise:
@@ -193,10 +156,10 @@ def test_vae_trains_and_samples_beside_torch(
     # The losses are sums over 8 x 784 pixels (about 4e3), which float32 itself
     # rounds to 2.4e-4: 1e-4 holds in float64, float32 runs to 2e-3 (its
     # images and weights, values near 1, to 1e-4)
-    theirs, mine = _pair("vae")
+    theirs, mine = ported_pair("vae")
     their_train, their_test = _image_datasets("torch", dtype)
     my_train, my_test = _image_datasets("actnet", dtype)
-    recording = _Recording(their_train)
+    recording = Recording(their_train)
     start: dict[str, np.ndarray] = {}
     their_losses, their_images, their_model = _run_vae(
         theirs,
@@ -207,7 +170,7 @@ def test_vae_trains_and_samples_beside_torch(
         lambda m: start.update(initial_state(m)),
     )
     my_losses, my_images, my_model = _run_vae(
-        mine, at, _Replaying(my_train, recording.indices), my_test, dtype,
+        mine, at, Replaying(my_train, recording.indices), my_test, dtype,
         lambda m: copy_state(start, m),
     )  # fmt: skip
     assert len(their_losses) == 2 * (5 + 2)  # 2 epochs: 5 batches, 2 test batches
@@ -235,7 +198,7 @@ def _printed(text: str, label: str) -> list[float]:
 def test_time_sequence_prediction_trains_beside_torch(
     line_search_fn: str | None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    theirs, mine = _pair("time_sequence_prediction")
+    theirs, mine = ported_pair("time_sequence_prediction")
     data = theirs.make_data(T=20, L=61, N=6)  # 3 training, 3 test waves
     np.testing.assert_array_equal(mine.make_data(T=20, L=61, N=6), data)
     start: dict[str, np.ndarray] = {}
@@ -318,7 +281,7 @@ def test_seq2seq_translation_trains_and_translates_beside_torch(
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "eng-fra.txt").write_text(ENG_FRA, encoding="utf-8")
     monkeypatch.chdir(tmp_path)  # readLangs opens data/eng-fra.txt
-    theirs, mine = _pair("seq2seq_translation")
+    theirs, mine = ported_pair("seq2seq_translation")
     start: dict[str, dict[str, np.ndarray]] = {}
 
     def torch_init(encoder: Any, decoder: Any) -> None:
@@ -393,7 +356,7 @@ def test_char_rnn_classification_trains_and_predicts_beside_torch(
         path = tmp_path / "data" / "names" / f"{language}.txt"
         path.write_text("\n".join(names.split()) + "\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)  # the tutorial reads data/names/*.txt
-    theirs, mine = _pair("char_rnn_classification")
+    theirs, mine = ported_pair("char_rnn_classification")
     start: dict[str, np.ndarray] = {}
     runs = []
     for module, init in (
@@ -509,11 +472,11 @@ def _run_dcgan(
 
 
 def test_dcgan_trains_beside_torch() -> None:
-    theirs, mine = _pair("dcgan")
+    theirs, mine = ported_pair("dcgan")
     rng = np.random.default_rng(4)
     images = rng.random((8, 3, 64, 64), dtype=np.float32)  # FakeData's, ToTensor'd
     labels = np.zeros(8, np.int64)
-    their_data = _Recording(
+    their_data = Recording(
         torch.utils.data.TensorDataset(torch.tensor(images), torch.tensor(labels))
     )
     start: list[dict[str, np.ndarray]] = []  # netG's, then netD's
@@ -526,7 +489,7 @@ def test_dcgan_trains_beside_torch() -> None:
         _check_weights_init(model)  # before the weights are replaced
         copy_state(next(models), model)
 
-    my_data = _Replaying(
+    my_data = Replaying(
         TensorDataset(at.tensor(images), at.tensor(labels)), their_data.indices
     )
     runs.append(_run_dcgan(mine, at, my_data, actnet_init))

@@ -34,11 +34,12 @@ import numpy as np
 import pytest
 import torch
 from util_porting import (
+    Recording,
+    Replaying,
     assert_close,
     copy_state,
     initial_state,
-    load_source,
-    port_source,
+    ported_pair,
     to_numpy,
     without_dropout,
 )
@@ -47,20 +48,7 @@ import actnet.tensor as at
 from actnet.util.data import TensorDataset
 
 torch.set_num_threads(2)
-PORTED = Path(__file__).resolve().parent / "ported"
 TOL = 1e-4
-
-
-def _pair(name: str, edit: tuple[str, str] | None = None) -> tuple[ModuleType, ...]:
-    """The ported file run on torch as written, and on actnet with its imports
-    rewritten; `edit` (old, new) changes both texts alike first."""
-    text = (PORTED / f"{name}.py").read_text()
-    if edit is not None:
-        assert text.count(edit[0]) == 1
-        text = text.replace(*edit)
-    theirs = load_source(name, text, f"ported/{name}.py [torch]")
-    mine = load_source(name, port_source(text), f"ported/{name}.py [actnet]")
-    return theirs, mine
 
 
 # ------------------------------------------------- word_language_model
@@ -131,7 +119,7 @@ def _generate(module: ModuleType, first: int, words: int = 12) -> list[str]:
 def _train_both(
     tmp_path: Path, kind: str, edit: tuple[str, str] | None, lr: float, dtype: str
 ) -> None:
-    theirs, mine = _pair("word_language_model", edit)
+    theirs, mine = ported_pair("word_language_model", edit)
     args = _args(_corpus(tmp_path), kind, lr)
     torch_model = _setup(theirs, args, dtype)
     copy_state(torch_model, _setup(mine, args, dtype))
@@ -171,7 +159,7 @@ def test_word_language_model_evaluates_and_generates_from_the_same_weights(
 ) -> None:
     # torch trains (as written); actnet takes its weights and evaluates the
     # test split and generates, through main.py's and generate.py's code
-    theirs, mine = _pair("word_language_model")
+    theirs, mine = ported_pair("word_language_model")
     args = _args(_corpus(tmp_path), kind, lr=5.0)
     torch_model = _setup(theirs, args, "float32")
     my_model = _setup(mine, args, "float32")
@@ -197,34 +185,6 @@ def _text() -> str:
     rng = np.random.default_rng(1)
     phrases = ["the cat sat on the mat. ", "a dog ran in the fog. ", "we ate a pie. "]
     return "".join(phrases[i] for i in rng.integers(0, len(phrases), 60))
-
-
-class _Recording:
-    """A dataset that records the indices its DataLoader asks for (torch's run)."""
-
-    def __init__(self, dataset: Any) -> None:
-        self.dataset, self.indices = dataset, list[int]()
-
-    def __len__(self) -> int:
-        return len(self.dataset)
-
-    def __getitem__(self, i: int) -> Any:
-        self.indices.append(int(i))
-        return self.dataset[i]
-
-
-class _Replaying:
-    """The same examples in the same order for actnet's run: its RandomSampler
-    draws other indices (another generator), so the recorded ones are used."""
-
-    def __init__(self, dataset: Any, indices: list[int]) -> None:
-        self.dataset, self.order = dataset, iter(indices)
-
-    def __len__(self) -> int:
-        return len(self.dataset)
-
-    def __getitem__(self, i: int) -> Any:
-        return self.dataset[next(self.order)]
 
 
 def _gpt(module: ModuleType, text: str) -> tuple[Any, Any]:
@@ -256,14 +216,14 @@ def _fit(module: ModuleType, model: Any, dataset: Any) -> list[float]:
 
 
 def test_mingpt_trains_and_generates_beside_torch() -> None:
-    theirs, mine = _pair("mingpt")
+    theirs, mine = ported_pair("mingpt")
     text = _text()
     their_data, their_model = _gpt(theirs, text)
     my_data, my_model = _gpt(mine, text)
     copy_state(their_model, my_model)
-    recording = _Recording(their_data)
+    recording = Recording(their_data)
     their_losses = _fit(theirs, their_model, recording)
-    my_losses = _fit(mine, my_model, _Replaying(my_data, recording.indices))
+    my_losses = _fit(mine, my_model, Replaying(my_data, recording.indices))
     assert_close(my_losses, their_losses, TOL, "minGPT training losses")
     assert my_losses[-1] < my_losses[0] - 1.0  # it learns
     their_model.eval()
@@ -295,7 +255,7 @@ def _token_files(path: Path) -> np.ndarray:
 
 
 def test_nanogpt_trains_and_generates_beside_torch(tmp_path: Path) -> None:
-    theirs, mine = _pair("nanogpt")
+    theirs, mine = ported_pair("nanogpt")
     tokens = _token_files(tmp_path)
     models = []
     for module in (theirs, mine):
@@ -397,7 +357,7 @@ def _report(text: str) -> tuple[list[float], list[tuple[float, int]]]:
 def _run_mnist(
     name: str, capsys: pytest.CaptureFixture[str]
 ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-    theirs, mine = _pair(name)
+    theirs, mine = ported_pair(name)
     start: dict[str, np.ndarray] = {}
 
     def torch_init(model: Any) -> None:

@@ -22,6 +22,7 @@ import linecache
 import sys
 import types
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -212,3 +213,50 @@ def assert_close(
     a, b = list(mine), list(theirs)
     assert len(a) == len(b), f"{what}: {len(a)} values against torch's {len(b)}"
     np.testing.assert_allclose(a, b, rtol=0, atol=atol, err_msg=what)
+
+
+# ------------------------------------------------- running a port beside torch
+PORTED = Path(__file__).resolve().parent / "ported"
+
+
+def ported_pair(
+    name: str, edit: tuple[str, str] | None = None
+) -> tuple[types.ModuleType, types.ModuleType]:
+    """ported/<name>.py run on torch as written, and on actnet with its imports
+    rewritten; `edit` (old, new) changes both texts alike first."""
+    text = (PORTED / f"{name}.py").read_text()
+    if edit is not None:
+        assert text.count(edit[0]) == 1
+        text = text.replace(*edit)
+    theirs = load_source(name, text, f"ported/{name}.py [torch]")
+    mine = load_source(name, port_source(text), f"ported/{name}.py [actnet]")
+    return theirs, mine
+
+
+class Recording:
+    """A dataset that records the indices its DataLoader asks for (torch's run)."""
+
+    def __init__(self, dataset: Any) -> None:
+        self.dataset, self.indices = dataset, list[int]()
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, i: int) -> Any:
+        self.indices.append(int(i))
+        return self.dataset[i]
+
+
+class Replaying:
+    """The same examples in the same order for actnet's run: its shuffling
+    (a sampler on another generator) draws other indices, so the recorded ones
+    are used."""
+
+    def __init__(self, dataset: Any, indices: list[int]) -> None:
+        self.dataset, self.order = dataset, iter(indices)
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, i: int) -> Any:
+        return self.dataset[next(self.order)]
