@@ -395,3 +395,82 @@ def test_numbas_openmp_loads_with_a_passive_wait_policy() -> None:
         OMP_WAIT_POLICY="ACTIVE",
     )
     assert user == "ACTIVE"
+
+
+# ------------------------------------------------------------------ matmuls
+@pytest.mark.usefixtures("two_threads")
+@pytest.mark.parametrize("device", [CPU, REF], ids=["cpu", "reference"])
+def test_matmuls_equal_each_product(device: Any) -> None:
+    """A group of products as Linear's backward makes them (g @ w, g^T @ x), with
+    a folded batch, a 1-d operand, a small one and other dtypes among them."""
+
+    def on(x: Any) -> Any:
+        return put(x, device)
+
+    g = _data((16, 64, 384), np.float32, "g")
+    w = _data((384, 256), np.float32, "w")
+    x = _data((1024, 256), np.float32, "x")
+    g2 = on(g.reshape(1024, 384))
+    cases = [
+        [(on(g), on(w)), (g2.T, on(x))],
+        [(on(_data((3, 5), np.float64, "a")), on(_data((5,), np.float64, "b")))],
+        [
+            (
+                on(_data((300, 200), np.float64, "c")),
+                on(_data((200, 90), np.float64)),
+            ),
+            (on(_data((7, 40), np.float64, "d")), on(_data((40, 2), np.float64))),
+            (on(_data((2, 600, 70), np.complex64)), on(_data((70,), np.complex64))),
+        ],
+    ]
+    for products in cases:
+        outs = device.matmuls(products)
+        assert isinstance(outs, tuple) and len(outs) == len(products)
+        for (a, b), out in zip(products, outs, strict=True):
+            _assert_rounding_of(get(out), get(a), get(b))
+    assert device.matmuls([]) == ()
+    ints = on(np.arange(12, dtype=np.int64).reshape(3, 4))
+    (product,) = device.matmuls([(ints, ints.T)])
+    np.testing.assert_array_equal(get(product), get(ints) @ get(ints).T)
+
+
+def test_a_group_gives_each_thread_whole_products(
+    monkeypatch: pytest.MonkeyPatch, two_threads: None
+) -> None:
+    """Two products of equal work on two threads: two parts (each product
+    whole, the larger first), where matmul one after the other cuts each in
+    2 * PARTS_PER_THREAD."""
+    calls: list[int] = []
+
+    def spy(fn: Any, n: int) -> None:
+        calls.append(n)
+        _threads.parallel_for(fn, n)
+
+    monkeypatch.setattr(matmul_module, "parallel_for", spy)
+    g, w, x = (
+        put(_data((512, 384), np.float32)),
+        put(_data((384, 256), np.float32)),
+        put(_data((512, 256), np.float32)),
+    )
+    CPU.matmuls([(g, w), (g.T, x)])
+    assert calls == [2]
+    CPU.matmul(g, w)
+    assert calls[1] == 2 * matmul_module.PARTS_PER_THREAD
+    calls.clear()
+    small = put(_data((8, 8), np.float32))
+    CPU.matmuls([(g, w), (small, small)])  # the small one whole, the large one cut
+    assert calls == [3]
+
+
+def test_matmuls_refuses_what_is_not_pairs_of_buffers() -> None:
+    a = put(_data((3, 4), np.float32))
+    with pytest.raises(TypeError, match="products must be a sequence"):
+        CPU.matmuls(a)  # type: ignore[arg-type]  # what is refused
+    with pytest.raises(TypeError, match=r"products\[1\] must be an \(a, b\) pair"):
+        CPU.matmuls([(a, a.T), (a,)])  # type: ignore[list-item]  # what is refused
+    with pytest.raises(
+        TypeError, match=r"products\[0\] has dtypes float32 and float64"
+    ):
+        CPU.matmuls([(a, put(_data((4, 2), np.float64)))])
+    with pytest.raises(ValueError, match="do not align"):
+        CPU.matmuls([(a, a)])

@@ -281,6 +281,11 @@ class Kernels(
             return
         self.xp.matmul(a, b, out=out)
 
+    def matmuls(self, parts: list[tuple[Array, Array, Array]]) -> None:
+        """out = a @ b for each (a, b, out), one after another."""
+        for a, b, out in parts:
+            self.matmul(a, b, out)
+
     def add_scaled(
         self, a: Array, b: Array, alpha: float, out: Array, into_a: bool
     ) -> None:

@@ -33,6 +33,40 @@ class LinalgOps(DeviceCore):
         self._backend.matmul(xa, xb, out.native)
         return out
 
+    def matmuls(self, products: Sequence[tuple[Buffer, Buffer]]) -> tuple[Buffer, ...]:
+        """(matmul(a, b) for a, b in products), computed as one piece of work: the
+        products are independent, so a backend may run them side by side (`cpu`
+        gives each thread whole products where it can, instead of cutting every
+        product across all threads in turn: each cut packs the other operand for
+        BLAS again). Linear's backward takes its input's and its weight's
+        gradients this way.
+
+        >>> gx, gw = dev.matmuls([(g, w), (g.T, x)])  # g @ w and g^T @ x
+        """
+        if not isinstance(products, Sequence) or isinstance(products, str):
+            raise TypeError(
+                f"matmuls: products must be a sequence of (a, b) pairs, got "
+                f"{type(products).__name__}"
+            )
+        parts = []
+        outs: list[Buffer] = []
+        for i, pair in enumerate(products):
+            if not isinstance(pair, tuple) or len(pair) != 2:
+                raise TypeError(f"matmuls: products[{i}] must be an (a, b) pair")
+            a, b = pair
+            xa = self._own(a, "matmuls", f"products[{i}][0]")
+            xb = self._own(b, "matmuls", f"products[{i}][1]")
+            if xa.dtype != xb.dtype:
+                raise TypeError(
+                    f"matmuls: products[{i}] has dtypes {xa.dtype} and {xb.dtype}"
+                )
+            result = self._result_dtype("matmuls", OPS["matmuls"].dtypes, xa.dtype)
+            out = self._empty(matmul_shape(xa.shape, xb.shape), result)
+            parts.append((xa, xb, out.native))
+            outs.append(out)
+        self._backend.matmuls(parts)
+        return tuple(outs)
+
     def add_scaled(
         self, a: Buffer, b: Buffer, alpha: float, out: Buffer | None = None
     ) -> Buffer:

@@ -256,6 +256,7 @@ def _specs() -> dict[str, OpSpec]:
         ("where", "where", {}, False),
         ("astype", "astype", {}, True),
         ("matmul", "matmul", _same((dt.bool_, *dt.NUMERIC, dt.bfloat16)), False),
+        ("matmuls", "matmul", _same((dt.bool_, *dt.NUMERIC, dt.bfloat16)), False),
         ("add_scaled", "add_scaled", _same(dt.FLOATING), False),
         ("copy", "copy", {}, False),
         ("gather", "gather", {}, False),

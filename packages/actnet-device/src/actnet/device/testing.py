@@ -327,6 +327,12 @@ def _reduction_stream(dev: Device, rng: np.random.Generator) -> Stream:
         b = s.load(_data(rng, (4, 5), dtype))
         s.read(s.run("matmul", a, b), loose=True)
         s.read(s.run("matmul", s.load(_data(rng, (4,), dtype)), b), loose=True)
+        g = s.load(_data(rng, (6, 5), dtype))
+        w = s.load(_data(rng, (5, 4), dtype))
+        x = s.load(_data(rng, (6, 4), dtype))
+        products = [(g, w), (s.view(g, "swapaxes", 0, 1), x)]  # Linear's backward
+        for ref in s.run("matmuls", products, n_outputs=2):
+            s.read(ref, loose=True)
     if dt.bfloat16 in dev.dtypes:  # accumulated in float32, rounded once
         x = s.load(_data(rng, (4, 5, 6), dt.bfloat16))
         for name in ("sum", "prod", "mean", "max", "min"):

@@ -83,10 +83,11 @@ def _plain_backward(
     buffers: the same products and sum, without the Tensor layer's dispatch."""
     g = buffer_of(grad.array)
     dev = g.device
-    grad_x = grad_w = grad_b = None
+    products: list[tuple[Buffer, Buffer]] = []
     if needs[0]:
         assert w is not None
-        grad_x = _result(dev.matmul(g, buffer_of(w.array)))
+        products.append((g, buffer_of(w.array)))
+    grad_b = None
     if needs[1] or needs[2]:
         if not g.is_contiguous:  # the batch dims as one: a view needs contiguity
             g = dev.copy(g)
@@ -96,9 +97,13 @@ def _plain_backward(
             xs = buffer_of(x.array)
             if not xs.is_contiguous:
                 xs = dev.copy(xs)
-            grad_w = _result(dev.matmul(g2.T, xs.reshape(-1, xs.shape[-1])))
+            products.append((g2.T, xs.reshape(-1, xs.shape[-1])))
         if needs[2]:
             grad_b = _result(dev.sum(g2, (0,)))
+    # the two products side by side (see Device.matmuls)
+    results = iter([_result(r) for r in dev.matmuls(products)])
+    grad_x = next(results) if needs[0] else None
+    grad_w = next(results) if needs[1] else None
     return grad_x, grad_w, grad_b
 
 
