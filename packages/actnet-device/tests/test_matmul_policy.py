@@ -474,3 +474,67 @@ def test_matmuls_refuses_what_is_not_pairs_of_buffers() -> None:
         CPU.matmuls([(a, put(_data((4, 2), np.float64)))])
     with pytest.raises(ValueError, match="do not align"):
         CPU.matmuls([(a, a)])
+
+
+# --------------------------------------------------------------- matmul_add
+@pytest.mark.usefixtures("two_threads")
+@pytest.mark.parametrize("device", [CPU, REF], ids=["cpu", "reference"])
+def test_matmul_add_equals_matmul_then_add(device: Any) -> None:
+    """Bit for bit matmul followed by add (the product rounded, then the sum),
+    for a Linear layer's bias over a folded batch, a full-shape addend, one
+    broadcast along a batch axis, a column, small and large products, a 1-d
+    operand and float64."""
+    cases = [
+        ((16, 128, 256), (256, 384), (384,), np.float32),
+        ((512, 256), (256, 300), (512, 300), np.float32),
+        ((3, 200, 150), (150, 300), (1, 200, 300), np.float64),
+        ((300, 200), (200, 256), (300, 1), np.float32),
+        ((7, 5), (5, 3), (3,), np.float32),
+        ((2, 600, 70), (70,), (600,), np.float32),
+        ((4, 300), (300, 200), (), np.float64),
+    ]
+    for a_shape, b_shape, c_shape, dtype in cases:
+        a, b = (
+            put(_data(a_shape, dtype, "a"), device),
+            put(_data(b_shape, dtype, "b"), device),
+        )
+        c = put(_data(c_shape, dtype, "c"), device)
+        got = get(device.matmul_add(a, b, c))
+        want = get(device.add(device.matmul(a, b), c))
+        np.testing.assert_array_equal(got, want)
+        exact = get(a).astype(np.float64) @ get(b).astype(np.float64) + get(c)
+        np.testing.assert_allclose(
+            got, exact, rtol=1e-4 if dtype == np.float32 else 1e-12, atol=1e-4
+        )
+
+
+def test_matmul_add_adds_in_every_part(
+    monkeypatch: pytest.MonkeyPatch, two_threads: None
+) -> None:
+    """A large product is cut as matmul cuts it, each part adding its part of
+    the addend (rows cut: the bias whole; columns cut: its columns)."""
+    calls: list[int] = []
+
+    def spy(fn: Any, n: int) -> None:
+        calls.append(n)
+        _threads.parallel_for(fn, n)
+
+    monkeypatch.setattr(matmul_module, "parallel_for", spy)
+    for a_shape, b_shape in (((1024, 256), (256, 300)), ((300, 256), (256, 1024))):
+        a, b = put(_data(a_shape, np.float32)), put(_data(b_shape, np.float32))
+        c = put(_data((b_shape[1],), np.float32, "bias"))
+        np.testing.assert_array_equal(
+            get(CPU.matmul_add(a, b, c)), get(CPU.add(CPU.matmul(a, b), c))
+        )
+    assert calls == [2 * matmul_module.PARTS_PER_THREAD] * 4
+
+
+def test_matmul_add_refusals() -> None:
+    a = put(_data((3, 4), np.float32))
+    b = put(_data((4, 5), np.float32))
+    with pytest.raises(TypeError, match="matmul_add: a, b and c have dtypes"):
+        CPU.matmul_add(a, b, put(_data((5,), np.float64)))
+    with pytest.raises(ValueError, match=r"c of shape \(3, 1, 5\) does not broadcast"):
+        CPU.matmul_add(a, b, put(_data((3, 1, 5), np.float32)))
+    with pytest.raises(ValueError, match=r"c of shape \(4,\) does not broadcast"):
+        CPU.matmul_add(a, b, put(_data((4,), np.float32)))

@@ -6,7 +6,9 @@
 - The dtype table (actnet's one, which actnet.ndarray uses): the dtypes
   (`float32`, `bfloat16`, ...), their kinds (`SIGNED`, `UNSIGNED`, `INTEGER`,
   `REAL_FLOATING`, `COMPLEX_FLOATING`, `FLOATING`, `NUMERIC`, and `ALL`, every
-  dtype a device may hold) and `as_dtype`, which parses one.
+  dtype a device may hold) and `as_dtype`, which parses one. bfloat16 loads on
+  first use (ml_dtypes: 0.6 s): `is_bfloat16(dtype)` asks without loading it,
+  `on_bfloat16(complete)` completes a table when it loads.
 - `set_num_threads(n)` / `get_num_threads()`: one thread count for BLAS and the
   compiled kernels of the `cpu` device (`reference` runs plain NumPy kernels).
 - `Generator`, `manual_seed`: counter-based (Philox4x32-10) random numbers that are
@@ -14,12 +16,14 @@
 - `actnet.device.testing`: the conformance kit a new backend must pass.
 """
 
+from typing import TYPE_CHECKING, Any
+
+from actnet.device import _dtypes
 from actnet.device._buffer import Buffer
 from actnet.device._capture import Capture
 from actnet.device._core import BufferRecord, MemoryStats
 from actnet.device._device import Device
 from actnet.device._dtypes import (
-    ALL,
     COMPLEX_FLOATING,
     FLOATING,
     INTEGER,
@@ -28,7 +32,6 @@ from actnet.device._dtypes import (
     SIGNED,
     UNSIGNED,
     as_dtype,
-    bfloat16,
     bool_,
     complex64,
     complex128,
@@ -39,6 +42,8 @@ from actnet.device._dtypes import (
     int16,
     int32,
     int64,
+    is_bfloat16,
+    on_bfloat16,
     uint8,
     uint16,
     uint32,
@@ -52,6 +57,9 @@ from actnet.device._registry import BACKENDS, get_device
 from actnet.device._threads import get_num_threads, set_num_threads
 from actnet.device._version import __version__
 from actnet.mem import OutOfMemoryError
+
+if TYPE_CHECKING:  # made on first use: see __getattr__
+    from actnet.device._dtypes import ALL, bfloat16
 
 __all__ = [
     "ALL",
@@ -95,10 +103,20 @@ __all__ = [
     "int16",
     "int32",
     "int64",
+    "is_bfloat16",
     "manual_seed",
+    "on_bfloat16",
     "set_num_threads",
     "uint8",
     "uint16",
     "uint32",
     "uint64",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """`bfloat16` and `ALL` (which holds it), made when first read: importing
+    ml_dtypes costs 0.6 s, which `import actnet.device` does not pay."""
+    if name in ("ALL", "bfloat16"):
+        return getattr(_dtypes, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

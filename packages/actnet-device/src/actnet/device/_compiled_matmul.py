@@ -90,6 +90,20 @@ class MatmulCompiled(Kernels):
             return
         _run([fold(a, b, out)], get_num_threads() * PARTS_PER_THREAD)
 
+    def matmul_add(self, a: Array, b: Array, c: Array, out: Array) -> None:
+        if out.dtype not in BLAS_DTYPES or not controls_blas():
+            super().matmul_add(a, b, c, out)
+            return
+        full = np.broadcast_to(c, out.shape)
+        fa, fb, fo = fold(a, b, out)
+        addend = full if fo is out else _view(full, fo.shape)
+        count = get_num_threads() * PARTS_PER_THREAD
+        if addend is None:  # c's broadcast does not fold as out does: add after
+            _run([(fa, fb, fo)], count)
+            np.add(out, full, out=out)
+            return
+        _run([(fa, fb, fo, addend)], count)
+
     def matmuls(self, parts: list[Part]) -> None:
         if not controls_blas() or any(o.dtype not in BLAS_DTYPES for *_, o in parts):
             super().matmuls(parts)
@@ -97,40 +111,49 @@ class MatmulCompiled(Kernels):
         _run([fold(a, b, out) for a, b, out in parts], get_num_threads())
 
 
-def _run(products: list[Part], count: int) -> None:
+def _run(products: list[tuple[Array, ...]], count: int) -> None:
     """The products, cut into about `count` parts in all (each in proportion
     to its work), on the threads. A group of products (matmuls) asks for one
     part per thread: each thread then takes whole products where it can, and
     every cut saved is a packing of the other operand saved (two gradients of a
-    Linear layer side by side: 4-7% less CPU time than each cut in four)."""
-    flops = [2 * out.size * a.shape[-1] for a, _, out in products]
+    Linear layer side by side: 4-7% less CPU time than each cut in four).
+    A product given as (a, b, out, c) is matmul_add's: each part adds its part
+    of c (out's shape) right after its product, while that is in cache."""
+    flops = [2 * p[2].size * p[0].shape[-1] for p in products]
     total = sum(flops)
     threads = get_num_threads()
     # Not a `with` block: this runs for every product, however small.
     begin_single_threaded_blas()
     try:
         if threads == 1 or total < PARALLEL_MIN_FLOPS:
-            for a, b, out in products:
-                np.matmul(a, b, out=out)
+            for product in products:
+                _product(*product)
             return
-        parts: list[tuple[int, Part]] = []
-        for (a, b, out), work in zip(products, flops, strict=True):
-            if out.ndim == 0:  # a dot product: whole
-                parts.append((work, (a, b, out)))
+        parts: list[tuple[int, tuple[Array, ...]]] = []
+        for product, work in zip(products, flops, strict=True):
+            a, b, out, *addend = product
+            if out.ndim == 0 or (addend and min(a.ndim, b.ndim) == 1):
+                parts.append((work, product))  # whole
                 continue
             cuts = max(1, min(-(-count * work // total), work // PART_MIN_FLOPS))
-            pieces = split(*as_matrices(a, b, out), cuts)
+            pieces = split(*as_matrices(a, b, out), cuts, *addend)
             parts += [(work // len(pieces), piece) for piece in pieces]
         # the largest first: the thread that is free last takes a small one
         order = [part for _, part in sorted(parts, key=lambda p: -p[0])]
 
         def run(i: int) -> None:
-            pa, pb, po = order[i]
-            np.matmul(pa, pb, out=po)
+            _product(*order[i])
 
         parallel_for(run, len(order))
     finally:
         end_single_threaded_blas()
+
+
+def _product(a: Array, b: Array, out: Array, *addend: Array) -> None:
+    """out = a @ b, then out += addend[0] when there is one."""
+    np.matmul(a, b, out=out)
+    if addend:
+        np.add(out, addend[0], out=out)
 
 
 def fold(a: Array, b: Array, out: Array) -> Part:
@@ -168,17 +191,25 @@ def as_matrices(a: Array, b: Array, out: Array) -> Part:
     return a, b, out
 
 
-def split(a: Array, b: Array, out: Array, count: int) -> list[Part]:
+def split(
+    a: Array, b: Array, out: Array, count: int, *also: Array
+) -> list[tuple[Array, ...]]:
     """About `count` parts of the product a @ b -> out (stacks of matrices,
     batch axes broadcast as matmul does): first along the longest batch axis of
-    out, then along out's rows or columns, whichever is longer."""
+    out, then along out's rows or columns, whichever is longer. Each part is
+    (a, b, out) views, followed by the same part of each array in `also` (of
+    out's shape: matmul_add's addend)."""
     batch = out.shape[:-2]
-    parts: list[Part] = [(a, b, out)]
+    parts: list[tuple[Array, ...]] = [(a, b, out, *also)]
     if batch:
         axis = int(np.argmax(batch))
         pieces = min(batch[axis], count)
         parts = [
-            (_take(a, axis, len(batch), s), _take(b, axis, len(batch), s), out[s])
+            (
+                _take(a, axis, len(batch), s),
+                _take(b, axis, len(batch), s),
+                *(x[s] for x in (out, *also)),
+            )
             for s in _cuts(batch[axis], pieces, 1, axis)
         ]
         count = max(1, count // pieces)
@@ -188,9 +219,9 @@ def split(a: Array, b: Array, out: Array, count: int) -> list[Part]:
         return parts
     if rows >= columns:
         cuts = _cuts(rows, count, ALIGN, -2)
-        return [(pa[s], pb, po[s]) for pa, pb, po in parts for s in cuts]
+        return [(p[0][s], p[1], *(x[s] for x in p[2:])) for p in parts for s in cuts]
     cuts = _cuts(columns, count, ALIGN, -1)
-    return [(pa, pb[s], po[s]) for pa, pb, po in parts for s in cuts]
+    return [(p[0], p[1][s], *(x[s] for x in p[2:])) for p in parts for s in cuts]
 
 
 def _cuts(length: int, pieces: int, align: int, axis: int) -> list[tuple[Any, ...]]:

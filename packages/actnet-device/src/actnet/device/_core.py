@@ -71,13 +71,16 @@ class DeviceCore:
         name: str,
         backend: Backend,
         *,
-        dtypes: Sequence[np.dtype[Any]] = dt.ALL,
+        dtypes: Sequence[np.dtype[Any]] | None = None,
         segment_size: int = 2 << 20,
     ) -> None:
+        """A device holding `dtypes` (None: every dtype of `ALL`, bfloat16 from
+        when it loads, see `_dtypes`)."""
         self.name: Final = name
         self._backend = backend
         self._xp = backend.xp
-        self._dtypes = frozenset(dtypes)
+        self._every = dtypes is None
+        self._dtypes = frozenset(dt.loaded() if dtypes is None else dtypes)
         self._segments: dict[Any, Any] = {}  # segment id -> backend arena
         self._segment_ids = itertools.count()
         self._allocator = Allocator(
@@ -94,9 +97,13 @@ class DeviceCore:
         _hooks.devices.add(self)  # see Capture.start
         # The backend's kernels take their scratch memory from this arena.
         backend.scratch = self._scratch
+        self._cut_tables()
+
+    def _cut_tables(self) -> None:
+        """Per elementwise operator: its dtype table cut down to what this device
+        holds (so one lookup checks both), whether it runs quietly, the kernel."""
+        backend = self._backend
         ufuncs = backend.ufuncs
-        # Per elementwise operator: its dtype table cut down to what this device
-        # holds (so one lookup checks both), whether it runs quietly, the kernel.
         self._unary_ops: dict[str, tuple[dict[Any, Any], bool, Any]] = {
             name: (
                 self._held(table),
@@ -109,6 +116,12 @@ class DeviceCore:
             name: (self._held(table), quiet, ufuncs[name])
             for name, (table, quiet) in BINARY.items()
         }
+
+    def _take_bfloat16(self, bfloat16: np.dtype[Any]) -> None:
+        """Hold bfloat16 (just loaded) if made to hold every dtype."""
+        if self._every:
+            self._dtypes = self._dtypes | {bfloat16}
+            self._cut_tables()
 
     def _held(self, table: dict[Any, Any]) -> dict[Any, Any]:
         return {
@@ -194,7 +207,7 @@ class DeviceCore:
         return buf
 
     def _unsupported(self, dtype: Any) -> NoReturn:
-        names = ", ".join(str(d) for d in dt.ALL if d in self._dtypes)
+        names = ", ".join(str(d) for d in dt.ALL if d in self.dtypes)
         raise TypeError(
             f"device {self.name} does not support dtype {dtype}; it holds {names}"
         )
@@ -210,7 +223,9 @@ class DeviceCore:
 
     @property
     def dtypes(self) -> frozenset[np.dtype[Any]]:
-        """The data types this device can hold."""
+        """The data types this device can hold (bfloat16 loaded if among them)."""
+        if self._every:
+            dt.load_bfloat16()
         return self._dtypes
 
     def supports(self, dtype: Any) -> bool:
@@ -347,7 +362,7 @@ class DeviceCore:
                 f"{op}: operands are Buffers or Python scalars, "
                 f"got {type(value).__name__}"
             )
-        if not ok and not (dtype == dt.bfloat16 and t in (int, float)):
+        if not ok and not (dt.is_bfloat16(dtype) and t in (int, float)):
             raise TypeError(
                 f"{op}: a Python {t.__name__} cannot combine with a {dtype} buffer"
             )
@@ -433,3 +448,13 @@ def _name_operator(exc: OutOfMemoryError) -> None:
 
 _MAX_VIEWS: Final = 1 << 14  # arrays kept by DeviceCore._view (a few MB at most)
 _SCRATCH: Final = "scratch"  # the info of a kernel's scratch in memory_snapshot
+
+
+def _take_bfloat16(bfloat16: np.dtype[Any]) -> None:
+    # After _opset's completion (registered when _opset was imported, before
+    # this module): the tables a device cuts down already take bfloat16.
+    for device in list(_hooks.devices):
+        device._take_bfloat16(bfloat16)
+
+
+dt.on_bfloat16(_take_bfloat16)

@@ -138,7 +138,7 @@ def _binary_operator(op: str, doc: str) -> BinaryOperator:
                 out.info = info
         # ml_dtypes before 0.7 raises the invalid flag comparing a bfloat16 NaN
         # (float32's comparisons do not): bfloat16 runs quiet
-        if quiet or dtype is dt.bfloat16:
+        if quiet or dt.is_bfloat16(dtype):
             token = self._backend.begin_quiet()
             try:
                 func(xa, xb, xo)

@@ -7,10 +7,14 @@ float64 or complex128, like many accelerators (array-api-strict's idea).
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any
+
+import numpy as np
 
 from actnet.device import _dtypes as dt
 
-NO_FLOAT64_DTYPES: Final = tuple(
-    d for d in dt.ALL if d not in (dt.float64, dt.complex128)
-)
+
+def no_float64_dtypes() -> tuple[np.dtype[Any], ...]:
+    """What the `no_float64` device holds: every dtype but float64 and
+    complex128 (bfloat16 included, so ml_dtypes loads when one is made)."""
+    return tuple(d for d in dt.ALL if d not in (dt.float64, dt.complex128))

@@ -220,7 +220,7 @@ class Kernels(
         correction: float = 0.0,
     ) -> None:
         xp = self.xp
-        if out.dtype == _BFLOAT16 and name in bf16.WIDENED_REDUCTIONS:
+        if dt.is_bfloat16(out.dtype) and name in bf16.WIDENED_REDUCTIONS:
             bf16.reduce(self, name, x, axis, keepdims, out, correction)
             return
         if name == "sum":
@@ -260,7 +260,7 @@ class Kernels(
         self, name: str, x: Array, axis: int, include_initial: bool, out: Array
     ) -> None:
         xp = self.xp
-        if out.dtype == _BFLOAT16:  # accumulated in float32
+        if dt.is_bfloat16(out.dtype):  # accumulated in float32
             bf16.cumulative(self, name, x, axis, include_initial, out)
             return
         func = xp.cumsum if name == "cumulative_sum" else xp.cumprod
@@ -276,10 +276,15 @@ class Kernels(
 
     # ------------------------------------------------------------------ products
     def matmul(self, a: Array, b: Array, out: Array) -> None:
-        if out.dtype == _BFLOAT16:  # float32 products and sums, rounded once
+        if dt.is_bfloat16(out.dtype):  # float32 products and sums, rounded once
             bf16.matmul(self, a, b, out)
             return
         self.xp.matmul(a, b, out=out)
+
+    def matmul_add(self, a: Array, b: Array, c: Array, out: Array) -> None:
+        """out = a @ b, then out += c (broadcast): each rounded."""
+        self.matmul(a, b, out)
+        self.xp.add(out, c, out=out)
 
     def matmuls(self, parts: list[tuple[Array, Array, Array]]) -> None:
         """out = a @ b for each (a, b, out), one after another."""
@@ -503,7 +508,6 @@ class Kernels(
 
 _U64: Final = np.dtype(np.uint64)
 _BOOL: Final = np.dtype(np.bool_)
-_BFLOAT16: Final = dt.bfloat16
 # The norm of the transform in the other direction that scales alike.
 _SWAP: Final = {"backward": "forward", "ortho": "ortho", "forward": "backward"}
 _UPDATE_UFUNCS: Final = {

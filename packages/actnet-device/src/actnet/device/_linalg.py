@@ -33,6 +33,38 @@ class LinalgOps(DeviceCore):
         self._backend.matmul(xa, xb, out.native)
         return out
 
+    def matmul_add(self, a: Buffer, b: Buffer, c: Buffer) -> Buffer:
+        """a @ b + c, batched as matmul (torch.addmm's arithmetic with its factors
+        1), c broadcast to the product's shape: the product rounded, then the
+        sum, as matmul followed by add. On `cpu` each part of the product gets
+        its part of c added while it is in cache: a Linear layer's bias without
+        a pass over the output of its own.
+
+        >>> y = dev.matmul_add(x, w.T, bias)  # x @ w^T + bias
+        """
+        xa = self._own(a, "matmul_add", "a")
+        xb = self._own(b, "matmul_add", "b")
+        xc = self._own(c, "matmul_add", "c")
+        if not xa.dtype == xb.dtype == xc.dtype:
+            raise TypeError(
+                f"matmul_add: a, b and c have dtypes {xa.dtype}, {xb.dtype} and "
+                f"{xc.dtype}; they must be one"
+            )
+        result = self._result_dtype("matmul_add", OPS["matmul_add"].dtypes, xa.dtype)
+        shape = matmul_shape(xa.shape, xb.shape)
+        try:
+            fits = np.broadcast_shapes(xc.shape, shape) == shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(
+                f"matmul_add: c of shape {xc.shape} does not broadcast to the "
+                f"product's shape {shape}"
+            )
+        out = self._empty(shape, result)
+        self._backend.matmul_add(xa, xb, xc, out.native)
+        return out
+
     def matmuls(self, products: Sequence[tuple[Buffer, Buffer]]) -> tuple[Buffer, ...]:
         """(matmul(a, b) for a, b in products), computed as one piece of work: the
         products are independent, so a backend may run them side by side (`cpu`

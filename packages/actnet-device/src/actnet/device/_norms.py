@@ -22,10 +22,10 @@ from actnet.device._opset import OPS
 # torch.finfo(dtype).eps, rms_norm's default eps (bfloat16's without ml_dtypes).
 _MACHINE_EPS: Final = {
     dt.float16: 2.0**-10,
-    dt.bfloat16: 2.0**-7,
     dt.float32: 2.0**-23,
     dt.float64: 2.0**-52,
 }
+dt.on_bfloat16(lambda bfloat16: _MACHINE_EPS.update({bfloat16: 2.0**-7}))
 
 
 def stats_dtype(dtype: np.dtype[Any]) -> np.dtype[Any]:

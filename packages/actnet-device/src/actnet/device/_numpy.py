@@ -24,7 +24,6 @@ except ImportError:  # pragma: no cover - a NumPy that moved its internals
 
 # The unsigned integer of each item size: where() selects elements by their bits.
 _BITS: Final = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
-_BFLOAT16: Final = dt.bfloat16
 
 # add_scaled into a calls BLAS's axpy from this many elements on (below, the
 # ufuncs' two passes cost less than the foreign call).
@@ -78,7 +77,7 @@ class NumPyBackend(Backend):
         correction: float = 0.0,
     ) -> None:
         reducer = self._REDUCERS.get(name)
-        if reducer is None or out.dtype == _BFLOAT16:  # accumulated in float32
+        if reducer is None or dt.is_bfloat16(out.dtype):  # accumulated in float32
             super().reduce(name, x, axis, keepdims, out, correction)
         elif name in ("sum", "prod") and out.dtype != x.dtype:
             reducer(x, axis, out.dtype, out, keepdims)  # accumulate in out's dtype

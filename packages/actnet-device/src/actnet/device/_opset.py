@@ -173,14 +173,22 @@ CUMULATIVE: Final[dict[str, dict[Any, Any]]] = {
 }
 
 
-def _with_bfloat16(table: dict[Any, Any]) -> None:
-    """Let `table` take bfloat16 wherever it takes float32, with float32's result
-    kind (bfloat16 for float32, bool for bool)."""
-    result = table.get(dt.float32)
-    if result is not None:
-        table[dt.bfloat16] = dt.bfloat16 if result == dt.float32 else result
+def _with_bfloat16(table: dict[Any, Any]) -> dict[Any, Any]:
+    """`table`, which takes bfloat16 wherever it takes float32, with float32's
+    result kind (bfloat16 for float32, bool for bool), from when bfloat16 loads
+    (`_take_bfloat16`: ml_dtypes is imported on first use, see `_dtypes`)."""
+    _TAKE_BFLOAT16.append(table)
+    return table
 
 
+def _take_bfloat16(bfloat16: np.dtype[Any]) -> None:
+    for table in _TAKE_BFLOAT16:
+        result = table.get(dt.float32)
+        if result is not None:
+            table[bfloat16] = bfloat16 if result == dt.float32 else result
+
+
+_TAKE_BFLOAT16: Final[list[dict[Any, Any]]] = []
 # bfloat16 computes as float32 does and each result is rounded to bfloat16 once,
 # as PyTorch's CPU kernels do: the elementwise loops ml_dtypes gives NumPy work
 # that way, and sums, products, means, variances, cumulative sums and matmul
@@ -255,8 +263,9 @@ def _specs() -> dict[str, OpSpec]:
     others: list[tuple[str, Kind, dict[Any, Any], bool]] = [
         ("where", "where", {}, False),
         ("astype", "astype", {}, True),
-        ("matmul", "matmul", _same((dt.bool_, *dt.NUMERIC, dt.bfloat16)), False),
-        ("matmuls", "matmul", _same((dt.bool_, *dt.NUMERIC, dt.bfloat16)), False),
+        ("matmul", "matmul", _with_bfloat16(_same((dt.bool_, *dt.NUMERIC))), False),
+        ("matmuls", "matmul", _with_bfloat16(_same((dt.bool_, *dt.NUMERIC))), False),
+        ("matmul_add", "matmul", _with_bfloat16(_same(dt.NUMERIC)), False),
         ("add_scaled", "add_scaled", _same(dt.FLOATING), False),
         ("copy", "copy", {}, False),
         ("gather", "gather", {}, False),
@@ -275,24 +284,24 @@ def _specs() -> dict[str, OpSpec]:
         ("unique", "unique", _same((dt.bool_, *dt.REAL, *dt.COMPLEX_FLOATING)), False),
         ("random_bits", "random_bits", {}, False),
         # Fused operators: one pass where a composition of the above takes several.
-        ("gelu", "fused", _same((*dt.REAL_FLOATING, dt.bfloat16)), True),
-        ("gelu_backward", "fused", _same((*dt.REAL_FLOATING, dt.bfloat16)), True),
-        ("silu", "fused", _same((*dt.REAL_FLOATING, dt.bfloat16)), True),
-        ("silu_backward", "fused", _same((*dt.REAL_FLOATING, dt.bfloat16)), True),
-        ("dropout", "fused", _same((*dt.REAL_FLOATING, dt.bfloat16)), False),
-        ("dropout_backward", "fused", _same((*dt.REAL_FLOATING, dt.bfloat16)), False),
+        ("gelu", "fused", _with_bfloat16(_same(dt.REAL_FLOATING)), True),
+        ("gelu_backward", "fused", _with_bfloat16(_same(dt.REAL_FLOATING)), True),
+        ("silu", "fused", _with_bfloat16(_same(dt.REAL_FLOATING)), True),
+        ("silu_backward", "fused", _with_bfloat16(_same(dt.REAL_FLOATING)), True),
+        ("dropout", "fused", _with_bfloat16(_same(dt.REAL_FLOATING)), False),
+        ("dropout_backward", "fused", _with_bfloat16(_same(dt.REAL_FLOATING)), False),
         *(
-            (name, "fused", _same((*dt.REAL_FLOATING, dt.bfloat16)), True)
+            (name, "fused", _with_bfloat16(_same(dt.REAL_FLOATING)), True)
             for name in SOFTMAX_FAMILY
         ),
-        ("layer_norm", "fused", _same((*dt.REAL_FLOATING, dt.bfloat16)), True),
-        ("layer_norm_backward", "fused", _same((*dt.REAL_FLOATING, dt.bfloat16)), True),
-        ("rms_norm", "fused", _same((*dt.REAL_FLOATING, dt.bfloat16)), True),
-        ("rms_norm_backward", "fused", _same((*dt.REAL_FLOATING, dt.bfloat16)), True),
+        ("layer_norm", "fused", _with_bfloat16(_same(dt.REAL_FLOATING)), True),
+        ("layer_norm_backward", "fused", _with_bfloat16(_same(dt.REAL_FLOATING)), True),
+        ("rms_norm", "fused", _with_bfloat16(_same(dt.REAL_FLOATING)), True),
+        ("rms_norm_backward", "fused", _with_bfloat16(_same(dt.REAL_FLOATING)), True),
         ("sgd_update", "fused", _same(dt.FLOATING), True),
         ("adam_update", "fused", _same(dt.REAL_FLOATING), True),
-        ("sdpa", "fused", _same((*dt.REAL_FLOATING, dt.bfloat16)), True),
-        ("sdpa_backward", "fused", _same((*dt.REAL_FLOATING, dt.bfloat16)), True),
+        ("sdpa", "fused", _with_bfloat16(_same(dt.REAL_FLOATING)), True),
+        ("sdpa_backward", "fused", _with_bfloat16(_same(dt.REAL_FLOATING)), True),
         *((name, "fused", _same(dt.REAL_FLOATING), False) for name in CONV_FAMILY),
     ]
     for name, kind, dtypes, quiet in others:
@@ -303,3 +312,4 @@ def _specs() -> dict[str, OpSpec]:
 
 
 OPS: Final[dict[str, OpSpec]] = _specs()
+dt.on_bfloat16(_take_bfloat16)

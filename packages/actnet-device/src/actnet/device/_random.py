@@ -46,7 +46,8 @@ from actnet.device._registry import get_device
 
 _MASK32: Final = 0xFFFFFFFF
 _MASK64: Final = 2**64 - 1
-_SIGNIFICAND: Final = {dt.float16: 11, dt.bfloat16: 8, dt.float32: 24, dt.float64: 53}
+_SIGNIFICAND: Final = {dt.float16: 11, dt.float32: 24, dt.float64: 53}
+dt.on_bfloat16(lambda bfloat16: _SIGNIFICAND.update({bfloat16: 8}))
 _FOLD_TAG: Final = 0x5EED
 _CHUNK: Final = 1 << 16  # values drawn per pass (a multiple of 4)
 
@@ -207,7 +208,7 @@ class Generator:
             return self._unit53(n, dev)
         words = self._bits(n, dev)
         top = dev.bitwise_right_shift(words, 32 - bits)
-        work = dt.float32 if dtype == dt.bfloat16 else dtype
+        work = dt.float32 if dt.is_bfloat16(dtype) else dtype
         return dev.multiply(dev.astype(top, work), 2.0**-bits)
 
     def _int53(self, n: int, dev: Device) -> Buffer:

@@ -56,7 +56,7 @@ class ReductionOps(DeviceCore):
         )
         # ml_dtypes before 0.7 raises the invalid flag comparing a bfloat16 NaN
         # (max, min): bfloat16 runs quiet, as float32's comparisons are
-        if op in _QUIET_REDUCTIONS or arr.dtype is dt.bfloat16:
+        if op in _QUIET_REDUCTIONS or dt.is_bfloat16(arr.dtype):
             token = self._backend.begin_quiet()
             try:
                 self._backend.reduce(op, arr, axes, keepdims, out.native, correction)

@@ -9,7 +9,7 @@ from typing import Final
 from actnet.device import _cupy
 from actnet.device._compiled import CompiledBackend
 from actnet.device._device import Device
-from actnet.device._fake import NO_FLOAT64_DTYPES
+from actnet.device._fake import no_float64_dtypes
 from actnet.device._numpy import NumPyBackend
 
 
@@ -26,7 +26,7 @@ def _reference(index: int) -> Device:
 
 
 def _no_float64(index: int) -> Device:
-    return Device(f"no_float64:{index}", NumPyBackend(), dtypes=NO_FLOAT64_DTYPES)
+    return Device(f"no_float64:{index}", NumPyBackend(), dtypes=no_float64_dtypes())
 
 
 def _cuda(index: int) -> Device:

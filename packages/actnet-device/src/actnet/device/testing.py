@@ -333,6 +333,8 @@ def _reduction_stream(dev: Device, rng: np.random.Generator) -> Stream:
         products = [(g, w), (s.view(g, "swapaxes", 0, 1), x)]  # Linear's backward
         for ref in s.run("matmuls", products, n_outputs=2):
             s.read(ref, loose=True)
+        bias = s.load(_data(rng, (4,), dtype))
+        s.read(s.run("matmul_add", g, w, bias), loose=True)  # Linear's forward
     if dt.bfloat16 in dev.dtypes:  # accumulated in float32, rounded once
         x = s.load(_data(rng, (4, 5, 6), dt.bfloat16))
         for name in ("sum", "prod", "mean", "max", "min"):

@@ -10,7 +10,10 @@ The module is the namespace `x.__array_namespace__()` returns (the standard's
 unchanged on CUDA and in budgeted memory.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from actnet.ndarray import (
+    _dtypes,
     fft,  # the fft extension: xp.fft
     linalg,  # the linalg extension: xp.linalg
 )
@@ -44,8 +47,8 @@ from actnet.ndarray._data_types import (
     astype,
     result_type,
 )
+from actnet.ndarray._dtypes import bool_ as bool  # the standard's name
 from actnet.ndarray._dtypes import (
-    bfloat16,
     can_cast,
     complex64,
     complex128,
@@ -64,7 +67,6 @@ from actnet.ndarray._dtypes import (
     uint32,
     uint64,
 )
-from actnet.ndarray._dtypes import bool_ as bool  # the standard's name
 from actnet.ndarray._elementwise import (
     abs,  # the standard's names shadow builtins, as in NumPy
     acos,
@@ -201,6 +203,9 @@ from actnet.ndarray._utility import (
 from actnet.ndarray._version import __version__
 
 __array_api_version__ = "2024.12"
+
+if TYPE_CHECKING:  # loaded on first use: see __getattr__
+    from actnet.ndarray._dtypes import bfloat16
 
 __all__ = [
     "NDArray",
@@ -367,3 +372,10 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """`bfloat16`, loaded on first use (ml_dtypes: 0.6 s, see actnet.device)."""
+    if name == "bfloat16":
+        return _dtypes.bfloat16
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -386,7 +386,7 @@ def linspace(
     dev = device_of(device)
     divisions = (num - 1 if endpoint else num) or 1
     work: dt.DType = dt.complex128 if target.kind == "c" else dt.float64
-    if work not in dev.dtypes:
+    if not dev.supports(work):
         work = target
     index = dev.arange(0, num, 1, dtype=work)
     step = (stop - start) / divisions

@@ -61,13 +61,13 @@ def weak_scalar_dtype(dtype: dt.DType, value: complex, op: str) -> dt.DType:
     if isinstance(value, builtins.bool):
         ok = kind == "b"
     elif isinstance(value, int):
-        ok = kind in "iufc" or dtype == dt.bfloat16
+        ok = kind in "iufc" or dt.is_bfloat16(dtype)
         if kind in "iu":
             info = dt.iinfo(dtype)
             if not info.min <= value <= info.max:
                 raise OverflowError(f"{op}: {value} does not fit in {dtype}")
     elif isinstance(value, float):
-        ok = kind in "fc" or dtype == dt.bfloat16
+        ok = kind in "fc" or dt.is_bfloat16(dtype)
     else:
         if dtype in dt.REAL_FLOATING:
             return dt.result_type_of(dtype, dt.complex64)

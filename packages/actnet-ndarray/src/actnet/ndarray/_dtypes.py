@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-import ml_dtypes
 import numpy as np
 
+import actnet.device
 from actnet.device import (
-    ALL,
     COMPLEX_FLOATING,
     FLOATING,
     INTEGER,
@@ -29,7 +28,6 @@ from actnet.device import (
     REAL_FLOATING,
     SIGNED,
     UNSIGNED,
-    bfloat16,
     bool_,  # exported as `bool`, the standard's name
     complex64,
     complex128,
@@ -40,12 +38,17 @@ from actnet.device import (
     int16,
     int32,
     int64,
+    is_bfloat16,
+    on_bfloat16,
     uint8,
     uint16,
     uint32,
     uint64,
 )
 from actnet.device import as_dtype as _parse
+
+if TYPE_CHECKING:  # loaded on first use (ml_dtypes): see __getattr__
+    from actnet.device import ALL, bfloat16
 
 __all__ = [  # what the modules of this package take from here, as `dt.<name>`
     "ALL",
@@ -79,7 +82,9 @@ __all__ = [  # what the modules of this package take from here, as `dt.<name>`
     "int16",
     "int32",
     "int64",
+    "is_bfloat16",
     "isdtype",
+    "on_bfloat16",
     "result_type_of",
     "uint8",
     "uint16",
@@ -88,7 +93,7 @@ __all__ = [  # what the modules of this package take from here, as `dt.<name>`
 ]
 
 DType = np.dtype[Any]
-_ALL_SET: Final = frozenset(ALL)
+_ALL_SET: Final = frozenset((bool_, *NUMERIC))  # and bfloat16, through _parse
 
 DEFAULT_FLOAT: Final = float32  # as PyTorch and JAX: what a NN toolkit computes in
 DEFAULT_COMPLEX: Final = complex64
@@ -118,11 +123,18 @@ def _build_table() -> dict[tuple[DType, DType], DType]:
     for f, c in itertools.product(REAL_FLOATING, COMPLEX_FLOATING):
         result = complex128 if (f == float64 or c == complex128) else complex64
         table[f, c] = table[c, f] = result
-    table[bfloat16, bfloat16] = bfloat16
     return table
 
 
 PROMOTION: Final = _build_table()
+on_bfloat16(lambda bf16: PROMOTION.update({(bf16, bf16): bf16}))
+
+
+def __getattr__(name: str) -> Any:
+    """`bfloat16` and `ALL`, loaded on first use (actnet.device's)."""
+    if name in ("ALL", "bfloat16"):
+        return getattr(actnet.device, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def result_type_of(a: DType, b: DType) -> DType:
@@ -152,10 +164,18 @@ _KINDS: Final[dict[str, tuple[DType, ...]]] = {
     "signed integer": SIGNED,
     "unsigned integer": UNSIGNED,
     "integral": INTEGER,
-    "real floating": (*REAL_FLOATING, bfloat16),
+    "real floating": REAL_FLOATING,  # and bfloat16, once it loads (below)
     "complex floating": COMPLEX_FLOATING,
-    "numeric": (*NUMERIC, bfloat16),
+    "numeric": NUMERIC,  # and bfloat16
 }
+
+
+def _kinds_take_bfloat16(bf16: DType) -> None:
+    for kind in ("real floating", "numeric"):
+        _KINDS[kind] = (*_KINDS[kind], bf16)
+
+
+on_bfloat16(_kinds_take_bfloat16)
 
 
 def isdtype(dtype: Any, kind: Any) -> bool:
@@ -208,10 +228,17 @@ class iinfo_object:  # the standard's name
 
 def finfo(type: Any) -> finfo_object:  # the standard's name
     d = _dtype_of(type, "type")
-    if d not in FLOATING and d != bfloat16:
+    bf16 = is_bfloat16(d)
+    if d not in FLOATING and not bf16:
         raise TypeError(f"finfo takes a floating dtype, got {d}")
     real = d if d.kind != "c" else (float32 if d == complex64 else float64)
-    info: Any = ml_dtypes.finfo(real) if real == bfloat16 else np.finfo(real)  # type: ignore[no-untyped-call]  # ml_dtypes has no stubs
+    info: Any
+    if bf16:  # NumPy's finfo does not know it; ml_dtypes' does (imported: d exists)
+        import ml_dtypes
+
+        info = ml_dtypes.finfo(real)  # type: ignore[no-untyped-call]  # ml_dtypes has no stubs
+    else:
+        info = np.finfo(real)
     return finfo_object(
         bits=int(info.bits),
         eps=float(info.eps),

@@ -501,7 +501,7 @@ def clip(
 ) -> NDArray:
     """x limited to [min, max] (either bound may be None); the result has x's dtype."""
     result = _array(x, "clip")
-    if result.dtype.kind not in "iuf" and result.dtype != dt.bfloat16:
+    if result.dtype.kind not in "iuf" and not dt.is_bfloat16(result.dtype):
         raise TypeError(f"clip: x must be real numeric, got {result.dtype}")
     for bound, name in ((min, "min"), (max, "max")):
         if (

@@ -75,11 +75,11 @@ class NamespaceInfo:
     ) -> dict[str, dt.DType]:
         """The standard's dtypes that `device` (the default one when None) holds,
         by name; only those of `kind` (a kind name, or a tuple of them) if given."""
-        held = device_of(device).dtypes
+        dev = device_of(device)
         return {
             name: d
             for name, d in _STANDARD.items()
-            if d in held and (kind is None or dt.isdtype(d, kind))
+            if dev.supports(d) and (kind is None or dt.isdtype(d, kind))
         }
 
     def devices(self) -> list[Device]:

@@ -34,7 +34,8 @@ __all__ = [
     "where",
 ]
 
-_REAL_NUMERIC = frozenset((*dt.INTEGER, *dt.REAL_FLOATING, dt.bfloat16))
+_REAL_NUMERIC = {*dt.INTEGER, *dt.REAL_FLOATING}  # and bfloat16, once it loads:
+dt.on_bfloat16(_REAL_NUMERIC.add)
 
 
 def _real_arg(x: NDArray, op: str, argument: str = "x") -> NDArray:

@@ -18,7 +18,8 @@ from actnet.ndarray._array import NDArray, _wrap
 
 __all__ = ["argsort", "sort"]
 
-_REAL_NUMERIC = frozenset((*dt.INTEGER, *dt.REAL_FLOATING, dt.bfloat16))
+_REAL_NUMERIC = {*dt.INTEGER, *dt.REAL_FLOATING}  # and bfloat16, once it loads:
+dt.on_bfloat16(_REAL_NUMERIC.add)
 
 
 def _sortable(x: NDArray, axis: int, op: str) -> int:

@@ -37,12 +37,21 @@ __all__ = [
 Axes = int | tuple[int, ...] | None
 
 # The dtype categories the functions take, by the name errors give them.
-DTYPES: Final[dict[str, frozenset[dt.DType]]] = {
-    "numeric": frozenset((*dt.NUMERIC, dt.bfloat16)),
-    "real numeric": frozenset((*dt.INTEGER, *dt.REAL_FLOATING, dt.bfloat16)),
-    "floating-point": frozenset((*dt.FLOATING, dt.bfloat16)),
-    "real floating-point": frozenset((*dt.REAL_FLOATING, dt.bfloat16)),
+# Each takes bfloat16 too, once it loads (`on_bfloat16`).
+DTYPES: Final[dict[str, set[dt.DType]]] = {
+    "numeric": set(dt.NUMERIC),
+    "real numeric": {*dt.INTEGER, *dt.REAL_FLOATING},
+    "floating-point": set(dt.FLOATING),
+    "real floating-point": set(dt.REAL_FLOATING),
 }
+
+
+def _take_bfloat16(bf16: dt.DType) -> None:
+    for dtypes in DTYPES.values():
+        dtypes.add(bf16)
+
+
+dt.on_bfloat16(_take_bfloat16)
 
 
 # ------------------------------------------------------------------ helpers

@@ -292,7 +292,7 @@ def _scaled(
 ) -> NDArray:
     """The integers of the ranges `parts` times `scale`, as NumPy computes them
     (in float64 where the device holds it), in `target`."""
-    work = dt.float64 if dt.float64 in dev.dtypes else target
+    work = dt.float64 if dev.supports(dt.float64) else target
     ranges = [dev.arange(start, stop, 1, dtype=work) for start, stop in parts]
     values = dev.multiply(dev.concatenate(ranges, 0), scale)
     return _wrap(values if work == target else dev.astype(values, target))

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from actnet.tensor import Tensor, bfloat16
+from actnet.device import is_bfloat16
+from actnet.tensor import Tensor
 
 
 def check_tensor(
@@ -19,7 +20,7 @@ def check_tensor(
         )
     # bfloat16's NumPy kind is "V"; it is a floating dtype (computed as PyTorch's
     # CPU computes it: in float32, each result rounded to bfloat16)
-    kind = "f" if value.dtype == bfloat16 else value.dtype.kind
+    kind = "f" if is_bfloat16(value.dtype) else value.dtype.kind
     if kind not in kinds:
         names = {"f": "floating", "c": "complex", "i": "signed integer",
                  "u": "unsigned integer", "b": "bool"}  # fmt: skip

@@ -11,9 +11,8 @@ from __future__ import annotations
 import io
 import os
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, BinaryIO, Final, cast
 
 import numpy as np
@@ -21,41 +20,59 @@ import safetensors
 import safetensors.numpy
 
 import actnet.tensor as at
-from actnet.device import Device
+from actnet.device import Device, is_bfloat16
 from actnet.ndarray import NDArray
 from actnet.nn._module import Module
 from actnet.nn.utils import write_atomic
 from actnet.tensor import Tensor
 
+
+class _Codes(Mapping[str, np.dtype[Any]]):
+    """Safetensors dtype codes and the NumPy dtype of each, read-only. BF16's,
+    bfloat16, is loaded (ml_dtypes: 0.6 s, see actnet.device) when first read."""
+
+    def __init__(self, dtypes: Mapping[str, np.dtype[Any] | None]) -> None:
+        self._dtypes = dict(dtypes)  # None: bfloat16
+
+    def __getitem__(self, code: str) -> np.dtype[Any]:
+        dtype = self._dtypes[code]
+        return at.bfloat16 if dtype is None else dtype
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._dtypes)
+
+    def __len__(self) -> int:
+        return len(self._dtypes)
+
+
+_CODES: Final[dict[str, np.dtype[Any] | None]] = {
+    "BOOL": np.dtype(np.bool_),
+    "U8": np.dtype(np.uint8),
+    "I8": np.dtype(np.int8),
+    "U16": np.dtype(np.uint16),
+    "I16": np.dtype(np.int16),
+    "U32": np.dtype(np.uint32),
+    "I32": np.dtype(np.int32),
+    "U64": np.dtype(np.uint64),
+    "I64": np.dtype(np.int64),
+    "F16": np.dtype(np.float16),
+    "BF16": None,  # bfloat16, loaded on first use
+    "F32": np.dtype(np.float32),
+    "F64": np.dtype(np.float64),
+    "C64": np.dtype(np.complex64),
+}
 # The safetensors dtype codes actnet knows, and the NumPy dtype of each (one table
 # for every reader and writer of safetensors in actnet, actnet-util's checkpoints
 # included). Files from other frameworks may hold more (F8_*, ...): those are
 # refused by name.
-SAFETENSORS_DTYPES: Final[Mapping[str, np.dtype[Any]]] = MappingProxyType(
-    {
-        "BOOL": np.dtype(np.bool_),
-        "U8": np.dtype(np.uint8),
-        "I8": np.dtype(np.int8),
-        "U16": np.dtype(np.uint16),
-        "I16": np.dtype(np.int16),
-        "U32": np.dtype(np.uint32),
-        "I32": np.dtype(np.int32),
-        "U64": np.dtype(np.uint64),
-        "I64": np.dtype(np.int64),
-        "F16": np.dtype(np.float16),
-        "BF16": np.dtype(at.bfloat16),
-        "F32": np.dtype(np.float32),
-        "F64": np.dtype(np.float64),
-        "C64": np.dtype(np.complex64),
-    }
-)
+SAFETENSORS_DTYPES: Final[Mapping[str, np.dtype[Any]]] = _Codes(_CODES)
 # save_safetensors and load_safetensors keep to the real dtypes: only recent
 # safetensors releases (and so PyTorch's loader, through them) know C64, and the
 # weights files written here must load wherever PyTorch's do.
-_DTYPES: Final = {
-    code: dtype for code, dtype in SAFETENSORS_DTYPES.items() if dtype.kind != "c"
-}
-_WRITABLE: Final = frozenset(_DTYPES.values())
+_DTYPES: Final = _Codes({code: d for code, d in _CODES.items() if code != "C64"})
+_WRITABLE: Final = frozenset(  # and bfloat16 (is_bfloat16: not loaded here)
+    d for code, d in _CODES.items() if d is not None and code != "C64"
+)
 
 # The binding's parser (untyped): file bytes -> [(name, {dtype, shape, data})].
 # It checks the header length, the JSON, the dtype names and that the offsets
@@ -233,7 +250,8 @@ def _host(key: str, value: object) -> np.ndarray[Any, Any]:
         raise TypeError(
             f"state_dict[{key!r}] is a {type(value).__name__}, not a Tensor"
         )
-    if host.dtype.newbyteorder("=") not in _WRITABLE:
+    native = host.dtype.newbyteorder("=")
+    if native not in _WRITABLE and not is_bfloat16(native):
         raise TypeError(
             f"state_dict[{key!r}] has dtype {host.dtype}, which safetensors cannot "
             "hold for actnet (bool, (u)int8-64, float16, bfloat16, float32, float64)"

@@ -12,10 +12,10 @@ gradient, activation, saved for backward, and the op that made it) in the
 device's memory snapshot.
 """
 
-from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
+import actnet.ndarray
 from actnet.ndarray import (
-    bfloat16,
     bool,  # the dtype names of the array namespace
     complex64,
     complex128,
@@ -83,6 +83,7 @@ from actnet.tensor._creation import (
     zeros_like,
 )
 from actnet.tensor._cumulative import cumprod, cumsum, logsumexp, prod
+from actnet.tensor._default_dtype import get_default_dtype, set_default_dtype
 from actnet.tensor._devices import device
 from actnet.tensor._einsum import einsum
 from actnet.tensor._elementary import (
@@ -289,6 +290,7 @@ __all__ = [
     "ge",
     "get_autocast_cpu_dtype",
     "get_autocast_dtype",
+    "get_default_dtype",
     "grad",
     "gradcheck",
     "gradgradcheck",
@@ -365,6 +367,7 @@ __all__ = [
     "set_autocast_cache_enabled",
     "set_autocast_dtype",
     "set_autocast_enabled",
+    "set_default_dtype",
     "set_grad_enabled",
     "short",
     "sigmoid",
@@ -402,7 +405,14 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> ModuleType:
-    """`torch.nn`, `torch.optim`, `torch.utils` for code ported by its imports:
+if TYPE_CHECKING:  # loaded on first use: see __getattr__
+    from actnet.ndarray import bfloat16
+
+
+def __getattr__(name: str) -> Any:
+    """`bfloat16`, loaded on first use (ml_dtypes: 0.6 s, see actnet.device);
+    `torch.nn`, `torch.optim`, `torch.utils` for code ported by its imports:
     the layers above register them (actnet.tensor._namespaces)."""
+    if name == "bfloat16":
+        return actnet.ndarray.bfloat16
     return _lookup_namespace(name)

@@ -20,6 +20,7 @@ import actnet.ndarray as xp
 from actnet.ndarray import NDArray, from_buffer
 from actnet.tensor import _recipes
 from actnet.tensor._autocast import autocast_op
+from actnet.tensor._default_dtype import get_default_dtype
 from actnet.tensor._floating import INEXACT
 from actnet.tensor._grad_mode import _state
 from actnet.tensor._graph import Edge, Node, edge_of, needs_grad
@@ -240,15 +241,15 @@ class DivBackward(SavingNode):
 
 
 def div(a: Tensor, b: Tensor | Scalar) -> Tensor:
-    """a / b: true division (integers divide into float32)."""
+    """a / b: true division (integers divide into the default dtype, float32)."""
     if isinstance(b, TensorBase):
         x, y = a.array.buffer, b.array.buffer
         xa, ya = x.native, y.native
         if xa.dtype is ya.dtype and xa.dtype.kind in "fc":  # the device directly
             data = from_buffer(x.device.divide(x, y, info=_DIV))
         else:
-            da, db = operands(a, b, "div")
-            data = da / db  # integers divide into float32 (actnet.ndarray's rule)
+            da, db = _true_operands(a, b)
+            data = da / db
             data.buffer.info = _DIV
         if _state.enabled and (a._requires_grad or b._requires_grad):
             # edge_of(a), edge_of(b), inlined for inputs that an operation made
@@ -258,12 +259,25 @@ def div(a: Tensor, b: Tensor | Scalar) -> Tensor:
             eb = (node, b._output_nr) if node is not None else edge_of(b)
             return _make(data, True, DivBackward((ea, eb), a, b))
         return _make(data)
-    da, db = operands(a, b, "div")
+    da, db = _true_operands(a, b)
     data = da / db
     data.buffer.info = _DIV
     if _state.enabled and a._requires_grad:
         return _make(data, True, DivBackward((edge_of(a),), a, b))
     return _make(data)
+
+
+def _true_operands(a: Tensor, b: Tensor | Scalar) -> tuple[NDArray, Any]:
+    """The operands of a / b, integers and bools as the default dtype (as in
+    PyTorch; actnet.ndarray would divide them into float32)."""
+    da, db = operands(a, b, "div")
+    integral = type(db) is not NDArray or db.dtype.kind in "biu"
+    if da.dtype.kind in "biu" and integral:  # a float tensor b decides otherwise
+        target = get_default_dtype()
+        da = xp.astype(da, target)
+        if type(db) is NDArray:
+            db = xp.astype(db, target)
+    return da, db
 
 
 def rdiv(a: Tensor, b: Scalar) -> Tensor:
@@ -286,7 +300,7 @@ class ReciprocalBackward(SavingNode):
 
 
 def reciprocal(a: Tensor) -> Tensor:
-    da = a.array if a.dtype in INEXACT else xp.astype(a.array, xp.float32)
+    da = a.array if a.dtype in INEXACT else xp.astype(a.array, get_default_dtype())
     out = _make(label(1.0 / da, activation("reciprocal")))
     if needs_grad(a):  # the node saves the output: made first, then attached
         out._requires_grad, out.grad_fn = True, ReciprocalBackward((edge_of(a),), out)
@@ -329,13 +343,67 @@ class MatmulBackward(SavingNode):
 
 @autocast_op("matmul")
 def matmul(a: Tensor, b: Tensor) -> Tensor:
+    """a @ b, of one dtype (float32 @ float64 is refused, as in PyTorch; under
+    autocast the operands are cast first)."""
     if not isinstance(b, TensorBase):
         raise TypeError(f"matmul: other must be a Tensor, got {type(b).__name__}")
-    da, db = operands(a, b, "matmul")
+    da, db = a.array, b.array
+    if da.dtype != db.dtype:
+        raise RuntimeError(_mixed_matmul(a.ndim, b.ndim, da.dtype, db.dtype))
     data = label(da @ db, activation("matmul"))
     if not needs_grad(a, b):
         return _make(data)
     return _make(data, True, MatmulBackward((edge_of(a), edge_of(b)), a, b))
+
+
+# PyTorch's names of the dtypes in its messages: ScalarType's, and C++'s.
+_TITLE: Final = {
+    "float32": "Float",
+    "float64": "Double",
+    "float16": "Half",
+    "bfloat16": "BFloat16",
+    "int64": "Long",
+    "int32": "Int",
+    "int16": "Short",
+    "int8": "Char",
+    "uint8": "Byte",
+    "bool": "Bool",
+    "complex64": "ComplexFloat",
+    "complex128": "ComplexDouble",
+}
+_CPP: Final = {
+    "float32": "float",
+    "float64": "double",
+    "float16": "c10::Half",
+    "bfloat16": "c10::BFloat16",
+    "int64": "long int",
+    "int32": "int",
+    "int16": "short int",
+    "int8": "signed char",
+    "uint8": "unsigned char",
+    "bool": "bool",
+    "complex64": "c10::complex<float>",
+    "complex128": "c10::complex<double>",
+}
+
+
+def _mixed_matmul(a_ndim: int, b_ndim: int, a: Any, b: Any) -> str:
+    """PyTorch's refusal of a @ b with a of dtype `a`, b of `b`: the message of
+    the kernel that its matmul calls for those ranks (dot, mv, mm, bmm)."""
+    ta, tb = _TITLE.get(a.name, a.name), _TITLE.get(b.name, b.name)
+    if a_ndim == 1 and b_ndim == 1:
+        return (
+            f"dot : expected both vectors to have same dtype, but found {ta} and {tb}"
+        )
+    if b_ndim == 1:
+        return (
+            "addmv input tensors must have the same dtype, but got "
+            f"{tb}, {ta}, and {tb}"
+        )
+    if b_ndim == 2:
+        ca, cb = _CPP.get(a.name, a.name), _CPP.get(b.name, b.name)
+        return f"expected m1 and m2 to have the same dtype, but got: {ca} != {cb}"
+    return f"expected scalar type {ta} but found {tb}"
 
 
 # ------------------------------------------------- comparisons and logic

@@ -41,6 +41,7 @@ from typing import Any, Final, Self, TypeVar
 import numpy as np
 
 import actnet.ndarray as xp
+from actnet.device import on_bfloat16
 from actnet.tensor._autocast_lists import CPU_CAST_POLICIES
 from actnet.tensor._autocast_state import _State, _state
 from actnet.tensor._grad_mode import is_grad_enabled
@@ -54,9 +55,17 @@ DType = np.dtype[Any]
 # The device types autocast knows (PyTorch's names: `Tensor.device.type`).
 DEVICE_TYPES: Final = ("cpu", "cuda")
 # What CPU autocast casts to (PyTorch 2.13: bfloat16 and float16).
-CPU_DTYPES: Final = (xp.bfloat16, xp.float16)
+CPU_DTYPES: Final[set[DType]] = {xp.float16}  # and bfloat16, once it loads (below)
 # The floating dtypes autocast casts (PyTorch's is_eligible: float64 is not).
-_ELIGIBLE: Final = frozenset((xp.float16, xp.bfloat16, xp.float32))
+_ELIGIBLE: Final[set[DType]] = {xp.float16, xp.float32}  # and bfloat16
+
+
+def _take_bfloat16(bf16: DType) -> None:
+    CPU_DTYPES.add(bf16)
+    _ELIGIBLE.add(bf16)
+
+
+on_bfloat16(_take_bfloat16)
 
 
 def _device_type(device_type: Any, op: str) -> str:

@@ -11,12 +11,11 @@ import numpy as np
 import actnet.ndarray as xp
 from actnet.device import Device, Generator, default_generator, get_device
 from actnet.ndarray import NDArray, from_buffer
+from actnet.tensor._default_dtype import default_complex, get_default_dtype
 from actnet.tensor._promotion import as_dtype
 from actnet.tensor._saved import leaf
 from actnet.tensor._tensor import Tensor
 from actnet.tensor._tensor_base import _make, _shape_args
-
-DEFAULT_FLOAT = np.dtype(np.float32)
 
 
 def _dtype_or(dtype: Any, default: np.dtype[Any] | None) -> np.dtype[Any] | None:
@@ -31,10 +30,13 @@ def tensor(
     requires_grad: bool = False,
 ) -> Tensor:
     """A new tensor with a copy of `data` (nested lists, scalars, NumPy arrays,
-    NDArrays, Tensors). Python floats become float32, ints int64."""
+    NDArrays, Tensors). Python floats become float32 (the default dtype:
+    set_default_dtype), ints int64."""
     if isinstance(data, Tensor):
         data = data.array
     target = _dtype_or(dtype, None)
+    if target is None and get_default_dtype() != xp.float32:
+        target = _python_default(data)
     if type(data) is NDArray:
         values = xp.asarray(data, dtype=target, device=device, copy=True)
     else:
@@ -42,6 +44,27 @@ def tensor(
         if values.buffer.base is not None:
             values = xp.asarray(values, copy=True)
     return leaf(values, requires_grad, "tensor")
+
+
+def _python_default(data: Any) -> np.dtype[Any] | None:
+    """The default dtype when `data` is Python floats (the default complex when
+    it has Python complex numbers) and nothing else but ints and bools; None
+    otherwise (the dtype is inferred, as for NumPy data)."""
+    kinds: set[type] = set()
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list | tuple):
+            stack.extend(item)
+        elif type(item) in (builtins.bool, int, float, complex):
+            kinds.add(type(item))
+        else:
+            return None
+    if complex in kinds:
+        return default_complex()
+    if float in kinds or not kinds:  # an empty sequence: the default too
+        return get_default_dtype()
+    return None
 
 
 def as_tensor(
@@ -92,7 +115,9 @@ def zeros(
     device: Device | str | None = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    data = xp.zeros(_size(size), dtype=_dtype_or(dtype, DEFAULT_FLOAT), device=device)
+    data = xp.zeros(
+        _size(size), dtype=_dtype_or(dtype, get_default_dtype()), device=device
+    )
     return leaf(data, requires_grad, "zeros")
 
 
@@ -102,7 +127,9 @@ def ones(
     device: Device | str | None = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    data = xp.ones(_size(size), dtype=_dtype_or(dtype, DEFAULT_FLOAT), device=device)
+    data = xp.ones(
+        _size(size), dtype=_dtype_or(dtype, get_default_dtype()), device=device
+    )
     return leaf(data, requires_grad, "ones")
 
 
@@ -112,7 +139,9 @@ def empty(
     device: Device | str | None = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    data = xp.empty(_size(size), dtype=_dtype_or(dtype, DEFAULT_FLOAT), device=device)
+    data = xp.empty(
+        _size(size), dtype=_dtype_or(dtype, get_default_dtype()), device=device
+    )
     return leaf(data, requires_grad, "empty")
 
 
@@ -126,7 +155,9 @@ def full(
 ) -> Tensor:
     target = _dtype_or(dtype, None)
     if target is None and isinstance(fill_value, float):
-        target = DEFAULT_FLOAT
+        target = get_default_dtype()
+    elif target is None and isinstance(fill_value, complex):
+        target = default_complex()
     data = xp.full(_size(tuple(size)), fill_value, dtype=target, device=device)
     return leaf(data, requires_grad, "full")
 
@@ -140,7 +171,10 @@ def arange(
     device: Device | str | None = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    data = xp.arange(start, end, step, dtype=_dtype_or(dtype, None), device=device)
+    target = _dtype_or(dtype, None)
+    if target is None and any(isinstance(v, float) for v in (start, end, step)):
+        target = get_default_dtype()  # torch.arange(0.0, 1.0, 0.1)
+    data = xp.arange(start, end, step, dtype=target, device=device)
     return leaf(data, requires_grad, "arange")
 
 
@@ -153,9 +187,9 @@ def linspace(
     device: Device | str | None = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    """`steps` evenly spaced values from start to end, both included (float32
-    unless `dtype`; an integer dtype truncates). Computed as PyTorch does: the
-    first half from start, the second half back from end.
+    """`steps` evenly spaced values from start to end, both included (the
+    default dtype unless `dtype`; an integer dtype truncates). Computed as
+    PyTorch does: the first half from start, the second half back from end.
 
     >>> linspace(0, 1, 5)
     tensor([0.  , 0.25, 0.5 , 0.75, 1.  ])
@@ -164,7 +198,7 @@ def linspace(
         raise TypeError(f"linspace(): steps must be an int, got {steps!r}")
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    target = _dtype_or(dtype, DEFAULT_FLOAT)
+    target = _dtype_or(dtype, get_default_dtype())
     assert target is not None
     work = target if target.kind in "fc" else np.dtype(np.float64)
     step = (end - start) / (steps - 1) if steps > 1 else 0.0
@@ -186,7 +220,7 @@ def eye(
     for name, value in (("n", n), ("m", m)):
         if value is not None and (type(value) is not int or value < 0):
             raise RuntimeError(f"{name} must be greater or equal to 0, got {value}")
-    target = _dtype_or(dtype, DEFAULT_FLOAT)
+    target = _dtype_or(dtype, get_default_dtype())
     data = xp.eye(n, m, dtype=target, device=device)
     return leaf(data, requires_grad, "eye")
 
@@ -200,7 +234,7 @@ def rand(
 ) -> Tensor:
     """Uniform in [0, 1) from the counter-based generator (default_generator)."""
     gen = default_generator if generator is None else generator
-    target = _dtype_or(dtype, DEFAULT_FLOAT)
+    target = _dtype_or(dtype, get_default_dtype())
     buf = gen.uniform(
         _size(size), target, device=device if device is not None else "cpu"
     )
@@ -216,7 +250,7 @@ def randn(
 ) -> Tensor:
     """Standard normal from the counter-based generator (default_generator)."""
     gen = default_generator if generator is None else generator
-    target = _dtype_or(dtype, DEFAULT_FLOAT)
+    target = _dtype_or(dtype, get_default_dtype())
     buf = gen.normal(
         _size(size), target, device=device if device is not None else "cpu"
     )

@@ -18,6 +18,7 @@ import actnet.ndarray as xp
 from actnet.ndarray import NDArray
 from actnet.tensor._arithmetic import add, div, mul, sub
 from actnet.tensor._autocast import autocast_op
+from actnet.tensor._default_dtype import get_default_dtype
 from actnet.tensor._floating import INEXACT
 from actnet.tensor._graph import Edge, Node, edge_of, needs_grad
 from actnet.tensor._layout import flip
@@ -230,7 +231,7 @@ def logsumexp(
             f"logsumexp(): input must be a Tensor, not {type(input).__name__}"
         )
     if input.dtype not in INEXACT:
-        input = to(input, None, xp.float32)
+        input = to(input, None, get_default_dtype())
     if input.ndim == 0:
         _axes(dim, 0)
         flat = logsumexp(reshape(input, (1,)), 0, keepdim)

@@ -17,6 +17,7 @@ import actnet.ndarray as xp
 from actnet.ndarray import NDArray
 from actnet.tensor._arithmetic import add, div, mul, rsub, sub
 from actnet.tensor._arithmetic import neg as _neg
+from actnet.tensor._default_dtype import get_default_dtype
 from actnet.tensor._floating import INEXACT
 from actnet.tensor._graph import Edge, edge_of, needs_grad
 from actnet.tensor._math import _float, _InputNode, pow, sqrt
@@ -198,7 +199,7 @@ def atan2(input: Tensor, other: Tensor) -> Tensor:
         )
     target = result_dtype(input.dtype, other.dtype)
     if target not in INEXACT:
-        target = xp.float32
+        target = get_default_dtype()
     y = input.array if input.dtype == target else xp.astype(input.array, target)
     x = other.array if other.dtype == target else xp.astype(other.array, target)
     data = label(xp.atan2(y, x), activation("atan2"))

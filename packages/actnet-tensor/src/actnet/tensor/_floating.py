@@ -13,9 +13,17 @@ from typing import Any, Final
 import numpy as np
 
 import actnet.ndarray as xp
+from actnet.device import on_bfloat16
 
-FLOATING: Final[frozenset[np.dtype[Any]]] = frozenset(
-    (xp.float16, xp.bfloat16, xp.float32, xp.float64)
-)
+# bfloat16 joins both when it loads (importing ml_dtypes costs 0.6 s: on first use)
+FLOATING: Final[set[np.dtype[Any]]] = {xp.float16, xp.float32, xp.float64}
 # floating or complex: the dtypes that can require gradients
-INEXACT: Final[frozenset[np.dtype[Any]]] = FLOATING | {xp.complex64, xp.complex128}
+INEXACT: Final[set[np.dtype[Any]]] = FLOATING | {xp.complex64, xp.complex128}
+
+
+def _take_bfloat16(bf16: np.dtype[Any]) -> None:
+    FLOATING.add(bf16)
+    INEXACT.add(bf16)
+
+
+on_bfloat16(_take_bfloat16)

@@ -6,6 +6,7 @@ The operations follow the pattern of _shape.py.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -46,15 +47,41 @@ def key_values(key: Any) -> tuple[Any, ...]:
     for item in items:
         if isinstance(item, TensorBase):
             out.append(item.array)
-        elif isinstance(item, list):
-            out.append(xp.asarray(item))
+        elif isinstance(item, list):  # [] selects nothing, as PyTorch's empty index
+            out.append(xp.asarray(item) if item else xp.asarray(item, dtype=xp.int64))
         else:
             out.append(item)
     return tuple(out)
 
 
+def _check_masks(shape: tuple[int, ...], key: tuple[Any, ...]) -> None:
+    """PyTorch's IndexError for a bool mask whose shape is not the indexed axes'."""
+    explicit = builtins.sum(
+        (i.ndim if i.dtype == xp.bool else 1) if type(i) is NDArray else 1
+        for i in key
+        if i is not None and i is not Ellipsis
+    )
+    axis = 0
+    for item in key:
+        if item is Ellipsis:
+            axis += len(shape) - explicit
+        elif type(item) is NDArray and item.dtype == xp.bool:
+            for j, n in enumerate(item.shape):
+                if axis + j < len(shape) and shape[axis + j] != n:
+                    raise IndexError(
+                        f"The shape of the mask {list(item.shape)} at index {j} does "
+                        f"not match the shape of the indexed tensor {list(shape)} at "
+                        f"index {axis + j}"
+                    )
+            axis += item.ndim
+        elif item is not None:
+            axis += 1
+
+
 def index(a: Tensor, key: Any) -> Tensor:
     k = key_values(key)
+    if not is_basic(k):
+        _check_masks(a.shape, k)
     data = label(a.array[k], activation("index"))  # a view keeps its owner's label
     if not needs_grad(a):
         out = _make(data)

@@ -291,6 +291,16 @@ def setitem_(t: Tensor, key: Any, value: Tensor | Scalar) -> None:
         )
     else:
         v_data = value
+    try:
+        _write(t, k, value, v_data)
+    except ValueError:  # the device's refusal of a value that does not broadcast
+        if isinstance(value, TensorBase):
+            _refuse_shape(t, k, value)
+        raise
+
+
+def _write(t: Tensor, k: tuple[Any, ...], value: Any, v_data: Any) -> None:
+    """t[k] = value (its values `v_data`, in t's dtype)."""
     if needs_grad(t, value):
         old = _history(t)
         data = old.array.at[k].set(v_data)
@@ -315,3 +325,27 @@ def setitem_(t: Tensor, key: Any, value: Tensor | Scalar) -> None:
     else:
         t.array = t.array.at[k].set(v_data)
     changed(t)
+
+
+def _refuse_shape(t: Tensor, k: tuple[Any, ...], value: Tensor) -> None:
+    """PyTorch's RuntimeError for t[k] = value where value's shape does not
+    broadcast to t[k]'s (advanced indexing's message, or expand's)."""
+    have, want = list(value.shape), list(t.array[k].shape)
+    if not all(type(i) in (int, slice) or i is None or i is Ellipsis for i in k):
+        raise RuntimeError(
+            f"shape mismatch: value tensor of shape {have} cannot be broadcast to "
+            f"indexing result of shape {want}"
+        ) from None
+    if len(have) > len(want):
+        raise RuntimeError(
+            f"expand({value.type()}{{{have}}}, size={want}): the number of sizes "
+            f"provided ({len(want)}) must be greater or equal to the number of "
+            f"dimensions in the tensor ({len(have)})"
+        ) from None
+    for i in range(-1, -len(have) - 1, -1):
+        if have[i] != 1 and have[i] != want[i]:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({want[i]}) must match the existing "
+                f"size ({have[i]}) at non-singleton dimension {len(want) + i}.  "
+                f"Target sizes: {want}.  Tensor sizes: {have}"
+            ) from None

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import actnet.ndarray as xp
+from actnet.device import is_bfloat16
 from actnet.tensor._arithmetic import compare
 from actnet.tensor._floating import FLOATING
 from actnet.tensor._promotion import operands
@@ -31,7 +32,7 @@ def _check(a: Any, op: str) -> None:
 def _numeric(data: xp.NDArray) -> xp.NDArray:
     """data, or float32 for bfloat16 (a storage dtype: the device's tests and
     comparisons do not take it; float32 holds every bfloat16 value exactly)."""
-    return xp.astype(data, xp.float32) if data.dtype == xp.bfloat16 else data
+    return xp.astype(data, xp.float32) if is_bfloat16(data.dtype) else data
 
 
 def _truth(

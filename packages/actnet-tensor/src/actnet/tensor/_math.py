@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import actnet.ndarray as xp
 from actnet.ndarray import NDArray
 from actnet.tensor._arithmetic import div, mul, sub
+from actnet.tensor._default_dtype import get_default_dtype
 from actnet.tensor._floating import INEXACT
 from actnet.tensor._graph import Edge, edge_of, needs_grad
 from actnet.tensor._promotion import is_scalar, numpy_scalar, operands, scalar_dtype
@@ -28,8 +29,9 @@ def _shape_of(x: Any) -> tuple[int, ...]:
 
 
 def _float(a: Tensor) -> NDArray:
-    """a's values, as float32 when a is an integer tensor (as PyTorch's exp of ints)."""
-    return a.array if a.dtype in INEXACT else xp.astype(a.array, xp.float32)
+    """a's values, in the default dtype (float32) when a is an integer tensor (as
+    PyTorch's exp of ints)."""
+    return a.array if a.dtype in INEXACT else xp.astype(a.array, get_default_dtype())
 
 
 # ----------------------------------------------------------------------- pow

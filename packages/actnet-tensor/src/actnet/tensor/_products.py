@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from actnet.tensor._arithmetic import add, matmul, mul
+from actnet.tensor._arithmetic import _TITLE, _mixed_matmul, add, matmul, mul
 from actnet.tensor._autocast import autocast_op
 from actnet.tensor._shape import reshape
 from actnet.tensor._tensor_base import Scalar, TensorBase
@@ -39,10 +39,7 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:
             f"1D tensors expected, but got {input.ndim}D and {tensor.ndim}D tensors"
         )
     if input.dtype != tensor.dtype:
-        raise RuntimeError(
-            "dot : expected both vectors to have same dtype, but found "
-            f"{input.dtype} and {tensor.dtype}"
-        )
+        raise RuntimeError(_mixed_matmul(1, 1, input.dtype, tensor.dtype))
     n, m = input.shape[0], tensor.shape[0]
     if n != m:
         raise RuntimeError(
@@ -75,7 +72,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     if mat2.ndim != 3:
         raise RuntimeError("batch2 must be a 3D tensor")
     if input.dtype != mat2.dtype:
-        raise RuntimeError(f"expected scalar type {input.dtype} but found {mat2.dtype}")
+        raise RuntimeError(_mixed_matmul(3, 3, input.dtype, mat2.dtype))
     if input.shape[0] != mat2.shape[0] or input.shape[2] != mat2.shape[1]:
         raise RuntimeError(
             f"Expected size for first two dimensions of batch2 tensor to be: "
@@ -106,11 +103,13 @@ def addmm(
             if mat1.ndim != 2
             else f"mat2 must be a matrix, got {mat2.ndim}-D tensor"
         )
-    for other in (mat1, mat2):
-        if other.dtype != input.dtype:
+    # PyTorch's order of checks, and its names of the dtypes
+    for name, first, second in (("self", input, mat2), ("mat1", mat1, mat2)):
+        if first.dtype != second.dtype:
             raise RuntimeError(
-                "self and mat2 must have the same dtype, but got "
-                f"{input.dtype} and {other.dtype}"
+                f"{name} and mat2 must have the same dtype, but got "
+                f"{_TITLE.get(first.dtype.name, first.dtype)} and "
+                f"{_TITLE.get(second.dtype.name, second.dtype)}"
             )
     if mat1.shape[1] != mat2.shape[0]:
         raise RuntimeError(

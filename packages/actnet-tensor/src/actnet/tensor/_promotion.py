@@ -1,11 +1,12 @@
 """Data types: their names (PyTorch's aliases too) and PyTorch's type promotion.
 
-Promotion is one table over actnet's dtypes (`actnet.device.ALL`), built once
-from actnet.ndarray's public `result_type`: a higher category wins (bool <
-integer < floating < complex), and within a category the array API's table
-decides (int8 + int16 is int16). A Python scalar does not widen a tensor of its
-category or above; below, it gives PyTorch's default dtype of its kind
-(`int_tensor * 0.5` is float32).
+Promotion is one table over actnet's dtypes (`actnet.device.ALL`; bfloat16's
+rows join when it loads), built once from actnet.ndarray's public
+`result_type`: a higher category wins (bool < integer < floating < complex),
+and within a category the array API's table decides (int8 + int16 is int16).
+A Python scalar does not widen a tensor of its category or above; below, it
+gives PyTorch's default dtype of its kind (`int_tensor * 0.5` is float32, or
+what set_default_dtype chose).
 """
 
 from __future__ import annotations
@@ -17,9 +18,15 @@ from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
+import actnet.device
 import actnet.ndarray as xp
-from actnet.device import ALL
+from actnet.device import INTEGER, NUMERIC, bool_, is_bfloat16, on_bfloat16
 from actnet.ndarray import NDArray
+from actnet.tensor._default_dtype import (
+    default_complex,
+    get_default_dtype,
+    on_default_dtype,
+)
 from actnet.tensor._tensor_base import TensorBase
 
 if TYPE_CHECKING:
@@ -53,7 +60,7 @@ def as_dtype(value: Any) -> DType:
         name = value.removeprefix("torch.")
         name = _TORCH_NAMES.get(name, name)
     try:
-        dtype: DType = np.dtype(name)
+        dtype: DType = actnet.device.as_dtype(name)  # "bfloat16" loads it
         xp.isdtype(dtype, "numeric")  # refuses what the array namespace does not hold
     except TypeError as exc:
         raise TypeError(f"not a data type of actnet: {value!r}") from exc
@@ -67,7 +74,7 @@ _CATEGORY: Final = {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}
 def _category(dtype: DType) -> int | None:
     """bool 0, integer 1, floating 2 (bfloat16 too: its NumPy kind is "V"),
     complex 3."""
-    return 2 if dtype == xp.bfloat16 else _CATEGORY.get(dtype.kind)
+    return 2 if is_bfloat16(dtype) else _CATEGORY.get(dtype.kind)
 
 
 def _promote(a: DType, b: DType) -> DType | None:
@@ -77,7 +84,7 @@ def _promote(a: DType, b: DType) -> DType | None:
     ca, cb = _category(a), _category(b)
     if ca is None or cb is None:
         return None
-    if ca == cb == 2 and xp.bfloat16 in (a, b):
+    if ca == cb == 2 and (is_bfloat16(a) or is_bfloat16(b)):
         # PyTorch: bfloat16 with float16 is float32; with float32 or float64, those
         return max(a, b, xp.float32, key=lambda d: d.itemsize)
     if ca == cb:
@@ -97,23 +104,50 @@ def _promote_scalar(dtype: DType, kind: type) -> DType:
     if kind is int and dtype.kind == "b":
         return xp.int64
     if kind is float and dtype.kind in "biu":
-        return xp.float32  # PyTorch's default float
+        return get_default_dtype()  # PyTorch's default float
+    if kind is complex and dtype.kind in "biu":
+        return default_complex()
     if kind is complex and dtype.kind != "c":
         return xp.complex128 if dtype == xp.float64 else xp.complex64
     return dtype
 
 
-_TENSORS: Final[dict[tuple[DType, DType], DType]] = {
-    (a, b): result
-    for a, b in itertools.product(ALL, repeat=2)
-    if (result := _promote(a, b)) is not None
-}
+def _tensors(dtypes: tuple[DType, ...]) -> dict[tuple[DType, DType], DType]:
+    return {
+        (a, b): result
+        for a, b in itertools.product(dtypes, repeat=2)
+        if (result := _promote(a, b)) is not None
+    }
+
+
+def _scalars(dtypes: tuple[DType, ...]) -> dict[tuple[DType, type], DType]:
+    return {
+        (dtype, kind): _promote_scalar(dtype, kind)
+        for dtype in dtypes
+        for kind in (builtins.bool, builtins.int, builtins.float, complex)
+    }
+
+
+_TENSORS: Final = _tensors((bool_, *NUMERIC))
 # Keyed by the scalar's exact type: a NumPy scalar is not a Python scalar here.
-_SCALARS: Final[dict[tuple[DType, type], DType]] = {
-    (dtype, kind): _promote_scalar(dtype, kind)
-    for dtype in ALL
-    for kind in (builtins.bool, builtins.int, builtins.float, complex)
-}
+_SCALARS: Final = _scalars((bool_, *NUMERIC))
+
+
+def _take_bfloat16(bf16: DType) -> None:
+    _TENSORS.update(_tensors((bool_, *NUMERIC, bf16)))
+    _SCALARS.update(_scalars((bool_, *NUMERIC, bf16)))
+
+
+on_bfloat16(_take_bfloat16)
+
+
+def _take_default(_: DType) -> None:
+    """Python floats and complexes beside integer and bool tensors follow the
+    default dtype (set_default_dtype)."""
+    _SCALARS.update(_scalars((bool_, *INTEGER)))
+
+
+on_default_dtype(_take_default)
 
 
 def result_dtype(a: DType, b: DType) -> DType:

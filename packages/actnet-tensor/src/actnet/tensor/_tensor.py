@@ -17,7 +17,7 @@ from typing import Any, Self, overload
 import numpy as np
 
 import actnet.ndarray as xp
-from actnet.device import Device, Generator, get_device
+from actnet.device import Device, Generator, get_device, on_bfloat16
 from actnet.ndarray import NDArray
 from actnet.tensor import (
     _arithmetic,
@@ -176,6 +176,8 @@ class Tensor(TensorBase):
         if isinstance(dtype, str) and dtype.endswith("Tensor"):
             name = dtype.removeprefix("torch.").removeprefix("cuda.")
             found = [d for d, n in _TYPE_NAMES.items() if n == name]
+            if not found and name == "BFloat16Tensor":  # its row joins as it loads
+                found = [xp.bfloat16]
             if not found:
                 raise ValueError(f"invalid type: '{dtype}'")
             dtype = found[0]
@@ -569,7 +571,6 @@ _TYPE_NAMES: dict[np.dtype[Any], str] = {
     np.dtype(xp.float32): "FloatTensor",
     np.dtype(xp.float64): "DoubleTensor",
     np.dtype(xp.float16): "HalfTensor",
-    np.dtype(xp.bfloat16): "BFloat16Tensor",
     np.dtype(xp.int64): "LongTensor",
     np.dtype(xp.int32): "IntTensor",
     np.dtype(xp.int16): "ShortTensor",
@@ -577,6 +578,7 @@ _TYPE_NAMES: dict[np.dtype[Any], str] = {
     np.dtype(xp.uint8): "ByteTensor",
     np.dtype(xp.bool): "BoolTensor",
 }
+on_bfloat16(lambda bf16: _TYPE_NAMES.update({bf16: "BFloat16Tensor"}))
 
 
 def _restore(

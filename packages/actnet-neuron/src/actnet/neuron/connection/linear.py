@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any, Final
 
 import actnet.ndarray as xp
-from actnet.device import Buffer
+from actnet.device import Buffer, is_bfloat16
 from actnet.ndarray import NDArray, buffer_of, from_buffer
 from actnet.neuron._checks import check_tensor
-from actnet.tensor import Function, Tensor, as_tensor, bfloat16, is_grad_enabled
+from actnet.tensor import Function, Tensor, as_tensor, is_grad_enabled
 from actnet.tensor.amp import autocast_op
 
 _OP = "linear"
@@ -28,13 +28,14 @@ class Linear(Function):
         weight: Tensor,
         bias: Tensor | None,
     ) -> Tensor:
-        if input.dtype == bfloat16:
+        if is_bfloat16(input.dtype):
             y = _bfloat16_affine(input, weight, bias)
         else:
-            y = input.array @ weight.array.mT  # the transposed view: BLAS reads it
-            if bias is not None:
-                out = buffer_of(y)  # fresh, nobody else's: add the bias in place
-                out.device.add(out, buffer_of(bias.array), out=out)
+            x, w = buffer_of(input.array), buffer_of(weight.array)
+            if bias is None:
+                y = from_buffer(x.device.matmul(x, w.T))  # a view BLAS reads
+            else:  # the bias added to each part of the product while in cache
+                y = from_buffer(x.device.matmul_add(x, w.T, buffer_of(bias.array)))
         needs = ctx.needs_input_grad
         if True in needs:  # also when only the bias needs one: backward unpacks two
             ctx.save_for_backward(
@@ -68,7 +69,7 @@ def _bfloat16_affine(x: Tensor, w: Tensor, b: Tensor | None) -> NDArray:
     y = xp.astype(x.array, xp.float32) @ xp.astype(w.array, xp.float32).mT
     if b is not None:
         y = y + xp.astype(b.array, xp.float32)
-    return xp.astype(y, bfloat16)
+    return xp.astype(y, x.dtype)
 
 
 # A temporary of the backward; actnet-tensor relabels it ("gradient") when it

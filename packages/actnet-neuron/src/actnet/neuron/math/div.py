@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import actnet.ndarray as xp
+from actnet.device import is_bfloat16
 from actnet.neuron._arguments import check_operand
 from actnet.neuron._checks import check_tensor
-from actnet.tensor import Function, Tensor, as_tensor, bfloat16, zeros
+from actnet.tensor import Function, Tensor, as_tensor, zeros
 
 
 class RoundedDiv(Function):
@@ -26,7 +27,7 @@ class RoundedDiv(Function):
             db = b.array if b.dtype == dtype else xp.astype(b.array, dtype)
         if mode == "floor":
             out = xp.floor_divide(da, db)
-        elif dtype.kind in "fc" or dtype == bfloat16:
+        elif dtype.kind in "fc" or is_bfloat16(dtype):
             out = xp.trunc(da / db)
         else:  # integers: floor, then one up where the exact quotient was negative
             out = xp.floor_divide(da, db)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import actnet.ndarray as xp
-from actnet.device import Buffer
+from actnet.device import Buffer, is_bfloat16
 from actnet.ndarray import NDArray, buffer_of, from_buffer
 from actnet.neuron._checks import check_tensor
 from actnet.tensor import Function, Tensor, as_tensor, is_grad_enabled
@@ -138,7 +138,7 @@ def mixed_types(input: Tensor, *params: Tensor | None) -> bool:
     comes back in its dtype, the parameters' in float32)."""
     given = [p for p in params if p is not None]
     return (
-        input.dtype in (xp.bfloat16, xp.float16)
+        (input.dtype == xp.float16 or is_bfloat16(input.dtype))
         and bool(given)
         and all(isinstance(p, Tensor) and p.dtype == xp.float32 for p in given)
     )

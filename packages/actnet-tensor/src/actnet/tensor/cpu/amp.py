@@ -22,8 +22,10 @@ class autocast(_autocast):
     """
 
     def __init__(
-        self, enabled: bool = True, dtype: Any = xp.bfloat16, cache_enabled: bool = True
+        self, enabled: bool = True, dtype: Any = None, cache_enabled: bool = True
     ) -> None:
+        # None is torch's default, bfloat16 (loaded here, not when this is defined)
+        dtype = xp.bfloat16 if dtype is None else dtype
         warnings.warn(
             "`cpu.amp.autocast(...)` is deprecated. Please use "
             '`amp.autocast("cpu", ...)` instead.',
