@@ -4,7 +4,9 @@ Rows (issue 19):
 - gelu (exact and tanh), layer_norm, softmax, log_softmax, cross_entropy and
   scaled-dot-product attention, each forward + backward at the GPT peer's shapes
   (../shared/peers/bench_gpt_torch.py: batch 16, context 128, d_model 256, 4 heads,
-  MLP 1024): pass <= 1.2x torch each, goal <= 1.0x.
+  MLP 1024), from the same inputs (ops_actnet.py), actnet in a process without
+  torch (isolated.py says why): pass <= 1.2x torch each, goal <= 1.0x. The
+  softmax row once more with actnet in this process, for the record.
 - The GPT peer's training step, eager: its model built in actnet from the same
   initial weights (copied from torch's), the same random tokens, AdamW(lr 3e-4,
   betas 0.9/0.95, weight decay 0.1) against torch's default AdamW; the losses of
@@ -40,9 +42,10 @@ from typing import Any
 
 import benchutil as bu  # before any numeric library: it sets the thread counts
 import numpy as np
+import ops_actnet as ops
 import torch
 from bench_device import interleaved
-from gpt_actnet import ADAMW, BATCH, GPT, HEADS, SEQ, VOCAB, D
+from gpt_actnet import ADAMW, BATCH, GPT, SEQ, VOCAB, D
 from isolated import Isolated
 
 import actnet.device as ad
@@ -59,94 +62,61 @@ PEERS = Path(__file__).resolve().parents[2] / "shared" / "peers"
 
 
 # ------------------------------------------------------------------- the ops
-def _pair(
-    shape: tuple[int, ...], seed: int
-) -> tuple[at.Tensor, torch.Tensor, np.ndarray[Any, Any]]:
-    x = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
-    return (
-        at.tensor(x, requires_grad=True),
-        torch.from_numpy(x.copy()).requires_grad_(True),
-        x,
-    )
+# torch's forward of each row (ops_actnet.FORWARDS is actnet's).
+_TF = torch.nn.functional
+PEER_FORWARDS: dict[str, Callable[..., Any]] = {
+    ops.GELU: _TF.gelu,
+    ops.GELU_TANH: lambda x: _TF.gelu(x, approximate="tanh"),
+    ops.LAYER_NORM: lambda x: _TF.layer_norm(x, (D,)),
+    ops.SOFTMAX: lambda x: _TF.softmax(x, dim=-1),
+    ops.LOG_SOFTMAX: lambda x: _TF.log_softmax(x, dim=-1),
+    ops.CROSS_ENTROPY: _TF.cross_entropy,
+    ops.SDPA: lambda q, k, v: _TF.scaled_dot_product_attention(q, k, v, is_causal=True),
+}
+# The one op row also timed with actnet in this process, for the record
+# (isolated.py: torch's OpenMP threads spin after each of actnet's parallel
+# kernels).
+SAME_PROCESS_ROW = ops.SOFTMAX
 
 
-def _fwd_bwd(
-    fn: Callable[..., Any], *inputs: Any, extra: tuple[Any, ...] = ()
-) -> Callable[[], None]:
-    """forward, then backward of the sum of the output times a fixed weight (so
-    the incoming gradient is not all ones)."""
+def peer_step(name: str) -> tuple[Callable[[], None], float]:
+    """Row `name` on torch, from ops_actnet's inputs: (its forward + backward,
+    the weighted sum of one forward's output)."""
+    arrays, w = ops.inputs(name)
+    leaves = [torch.from_numpy(a).requires_grad_(True) for a in arrays]
+    extra = (torch.from_numpy(ops.targets()),) if name == ops.CROSS_ENTROPY else ()
+    weight = torch.from_numpy(w)
+    forward = PEER_FORWARDS[name]
 
-    def step() -> None:
-        for t in inputs:
-            t.grad = None
-        out = fn(*inputs, *extra)
-        out.backward(_WEIGHTS[id(step)])
+    def run() -> None:
+        for leaf in leaves:
+            leaf.grad = None
+        forward(*leaves, *extra).backward(weight)
 
-    return step
-
-
-_WEIGHTS: dict[int, Any] = {}
+    with torch.no_grad():
+        check = float((forward(*leaves, *extra) * weight).sum())
+    return run, check
 
 
 def op_rows() -> dict[str, dict[str, float]]:
+    """Each op forward + backward, actnet in a process without torch, torch
+    here, alternating; one row again with actnet in this process."""
     rows: dict[str, dict[str, float]] = {}
-    cases: list[tuple[str, tuple[int, ...], Callable[..., Any], Callable[..., Any]]] = [
-        ("gelu (exact) fwd+bwd, 2048x1024", (2048, 1024), F.gelu,
-         torch.nn.functional.gelu),
-        ("gelu (tanh) fwd+bwd, 2048x1024", (2048, 1024),
-         lambda x: F.gelu(x, approximate="tanh"),
-         lambda x: torch.nn.functional.gelu(x, approximate="tanh")),
-        ("layer_norm fwd+bwd, 16x128x256", (BATCH, SEQ, D),
-         lambda x: F.layer_norm(x, (D,)),
-         lambda x: torch.nn.functional.layer_norm(x, (D,))),
-        ("softmax fwd+bwd, 16x4x128x128", (BATCH, HEADS, SEQ, SEQ),
-         lambda x: F.softmax(x, dim=-1),
-         lambda x: torch.nn.functional.softmax(x, dim=-1)),
-        ("log_softmax fwd+bwd, 2048x256", (BATCH * SEQ, VOCAB),
-         lambda x: F.log_softmax(x, dim=-1),
-         lambda x: torch.nn.functional.log_softmax(x, dim=-1)),
-    ]  # fmt: skip
     print(f"{'workload':52s} {'actnet':>10s} {'torch':>10s} {'ratio':>7s}")
-    for seed, (name, shape, ours_fn, peer_fn) in enumerate(cases):
-        a, t, _ = _pair(shape, seed)
-        w = np.random.default_rng(100 + seed).standard_normal(shape).astype(np.float32)
-        ours = _fwd_bwd(ours_fn, a)
-        peer = _fwd_bwd(peer_fn, t)
-        _WEIGHTS[id(ours)] = at.tensor(w)
-        _WEIGHTS[id(peer)] = torch.from_numpy(w)
-        _report(rows, name, ours, peer, "pass <= 1.2x, goal <= 1x")
-    # cross_entropy: logits (2048, 256), class indices
-    logits, tlogits, _ = _pair((BATCH * SEQ, VOCAB), 11)
-    target = np.random.default_rng(12).integers(0, VOCAB, BATCH * SEQ)
-
-    def ce() -> None:
-        logits.grad = None
-        F.cross_entropy(logits, at.tensor(target)).backward()
-
-    ttarget = torch.from_numpy(target)
-
-    def tce() -> None:
-        tlogits.grad = None
-        torch.nn.functional.cross_entropy(tlogits, ttarget).backward()
-
-    _report(rows, "cross_entropy fwd+bwd, 2048x256", ce, tce, "pass <= 1.2x")
-    # attention, causal
-    shape = (BATCH, HEADS, SEQ, D // HEADS)
-    (q, tq, _), (k, tk, _), (v, tv, _) = (_pair(shape, 20 + i) for i in range(3))
-    w = np.random.default_rng(30).standard_normal(shape).astype(np.float32)
-    wa, wt = at.tensor(w), torch.from_numpy(w)
-
-    def sdpa() -> None:
-        q.grad = k.grad = v.grad = None
-        F.scaled_dot_product_attention(q, k, v, is_causal=True).backward(wa)
-
-    def tsdpa() -> None:
-        tq.grad = tk.grad = tv.grad = None
-        torch.nn.functional.scaled_dot_product_attention(
-            tq, tk, tv, is_causal=True
-        ).backward(wt)
-
-    _report(rows, "sdpa causal fwd+bwd, 16x4x128x64", sdpa, tsdpa, "pass <= 1.2x")
+    with Isolated("ops_actnet", "steps", {"threads": bu.NTHREADS}) as side:
+        for name in ops.CASES:
+            peer, peer_value = peer_step(name)
+            ours_value = side.info(name)
+            if not abs(ours_value - peer_value) <= 1e-4 * max(1.0, abs(peer_value)):
+                raise RuntimeError(
+                    f"{name}: actnet's weighted output sums to {ours_value}, "
+                    f"torch's to {peer_value}"
+                )
+            _report(rows, name, side.step(name), peer, "pass <= 1.2x, goal <= 1x")
+    peer, _ = peer_step(SAME_PROCESS_ROW)
+    ours, _ = ops.step(SAME_PROCESS_ROW)
+    _report(rows, f"{SAME_PROCESS_ROW}, torch in the same process", ours, peer,
+            "for the record (isolated.py: torch's OpenMP spins)")  # fmt: skip
     return rows
 
 

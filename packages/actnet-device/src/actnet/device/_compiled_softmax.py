@@ -3,51 +3,47 @@
 The kernels (`_compiled_softmax_rows.py`) walk rows of a C-contiguous (rows,
 classes) array of float32 or float64, the last axis the one reduced; other
 layouts (an axis that is not the last, strides) and dtypes take the reference.
-Large inputs are cut into parts of whole rows that `_threads.parallel_for` hands
-to its threads as they come free (each part's values do not depend on the cut:
-the same bits on any thread count). Every part takes its float64 scratch (a
-block of rows) from the device's arena.
+Each operator is one compiled call. From PARALLEL_MIN elements on it is compiled
+parallel: its rows, cut in parts of contiguous rows, one a thread, go to numba's
+threads (as many as `set_num_threads` allows; a row's values do not depend on
+the part it is in: the same bits on any thread count). Waking them takes
+20-90 us on a 2-core virtual machine (the call waits for it); with
+`_threads.parallel_for`'s helpers and their Python dispatch the kernels took
+40-50 us more a call, on 0.1-0.4 ms of work. Scratch (a float64 slab per
+thread) comes from the device's arena.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Final
 
 import numpy as np
 
 from actnet.device._compiled_softmax_rows import (
     SCOPE,
-    _bounds,
     _cross_entropy,
     _cross_entropy_backward,
-    _cross_entropy_backward_part,
-    _cross_entropy_part,
     _log_softmax_backward_rows,
+    _log_softmax_backward_rows32,
     _log_softmax_rows,
-    _loss_coefficient,
-    _reduce_losses,
     _softmax_backward_rows,
     _softmax_rows,
     block_rows,
 )
-from actnet.device._kernels_softmax import NONE, Array, SoftmaxKernels
-from actnet.device._threads import get_num_threads, parallel_for
+from actnet.device._jit import slots
+from actnet.device._kernels_softmax import Array, SoftmaxKernels
+from actnet.device._threads import get_num_threads
 
-# From this many elements a kernel runs on the threads set_num_threads allows
-# (`_threads.parallel_for`: sleeping helpers, each taking the next part of the
-# rows when it is free); below, waking them costs more than the loop.
-PARALLEL_MIN: Final = 1 << 16
-# Parts per thread: enough for the others to take over the share of one the
-# scheduler delays, few enough that handing them out stays cheap (each costs a
-# dispatch under the GIL: 8 tiny parts on 2 threads took 32 us, 4 took 18 us).
-PARTS_PER_THREAD: Final = 2
-PART_MIN: Final = 1 << 13  # elements: a part is worth a helper's wake-up
+# From this many elements a kernel runs on the threads set_num_threads allows;
+# below, waking them costs more than they save (measured on 2 threads: with 2^16
+# elements the exps took 50-60 us on one thread, as long as on two).
+PARALLEL_MIN: Final = 1 << 17
+# ... and softmax's backward, which has no exp (a third of the work per element)
+PARALLEL_MIN_NO_EXP: Final = 1 << 18
 COMPILED_DTYPES: Final = (np.dtype(np.float32), np.dtype(np.float64))
 _I64: Final = np.dtype(np.int64)
 _F64: Final = np.dtype(np.float64)
-
-_compiled = SCOPE.compiled
+_NO_WEIGHT: Final = np.ones(1)  # stands in for weight=None (never read)
 
 
 def _rows(axis: int, *arrays: Array) -> tuple[Array, ...] | None:
@@ -66,8 +62,8 @@ def _rows(axis: int, *arrays: Array) -> tuple[Array, ...] | None:
 
 
 def _precise(x: Array) -> bool:
-    """Whether results of x's dtype need exp to float64's accuracy (see the
-    module's docstring): float64's do, float32's without cancelling do not."""
+    """Whether results of x's dtype need exp to float64's accuracy (see
+    `_compiled_softmax_exp`): float64's do, float32's do not."""
     return bool(x.dtype != COMPILED_DTYPES[0])
 
 
@@ -76,22 +72,17 @@ def _bits(x: Array) -> Array:
     return x.view(np.int32 if x.dtype.itemsize == 4 else np.int64)
 
 
-def _parts(rows: int, size: int) -> list[int] | None:
-    """The row bounds of the parts that threads share, [0, ..., rows]; None
-    when one thread should take all: fewer than PARALLEL_MIN elements, or one
-    thread allowed. PARTS_PER_THREAD parts a thread, so that one the scheduler
-    delays (a shared machine) leaves its share to the others."""
-    threads = get_num_threads()
-    if threads < 2 or size < PARALLEL_MIN or rows < 2:
-        return None
-    count = min(rows, threads * PARTS_PER_THREAD, size // PART_MIN)
-    return [rows * k // count for k in range(count + 1)]
-
-
-def _run_parts(bounds: list[int], part: Callable[[int, int, int], None]) -> None:
-    """part(k, start, stop) for each part k of `bounds`, on parallel_for's
-    threads."""
-    parallel_for(lambda k: part(k, bounds[k], bounds[k + 1]), len(bounds) - 1)
+def _kernel(fn: Any, size: int, rows: int, exp: bool = True) -> tuple[Any, int, int]:
+    """(kernel, parts, threads): fn compiled, the parts its rows go in (one a
+    thread) and the threads that may run it (the slabs of scratch it needs);
+    parallel from PARALLEL_MIN elements on (PARALLEL_MIN_NO_EXP without
+    `exp`), when threads are allowed."""
+    least = PARALLEL_MIN if exp else PARALLEL_MIN_NO_EXP
+    if size >= least and get_num_threads() > 1 and rows > 1:
+        kernel = SCOPE.compiled(fn, parallel=True)
+        threads = slots()  # after compiling: numba is loaded
+        return kernel, min(rows, threads), threads
+    return SCOPE.compiled(fn), 1, 1
 
 
 class SoftmaxCompiled(SoftmaxKernels):
@@ -99,13 +90,6 @@ class SoftmaxCompiled(SoftmaxKernels):
 
     # Scratch comes from the device's arena (`Kernels.scratch`): each holder
     # keeps its memory until it goes, after the kernel returns.
-    def _blocks(self, parts: int, x: Array, width: int) -> tuple[Any, int]:
-        """(holder, block): float64 scratch of `parts` rows, each `block` rows of
-        x (rows, classes) (`block_rows`) times `width` long."""
-        rows, classes = x.shape
-        block = min(block_rows(classes), rows)
-        return self.scratch((parts, block * width), _F64), block
-
     def _contiguous(self, a: Array, dtype: np.dtype[Any]) -> tuple[Any, Array]:
         """(holder, a) as a C-contiguous array of dtype: a itself, or its copy
         in scratch (held by the holder; None for a itself)."""
@@ -118,19 +102,17 @@ class SoftmaxCompiled(SoftmaxKernels):
     def _class_arrays(
         self, x: Array, target: Array, weight: Array | None
     ) -> tuple[list[Any], Array, Array] | None:
-        """(holders, int64 targets, float64 weights) when the compiled kernel
-        takes x: a C-contiguous float32 or float64 NumPy array; else None."""
+        """(holders, int64 targets, float64 weights or _NO_WEIGHT) when the
+        compiled kernel takes x: a C-contiguous float32 or float64 NumPy array;
+        else None."""
         if x.dtype not in COMPILED_DTYPES or not x.flags.c_contiguous:
             return None
         if not isinstance(x, np.ndarray):
             return None
         held_t, t = self._contiguous(target, _I64)
         if weight is None:
-            held_w = self.scratch((x.shape[1],), _F64)
-            w = held_w.native
-            w[...] = 1.0
-        else:
-            held_w, w = self._contiguous(weight, _F64)
+            return [held_t], t, _NO_WEIGHT
+        held_w, w = self._contiguous(weight, _F64)
         return [held_t, held_w], t, w
 
     def _softmax_compiled(self, x: Array, axis: int, out: Array, log: bool) -> bool:
@@ -139,18 +121,11 @@ class SoftmaxCompiled(SoftmaxKernels):
         if arrays is None:
             return False
         x2, out2 = arrays
-        kernel = _compiled(_log_softmax_rows if log else _softmax_rows)
-        bits, precise = _bits(x2), _precise(x)
-        rows = x2.shape[0]
-        bounds = _parts(rows, x.size)
-        parts = 1 if bounds is None else len(bounds) - 1
-        held, block = self._blocks(parts, x2, x2.shape[1] + 2)  # e and stats
-        slabs = held.native
-        if bounds is None:
-            kernel(x2, bits, out2, precise, 0, rows, slabs[0], block)
-        else:
-            _run_parts(bounds, lambda k, a, b: kernel(x2, bits, out2, precise, a, b,
-                                                      slabs[k], block))  # fmt: skip
+        fn = _log_softmax_rows if log else _softmax_rows
+        kernel, parts, threads = _kernel(fn, x.size, x2.shape[0])
+        block = block_rows(x2.shape[1])
+        held = self.scratch((threads, block * (x2.shape[1] + 2)), _F64)  # e, stats
+        kernel(x2, _bits(x2), out2, _precise(x), parts, held.native, block)
         return True
 
     def _softmax_backward_compiled(
@@ -162,19 +137,21 @@ class SoftmaxCompiled(SoftmaxKernels):
         if arrays is None:
             return False
         g2, y2, out2 = arrays
-        kernel = _compiled(
-            _log_softmax_backward_rows if log else _softmax_backward_rows
-        )
-        rows = y2.shape[0]
-        bounds = _parts(rows, y.size)
-        parts = 1 if bounds is None else len(bounds) - 1
-        held, block = self._blocks(parts, y2, y2.shape[1] + 2)  # e and stats
-        slabs = held.native
-        if bounds is None:
-            kernel(g2, y2, out2, 0, rows, slabs[0], block)
+        if not log:  # no exp, and no scratch
+            kernel, parts, _ = _kernel(
+                _softmax_backward_rows, y.size, y2.shape[0], exp=False
+            )
+            kernel(g2, y2, out2, parts)
+            return True
+        precise = _precise(y)
+        fn = _log_softmax_backward_rows if precise else _log_softmax_backward_rows32
+        kernel, parts, threads = _kernel(fn, y.size, y2.shape[0])
+        block = block_rows(y2.shape[1])
+        held = self.scratch((threads, block), _F64)  # a block's row sums
+        if precise:
+            kernel(g2, y2, out2, True, parts, held.native, block)
         else:
-            _run_parts(bounds, lambda k, a, b: kernel(g2, y2, out2, a, b, slabs[k],
-                                                      block))  # fmt: skip
+            kernel(g2, y2, out2, parts, held.native, block)
         return True
 
     def softmax(self, x: Array, axis: int, out: Array) -> None:
@@ -212,31 +189,20 @@ class SoftmaxCompiled(SoftmaxKernels):
                 x, target, weight, ignore_index, label_smoothing, reduction, loss, stats
             )
         _held, t, w = arrays
-        bits, flat_loss = _bits(x), loss.reshape(-1)
         # the backward of smoothing needs log(sum) to float64's digits
         precise = _precise(x) or label_smoothing != 0.0
-        rows = x.shape[0]
-        bounds = _parts(rows, x.size)
-        held = self.scratch((rows,), _F64)
-        losses = held.native
-        parts = 1 if bounds is None else len(bounds) - 1
-        held_e, block = self._blocks(parts, x, x.shape[1])
-        e = held_e.native.reshape(parts, block, x.shape[1])
-        if bounds is None:  # one call does it all
-            result: tuple[int, int] = _compiled(_cross_entropy)(
-                x, bits, t, w, ignore_index, label_smoothing, reduction,
-                flat_loss, stats, precise, losses, e[0],
-            )  # fmt: skip
-            return result
-        low, high, counted = _compiled(_bounds)(t, ignore_index, w)
-        if low < 0 or high >= x.shape[1]:
-            return low, high
-        part = _compiled(_cross_entropy_part)
-        _run_parts(bounds, lambda k, a, b: part(
-            x, bits, t, w, ignore_index, label_smoothing, losses, stats, precise, a,
-            b, e[k]))  # fmt: skip
-        _compiled(_reduce_losses)(losses, reduction, counted, flat_loss)
-        return low, high
+        rows, classes = x.shape
+        kernel, parts, threads = _kernel(_cross_entropy, x.size, rows)
+        # the losses of the rows, then a block of exp(x - max) per thread
+        block = block_rows(classes)
+        held = self.scratch((rows + threads * block * classes,), _F64)
+        losses = held.native[:rows]
+        slabs = held.native[rows:].reshape(threads, block, classes)
+        result: tuple[int, int] = kernel(
+            x, _bits(x), t, w, weight is not None, ignore_index, label_smoothing,
+            reduction, loss.reshape(-1), stats, precise, parts, losses, slabs,
+        )  # fmt: skip
+        return result
 
     def cross_entropy_backward(
         self,
@@ -258,28 +224,13 @@ class SoftmaxCompiled(SoftmaxKernels):
             )  # fmt: skip
         _held, t, w = arrays
         _held_g, g = self._contiguous(grad, grad.dtype)
-        g = g.reshape(-1)
         _held_s, s = self._contiguous(stats, _F64)
         # smoothing subtracts eps / C w[c] from each total p[c]: cancelling
         precise = _precise(x) or label_smoothing != 0.0
-        rows = x.shape[0]
-        bounds = _parts(rows, x.size)
-        parts = 1 if bounds is None else len(bounds) - 1
-        held_e, block = self._blocks(parts, x, x.shape[1])
-        e = held_e.native.reshape(parts, block, x.shape[1])
-        if bounds is None:  # one call does it all
-            result: tuple[int, int] = _compiled(_cross_entropy_backward)(
-                g, x, t, s, w, ignore_index, label_smoothing, reduction, out,
-                precise, e[0],
-            )  # fmt: skip
-            return result
-        low, high, counted = _compiled(_bounds)(t, ignore_index, w)
-        if low < 0 or high >= x.shape[1]:
-            return low, high
-        coef = _compiled(_loss_coefficient)(g, reduction, counted)
-        per_row = reduction == NONE
-        part = _compiled(_cross_entropy_backward_part)
-        _run_parts(bounds, lambda k, a, b: part(g, x, t, s, w, ignore_index,
-                                                label_smoothing, per_row, coef, out,
-                                                precise, a, b, e[k]))  # fmt: skip
-        return low, high
+        kernel, parts, threads = _kernel(_cross_entropy_backward, x.size, x.shape[0])
+        held = self.scratch((threads, x.shape[1]), _F64)  # e, for smoothing
+        result: tuple[int, int] = kernel(
+            g.reshape(-1), x, t, s, w, weight is not None, ignore_index,
+            label_smoothing, reduction, out, precise, parts, held.native,
+        )  # fmt: skip
+        return result

@@ -1,43 +1,24 @@
 """The loops of the compiled softmax family (`_compiled_softmax.py`, the `cpu`
 device), plain Python that numba compiles.
 
-Each kernel walks a range of rows of a C-contiguous (rows, classes) array, in
+Each kernel walks the rows of a C-contiguous (rows, classes) array, in
 blocks of `block_rows(classes)` rows, with float64 scratch of a block's size
 (arena memory, as all scratch: the caller takes it from `Kernels.scratch` and
 passes it in). Per block, one pass over its rows for each step: the maxima, exp(x
 - max) into the scratch, their sums, then one store per element, rounded once:
 computed in float64 like the reference kernels (`_kernels_softmax.py`), so the
-two agree to a few float64 roundings. A step's rows are independent, so the
-latency of one row's horizontal sum or division overlaps the next row's work
-(row by row, a softmax of 128-wide rows took 25% longer); a block's scratch
-stays in the first-level cache.
+two agree to a few float64 roundings, except where a float32 result allows the
+last pass in float32 (log_softmax's forward, the backwards: see each). A
+step's rows are independent, so the latency of one row's horizontal sum or
+division overlaps the next row's work (row by row, a softmax of 128-wide rows
+took 25% longer); a block's scratch stays in the first-level cache. The
+exponentials and row reductions are `_compiled_softmax_exp.py`'s.
 
-Written out by hand, because numba vectorizes neither the plain forms:
-- exp (libm's costs ~10 ns an element, scalar): `_exp_into` is Cody and Waite's
-  range reduction, x = k ln 2 + r with |r| <= ln(2)/2, a polynomial for exp(r)
-  written as 1 + r q(r), and 2^k built from its bits. `precise` takes q of
-  degree 10 (relative error 1.4e-16); else degree 6 (1.1e-10: what one
-  rounding to float32 cannot see), for float32 results in which nothing
-  cancels: softmax; log_softmax ((x - max) and -log(sum) are both at most 0);
-  cross-entropy's loss ((max - x[y]) + log(sum)) and its gradient without
-  smoothing (total p, and at the target total (p - 1), computed as expm1).
-  1 + r q keeps exp(0) exactly 1, so that the maximum's term is exact and the
-  others' errors stay relative to them. float64 results, log_softmax's
-  backward (grad - exp(y) sum(grad) may cancel) and smoothing (total p - eps /
-  C w[c] may) take degree 10. Results below 2^-1022 (arguments below about
-  -708) are flushed to 0. Each q is Horner's (fewest operations: the loop is
-  bound by them, and its vectors in flight hide the latency), and the edges
-  (-inf, NaN, underflow, overflow) are selects after it rather than clamps
-  before (with both, the loop takes 30% less time than with neither). Where
-  the result is scaled or added to (cross-entropy's gradient, log_softmax's
-  backward), `_exp_into` does that too, so the exponentials go straight into
-  the output, rounded once.
-- max: a float max loop stays in order (its NaN rule), so `_max_of` reduces
-  the floats' bits as ints, which vectorizes (see there).
-- sums are compiled to reassociate (`_jit.compiled`), so that they vectorize.
-  log(sum) is log of the sum from e on, else log1p of the terms other than the
-  maximum's (`_log_sum`), so that -log p of a confident prediction keeps its
-  digits.
+Each operator is one kernel (`_softmax_rows`, `_log_softmax_rows`, their
+backwards' `_*_backward_rows*`, `_cross_entropy`, `_cross_entropy_backward`),
+its rows in `parts` parts of contiguous rows, one a task of its `prange` loop:
+compiled parallel, a thread each. (Each compiled function costs some 0.1-0.2 s
+the first time, before numba's cache holds it: the kernels call few.)
 
 Kernels and helpers are plain Python first (tests run them so); compiled, they
 reach each other through a `_jit.KernelScope`.
@@ -50,164 +31,30 @@ from typing import Final
 
 import numpy as np
 
-from actnet.device._jit import KernelScope
+from actnet.device import _compiled_softmax_exp
+from actnet.device._compiled_softmax_exp import (
+    SUM32_MAX,
+    _dot_of,
+    _exp32_into,
+    _exp32_outside,
+    _exp_into,
+    _gaps_of,
+    _log_sum,
+    _max_of,
+    _spread_of,
+    _sum_of,
+)
+from actnet.device._jit import KernelScope, thread_slot
 from actnet.device._kernels_softmax import MEAN, NONE, Array
 
-BLOCK_ELEMENTS: Final = 1024  # a block's float64 scratch: 8 KiB
+prange = range  # numba's prange once compiled with parallel=True (see _jit)
 
-LOG2E: Final = 1.4426950408889634
-LN2_HI: Final = 6.93147180369123816490e-01  # ln 2's leading 32 bits: k LN2_HI is exact
-LN2_LO: Final = 1.90821492927058770002e-10  # ln 2 - LN2_HI
-ROUND: Final = 6755399441055744.0  # 1.5 * 2^52: (v + ROUND) - ROUND rounds v to an int
-ROUND_BITS: Final = int(np.float64(ROUND).view(np.int64))  # ROUND + k's bits are k more
-LOG_PLAIN: Final = math.e  # see _log_sum
-FLUSH: Final = -708.3  # below, exp is under 2^-1022 (or about): flushed to 0
-# q(r) = (exp(r) - 1) / r on [-ln(2)/2, ln(2)/2], near-minimax (Chebyshev fits)
-Q0: Final = 1.0
-Q1: Final = 0.5000000000000006
-Q2: Final = 0.1666666666666667
-Q3: Final = 0.04166666666657314
-Q4: Final = 0.008333333333326141
-Q5: Final = 0.0013888888932488599
-Q6: Final = 0.00019841269874800493
-Q7: Final = 2.4801504346997686e-05
-Q8: Final = 2.7557255425746435e-06
-Q9: Final = 2.7626357241447223e-07
-Q10: Final = 2.510520637395701e-08
-F1: Final = 0.5000000047117757  # the degree-6 fit (F0 = 1)
-F2: Final = 0.16666666718997508
-F3: Final = 0.04166635289677516
-F4: Final = 0.008333298483754886
-F5: Final = 0.0013941108433972674
-F6: Final = 0.0001989927395864936
+BLOCK_ELEMENTS: Final = 1024  # a block's float64 scratch: 8 KiB
 
 
 def block_rows(classes: int) -> int:
     """The rows of a block (see the module doc) of rows `classes` long."""
     return max(1, BLOCK_ELEMENTS // max(classes, 1))
-
-
-def _exp_into(
-    x: Array,
-    shift: float,
-    out: Array,
-    precise: bool,
-    bounded: bool = False,
-    scale: float = 1.0,
-    plus: Array | None = None,
-) -> None:
-    """out[j] = exp(x[j] - shift) in float64, times `scale` (when that is not
-    1), plus plus[j] (when given), rounded once to out's dtype; x, out and plus
-    1-d (+inf is inf, NaN is NaN, -inf and arguments below FLUSH are 0; past 709
-    inf). `bounded`: every x[j] - shift is at most 0 or NaN (x - its maximum),
-    so the test for overflow is left out."""
-    for j in range(x.size):
-        t0 = np.float64(x[j]) - shift
-        big = t0 * LOG2E + ROUND  # ROUND + k: k in its last bits
-        kf = big - ROUND
-        r = (t0 - kf * LN2_HI) - kf * LN2_LO
-        # Horner: fewer operations than a split form, and the loop keeps enough
-        # elements in flight (vectors, unrolled) to hide each step's latency.
-        if precise:
-            q = Q10 * r + Q9
-            q = q * r + Q8
-            q = q * r + Q7
-            q = q * r + Q6
-            q = q * r + Q5
-            q = q * r + Q4
-            q = q * r + Q3
-            q = q * r + Q2
-            q = q * r + Q1
-        else:
-            q = F6 * r + F5
-            q = q * r + F4
-            q = q * r + F3
-            q = q * r + F2
-            q = q * r + F1
-        q = q * r + 1.0
-        k = np.float64(big).view(np.int64) - ROUND_BITS
-        v: float = (1.0 + r * q) * np.int64((k + 1023) << 52).view(np.float64)
-        # k is an exponent only for t0 in [FLUSH, 709]: the selects replace
-        # what it made of any other t0 (-inf, NaN: r is NaN there, and NaN
-        # stays). Written as selects, the NaN rule is this one, in Python too.
-        v = 0.0 if t0 < FLUSH else v
-        if not bounded:
-            v = np.inf if t0 > 709.0 else v
-        if scale != 1.0:
-            v *= scale
-        if plus is not None:
-            v += np.float64(plus[j])
-        out[j] = v
-
-
-def _sum_of(a: Array) -> float:
-    """The float64 sum of a (1-d); compiled to reassociate, so it vectorizes."""
-    total = 0.0
-    for j in range(a.size):
-        total += np.float64(a[j])
-    return total
-
-
-def _dot_of(g: Array, y: Array) -> float:
-    """The float64 sum of g * y (1-d each); compiled to reassociate."""
-    total = 0.0
-    for j in range(g.size):
-        total += np.float64(g[j]) * np.float64(y[j])
-    return total
-
-
-def _spread_of(x: Array, w: Array, top: float) -> float:
-    """The float64 sum of w[c] (top - x[c]) (each at least 0 for top the
-    maximum: no cancelling); compiled to reassociate."""
-    total = 0.0
-    for j in range(x.size):
-        total += w[j] * (top - np.float64(x[j]))
-    return total
-
-
-def _log_sum(e: Array) -> float:
-    """log(sum(e)) for e = exp(x - max) (1-d), to its last digits near 0. A sum
-    of at least LOG_PLAIN (e) is its log: that is at least 1, so its relative
-    error is at most the sum's. Below, the terms that are 1 (the maximum's)
-    are counted apart, so that a sum near 1 does not round the others away:
-    log1p of the rest plus the count past one. (A row of -inf has e NaN, and
-    stays NaN.) Compiled to reassociate."""
-    total = 0.0
-    for j in range(e.size):
-        total += e[j]
-    if total >= LOG_PLAIN:
-        return math.log(total)
-    rest = 0.0
-    count = 0.0
-    for j in range(e.size):
-        v = e[j]
-        one = v == 1.0
-        rest += 0.0 if one else v
-        count += 1.0 if one else 0.0
-    return math.log1p(rest + (count - 1.0))
-
-
-def _max_of(bits: Array) -> float:
-    """The largest value of a row, as float64 (-inf when it is empty), from
-    `bits`, the row's floats (float32 or float64) viewed as signed ints of their
-    width. A float that is at least 0 has bits at least 0, ordered as the
-    floats; a negative one has negative bits, ordered the other way: so the
-    largest float is the float of the largest bits when those are at least 0,
-    else of the smallest. Integer max and min vectorize where a float max does
-    not (its NaN rule keeps the loop in order). A NaN may or may not be found:
-    either way its row is NaN, through the sum of the exponentials."""
-    if bits.size == 0:
-        return -np.inf
-    high = bits[0]
-    low = bits[0]
-    for j in range(bits.size):
-        v = bits[j]
-        high = max(high, v)
-        low = min(low, v)
-    top = high if high >= 0 else low
-    if bits.itemsize == 4:
-        return np.float64(np.int32(top).view(np.float32))
-    return np.float64(np.int64(top).view(np.float64))
 
 
 def _carve(slab: Array, block: int, classes: int) -> tuple[Array, Array]:
@@ -241,27 +88,30 @@ def _softmax_rows(
     bits: Array,
     out: Array,
     precise: bool,
-    start: int,
-    stop: int,
-    slab: Array,
+    parts: int,
+    slabs: Array,
     block: int,
 ) -> None:
-    """softmax of rows start..stop of x (rows, classes) into out, `block` rows
-    at a time; bits is x viewed as ints of its width, slab float64 scratch (see
-    _carve)."""
-    classes = x.shape[1]
-    e, stats = _carve(slab, block, classes)
-    for first in range(start, stop, block):
-        last = min(stop, first + block)
-        _max_exp_block(x, bits, first, last, e, stats, precise)
-        for i in range(first, last):
-            stats[i - first, 1] = 1.0 / _sum_of(e[i - first])
-        for i in range(first, last):
-            oi = out[i]
-            ei = e[i - first]
-            inverse = stats[i - first, 1]
-            for j in range(classes):
-                oi[j] = ei[j] * inverse
+    """softmax of every row of x (rows, classes) into out, in `parts` parts of
+    contiguous rows, one per task of the parallel loop (a task per block of
+    rows cost 10-25% more), `block` rows at a time (block_rows(classes)); bits
+    is x viewed as ints of its width, slabs float64 scratch, a slab per thread
+    (`_jit.thread_slot`, see _carve)."""
+    rows, classes = x.shape
+    for part in prange(parts):
+        e, stats = _carve(slabs[thread_slot()], block, classes)
+        stop = rows * (part + 1) // parts
+        for first in range(rows * part // parts, stop, block):
+            last = min(stop, first + block)
+            _max_exp_block(x, bits, first, last, e, stats, precise)
+            for i in range(first, last):
+                stats[i - first, 1] = 1.0 / _sum_of(e[i - first])
+            for i in range(first, last):
+                oi = out[i]
+                ei = e[i - first]
+                inverse = stats[i - first, 1]
+                for j in range(classes):
+                    oi[j] = ei[j] * inverse
 
 
 def _log_softmax_rows(
@@ -269,66 +119,118 @@ def _log_softmax_rows(
     bits: Array,
     out: Array,
     precise: bool,
-    start: int,
-    stop: int,
-    slab: Array,
+    parts: int,
+    slabs: Array,
     block: int,
 ) -> None:
-    """log_softmax of rows start..stop of x into out; as _softmax_rows."""
-    classes = x.shape[1]
-    e, stats = _carve(slab, block, classes)
-    for first in range(start, stop, block):
-        last = min(stop, first + block)
-        _max_exp_block(x, bits, first, last, e, stats, precise)
-        for i in range(first, last):
-            stats[i - first, 1] = _log_sum(e[i - first])
-        for i in range(first, last):
-            xi = x[i]
-            oi = out[i]
-            top = stats[i - first, 0]
-            log_total = stats[i - first, 1]
-            for j in range(classes):
-                oi[j] = (np.float64(xi[j]) - top) - log_total
+    """log_softmax of every row of x into out; as _softmax_rows. The last
+    pass, (x - max) - log(sum), is in x's arithmetic: float32's for float32
+    rows (max exact, log(sum) rounded once from float64), within 1.75 ulp of
+    the float64 value: x - max <= 0 and -log(sum) <= 0 add without
+    cancelling, so the larger is at least half the result (its rounding half
+    an ulp of the result) and the smaller at most half (a quarter); then the
+    sum's rounding, and the reference's own. That is within the float32 rule
+    of tests/test_softmax_kernels.py, at half the time of a float64 pass (no
+    conversions)."""
+    rows, classes = x.shape
+    for part in prange(parts):
+        e, stats = _carve(slabs[thread_slot()], block, classes)
+        stop = rows * (part + 1) // parts
+        for first in range(rows * part // parts, stop, block):
+            last = min(stop, first + block)
+            _max_exp_block(x, bits, first, last, e, stats, precise)
+            for i in range(first, last):
+                stats[i - first, 1] = _log_sum(e[i - first])
+            for i in range(first, last):
+                top = x.dtype.type(stats[i - first, 0])
+                log_total = x.dtype.type(stats[i - first, 1])
+                xi = x[i]
+                oi = out[i]
+                for j in range(classes):
+                    oi[j] = (xi[j] - top) - log_total
 
 
-def _softmax_backward_rows(
-    g: Array, y: Array, out: Array, start: int, stop: int, slab: Array, block: int
-) -> None:
-    """softmax's backward of rows start..stop, from the output y: y (g -
-    sum(g y)), `block` rows at a time; slab is float64 scratch (see _carve)."""
-    classes = y.shape[1]
-    _e, stats = _carve(slab, block, classes)
-    for first in range(start, stop, block):
-        last = min(stop, first + block)
-        for i in range(first, last):
-            stats[i - first, 0] = _dot_of(g[i], y[i])
-        for i in range(first, last):
+def _softmax_backward_rows(g: Array, y: Array, out: Array, parts: int) -> None:
+    """softmax's backward of every row, from the output y: y (g - sum(g y)), in
+    `parts` parts (as _softmax_rows), row by row (in blocks of rows, as the
+    forwards go, it took 25% longer); no scratch. The sums are float64's.
+    float64 rows are computed in float64; float32 rows in float32: the sum
+    rounded to float32 (half an ulp of sum(g y), one of the terms that
+    cancel), then g - sum and the product, each rounded once (2^-24 of the
+    result each): within the float32 rule of tests/test_softmax_kernels.py,
+    and half the time of float64's pass (no conversions)."""
+    rows = y.shape[0]
+    for part in prange(parts):
+        for i in range(rows * part // parts, rows * (part + 1) // parts):
             gi = g[i]
             yi = y[i]
             oi = out[i]
-            dot = stats[i - first, 0]
-            for j in range(classes):
-                oi[j] = np.float64(yi[j]) * (np.float64(gi[j]) - dot)
+            dot = y.dtype.type(_dot_of(gi, yi))  # float32 for float32 rows
+            for j in range(yi.size):
+                oi[j] = yi[j] * (gi[j] - dot)
 
 
 def _log_softmax_backward_rows(
-    g: Array, y: Array, out: Array, start: int, stop: int, slab: Array, block: int
+    g: Array,
+    y: Array,
+    out: Array,
+    precise: bool,
+    parts: int,
+    slabs: Array,
+    block: int,
 ) -> None:
-    """log_softmax's backward of rows start..stop, from the output y: g -
-    exp(y) sum(g); as _softmax_backward_rows."""
-    classes = y.shape[1]
-    _e, stats = _carve(slab, block, classes)
-    for first in range(start, stop, block):
-        last = min(stop, first + block)
-        for i in range(first, last):
-            stats[i - first, 0] = _sum_of(g[i])
-        for i in range(first, last):
-            _exp_into(y[i], 0.0, out[i], True, False, -stats[i - first, 0], g[i])
+    """log_softmax's backward of every row, from the output y: g - exp(y)
+    sum(g), in float64 (exp to its digits when `precise`), rounded once; in
+    `parts` parts (as _softmax_rows), `block` rows at a time; slabs a float64
+    slab per thread, `block` long (the sums of a block of rows)."""
+    rows = y.shape[0]
+    for part in prange(parts):
+        slab = slabs[thread_slot()]
+        stop = rows * (part + 1) // parts
+        for first in range(rows * part // parts, stop, block):
+            last = min(stop, first + block)
+            for i in range(first, last):
+                slab[i - first] = _sum_of(g[i])
+            for i in range(first, last):
+                total = -slab[i - first]
+                _exp_into(y[i], 0.0, out[i], precise, False, total, g[i])
 
 
-def _bounds(t: Array, ignore_index: int, w: Array) -> tuple[int, int, float]:
-    """(low, high, weight): the extreme targets not ignore_index (0 without
-    one), and the summed w[t] of those rows (0 when a target is out of bounds)."""
+def _log_softmax_backward_rows32(
+    g: Array, y: Array, out: Array, parts: int, slabs: Array, block: int
+) -> None:
+    """_log_softmax_backward_rows of float32, in float32 arithmetic
+    (`_exp32_into`: exp(y) times -sum(g) rounded to float32, plus g, in one
+    FMA); a row in float64 (exp of degree 5) where some exp(y) is not a normal
+    float32 (y below -87: -inf, say) or the sum is beyond float32. exp's
+    error, below 2^-23 of exp(y), and the sum's rounding, 2^-24 of it, are
+    within the float32 rule of tests/test_softmax_kernels.py (2 ulp of the
+    result and 2^-23 of exp(y) |sum(g)| + |g|) with the result's rounding; the
+    float32 loop takes less than half the time of float64's. (A kernel of its
+    own, so that float64's does not compile float32's exp.)"""
+    rows = y.shape[0]
+    for part in prange(parts):
+        slab = slabs[thread_slot()]
+        stop = rows * (part + 1) // parts
+        for first in range(rows * part // parts, stop, block):
+            last = min(stop, first + block)
+            for i in range(first, last):
+                slab[i - first] = _sum_of(g[i])
+            for i in range(first, last):
+                total = slab[i - first]
+                # checked first: out may be g or y (in place)
+                if abs(total) < SUM32_MAX and _exp32_outside(y[i]) == 0:
+                    _exp32_into(y[i], np.float32(-total), g[i], out[i])
+                else:
+                    _exp_into(y[i], 0.0, out[i], False, False, -total, g[i])
+
+
+def _bounds(
+    t: Array, ignore_index: int, w: Array, weighted: bool, classes: int
+) -> tuple[int, int, float]:
+    """(low, high, counted): the extreme targets not ignore_index (0 without
+    one), and the summed w[t] of those rows (their count when not `weighted`;
+    0 when a target is out of bounds)."""
     low = 0
     high = 0
     for i in range(t.size):
@@ -337,10 +239,10 @@ def _bounds(t: Array, ignore_index: int, w: Array) -> tuple[int, int, float]:
             low = min(low, ti)
             high = max(high, ti)
     counted = 0.0
-    if low >= 0 and high < w.size:
+    if low >= 0 and high < classes:
         for i in range(t.size):
             if t[i] != ignore_index:
-                counted += w[t[i]]
+                counted += w[t[i]] if weighted else 1.0
     return low, high, counted
 
 
@@ -349,6 +251,7 @@ def _cross_entropy_part(
     bits: Array,
     t: Array,
     w: Array,
+    weighted: bool,
     ignore_index: int,
     eps: float,
     losses: Array,
@@ -359,11 +262,14 @@ def _cross_entropy_part(
     e: Array,
 ) -> None:
     """The losses of rows start..stop (float64), each row's maximum and the log
-    of its sum of exp(x - max) into stats. The targets are in bounds; e (block,
-    classes) float64 is scratch: the rows go a block at a time."""
+    of its sum of exp(x - max) into stats. The targets are in bounds; w the
+    class weights when `weighted` (else each is 1); e (block, classes) float64
+    is scratch: the rows go a block at a time."""
     classes = x.shape[1]
     block = e.shape[0]
-    weight_sum = _sum_of(w) if eps != 0.0 else 0.0
+    weight_sum = 0.0
+    if eps != 0.0:
+        weight_sum = _sum_of(w) if weighted else float(classes)
     for first in range(start, stop, block):
         last = min(stop, first + block)
         for i in range(first, last):
@@ -380,9 +286,12 @@ def _cross_entropy_part(
             top = stats[i, 0]
             log_total = stats[i, 1]
             # -log p[y] = (max - x[y]) + log(sum): no cancelling
-            row = w[ti] * ((top - np.float64(x[i, ti])) + log_total)
+            row = (top - np.float64(x[i, ti])) + log_total
+            if weighted:
+                row *= w[ti]
             if eps != 0.0:
-                smooth = _spread_of(x[i], w, top) + weight_sum * log_total
+                gaps = _spread_of(x[i], w, top) if weighted else _gaps_of(x[i], top)
+                smooth = gaps + weight_sum * log_total
                 row = row * (1.0 - eps) + smooth * (eps / classes)
             losses[i] = row
 
@@ -404,24 +313,32 @@ def _cross_entropy(
     bits: Array,
     t: Array,
     w: Array,
+    weighted: bool,
     ignore_index: int,
     eps: float,
     reduction: int,
     loss: Array,
     stats: Array,
     precise: bool,
+    parts: int,
     losses: Array,
-    e: Array,
+    slabs: Array,
 ) -> tuple[int, int]:
-    """cross-entropy in one call (on one thread): the bounds, the rows, the
-    reduction. Returns (low, high); nothing is indexed when a target is out of
-    bounds. losses (a float64 per row) and e are scratch."""
-    low, high, counted = _bounds(t, ignore_index, w)
+    """cross-entropy in one call: the bounds, the rows (in `parts` parts, one
+    per task of the parallel loop), the reduction. Returns (low, high); nothing
+    is indexed when a target is out of bounds. losses (a float64 per row) and
+    slabs (a (block_rows(classes), classes) float64 slab per thread,
+    `_jit.thread_slot`) are scratch."""
+    rows = x.shape[0]
+    low, high, counted = _bounds(t, ignore_index, w, weighted, x.shape[1])
     if low < 0 or high >= x.shape[1]:
         return low, high
-    _cross_entropy_part(
-        x, bits, t, w, ignore_index, eps, losses, stats, precise, 0, x.shape[0], e
-    )
+    for part in prange(parts):
+        e = slabs[thread_slot()]
+        start = rows * part // parts
+        stop = rows * (part + 1) // parts
+        _cross_entropy_part(x, bits, t, w, weighted, ignore_index, eps, losses,
+                            stats, precise, start, stop, e)  # fmt: skip
     _reduce_losses(losses, reduction, counted, loss)
     return low, high
 
@@ -444,6 +361,7 @@ def _cross_entropy_backward_part(
     t: Array,
     stats: Array,
     w: Array,
+    weighted: bool,
     ignore_index: int,
     eps: float,
     per_row: bool,
@@ -456,37 +374,39 @@ def _cross_entropy_backward_part(
 ) -> None:
     """grad_logits of rows start..stop into out (see SoftmaxKernels); the loss
     gradient of row i is g[i] when `per_row` ('none'), else coef. The targets
-    are in bounds; e (block, classes) float64 is scratch (for smoothing)."""
+    are in bounds; w the class weights when `weighted` (else each is 1); e
+    (classes,) float64 is scratch (for smoothing)."""
     classes = x.shape[1]
-    block = e.shape[0]
-    weight_sum = _sum_of(w)
+    weight_sum = _sum_of(w) if weighted else float(classes)
     smooth = eps / classes
     spread = smooth * weight_sum
-    for first in range(start, stop, block):
-        last = min(stop, first + block)
-        for i in range(first, last):
-            oi = out[i]
-            ti = t[i]
-            if ti == ignore_index:
+    for i in range(start, stop):
+        oi = out[i]
+        ti = t[i]
+        if ti == ignore_index:
+            for j in range(classes):
+                oi[j] = 0.0
+            continue
+        shift = stats[i, 0] + stats[i, 1]
+        scale = np.float64(g[i]) if per_row else coef
+        wt = w[ti] if weighted else 1.0
+        total = wt * (1.0 - eps) + spread
+        # x - max - log(sum) is at most 0 (bounded) with the forward's stats
+        if eps == 0.0:  # total p scaled: exp straight into the row
+            _exp_into(x[i], shift, oi, precise, True, total * scale)
+        else:
+            _exp_into(x[i], shift, e, precise, True)
+            if weighted:
                 for j in range(classes):
-                    oi[j] = 0.0
-                continue
-            shift = stats[i, 0] + stats[i, 1]
-            scale = np.float64(g[i]) if per_row else coef
-            total = w[ti] * (1.0 - eps) + spread
-            # x - max - log(sum) is at most 0 (bounded) with the forward's stats
-            if eps == 0.0:  # total p scaled: exp straight into the row
-                _exp_into(x[i], shift, oi, precise, True, total * scale)
+                    oi[j] = (e[j] * total - w[j] * smooth) * scale
             else:
-                ei = e[i - first]
-                _exp_into(x[i], shift, ei, precise, True)
                 for j in range(classes):
-                    oi[j] = (ei[j] * total - w[j] * smooth) * scale
-            # total p - eps / C w - (1 - eps) w at the target, as
-            # total (p - 1) + eps / C (sum(w) - w): p - 1 keeps its digits
-            log_p = (np.float64(x[i, ti]) - stats[i, 0]) - stats[i, 1]
-            hot = total * math.expm1(log_p) + smooth * (weight_sum - w[ti])
-            oi[ti] = hot * scale
+                    oi[j] = (e[j] * total - smooth) * scale
+        # total p - eps / C w - (1 - eps) w at the target, as
+        # total (p - 1) + eps / C (sum(w) - w): p - 1 keeps its digits
+        log_p = (np.float64(x[i, ti]) - stats[i, 0]) - stats[i, 1]
+        hot = total * math.expm1(log_p) + smooth * (weight_sum - wt)
+        oi[ti] = hot * scale
 
 
 def _cross_entropy_backward(
@@ -495,52 +415,59 @@ def _cross_entropy_backward(
     t: Array,
     stats: Array,
     w: Array,
+    weighted: bool,
     ignore_index: int,
     eps: float,
     reduction: int,
     out: Array,
     precise: bool,
-    e: Array,
+    parts: int,
+    slabs: Array,
 ) -> tuple[int, int]:
-    """cross-entropy's backward in one call (on one thread); returns (low,
-    high), nothing indexed when a target is out of bounds. e is scratch."""
-    low, high, counted = _bounds(t, ignore_index, w)
-    if low < 0 or high >= x.shape[1]:
+    """cross-entropy's backward in one call, in `parts` parts of the rows, one
+    per task of the parallel loop; returns (low, high), nothing indexed when a
+    target is out of bounds. slabs holds a (classes,) float64 slab per thread."""
+    rows, classes = x.shape
+    low, high, counted = _bounds(t, ignore_index, w, weighted, classes)
+    if low < 0 or high >= classes:
         return low, high
     coef = _loss_coefficient(g, reduction, counted)
     per_row = reduction == NONE
-    _cross_entropy_backward_part(
-        g, x, t, stats, w, ignore_index, eps, per_row, coef, out, precise, 0,
-        x.shape[0], e,
-    )  # fmt: skip
+    for part in prange(parts):
+        e = slabs[thread_slot()]
+        start = rows * part // parts
+        stop = rows * (part + 1) // parts
+        _cross_entropy_backward_part(
+            g, x, t, stats, w, weighted, ignore_index, eps, per_row, coef, out,
+            precise, start, stop, e,
+        )  # fmt: skip
     return low, high
 
 
 # Each function numba compiles, and how: reductions reassociated (they
 # vectorize), exp contracted (FMA: fewer instructions, one rounding for two).
-# Each reaches the others through the scope; the `cpu` backend calls the kernels
-# (the rest are their helpers) and the parts, on the threads of parallel_for.
+# Each reaches the others through the scope; the `cpu` backend calls the
+# kernels (the functions named `_*_rows*`, `_cross_entropy` and
+# `_cross_entropy_backward`: the rest are their helpers), each compiled
+# parallel (its prange loop on the threads) or not.
 SCOPE: Final = KernelScope(
-    globals(),
+    {**vars(_compiled_softmax_exp), **globals()},
     {
         _exp_into: {"contract": True},
+        _exp32_into: {"contract": True},
+        _exp32_outside: {},
         _sum_of: {"reassociate": True},
         _dot_of: {"reassociate": True},
         _spread_of: {"reassociate": True},
+        _gaps_of: {"reassociate": True},
         _log_sum: {"reassociate": True},
         _max_of: {},
         _carve: {},
-        _bounds: {},
         _max_exp_block: {},
-        _softmax_rows: {},
-        _log_softmax_rows: {},
-        _softmax_backward_rows: {},
-        _log_softmax_backward_rows: {},
+        _bounds: {},
         _cross_entropy_part: {},
         _reduce_losses: {},
-        _cross_entropy: {},
         _loss_coefficient: {},
         _cross_entropy_backward_part: {},
-        _cross_entropy_backward: {},
     },
 )
