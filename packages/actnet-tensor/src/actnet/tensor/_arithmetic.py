@@ -356,8 +356,9 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     return _make(data, True, MatmulBackward((edge_of(a), edge_of(b)), a, b))
 
 
-# PyTorch's names of the dtypes in its messages: ScalarType's, and C++'s.
-_TITLE: Final = {
+# PyTorch's names of the dtypes in its messages: ScalarType's (also _logic's),
+# and C++'s.
+TORCH_TITLES: Final = {
     "float32": "Float",
     "float64": "Double",
     "float16": "Half",
@@ -390,7 +391,7 @@ _CPP: Final = {
 def _mixed_matmul(a_ndim: int, b_ndim: int, a: Any, b: Any) -> str:
     """PyTorch's refusal of a @ b with a of dtype `a`, b of `b`: the message of
     the kernel that its matmul calls for those ranks (dot, mv, mm, bmm)."""
-    ta, tb = _TITLE.get(a.name, a.name), _TITLE.get(b.name, b.name)
+    ta, tb = TORCH_TITLES.get(a.name, a.name), TORCH_TITLES.get(b.name, b.name)
     if a_ndim == 1 and b_ndim == 1:
         return (
             f"dot : expected both vectors to have same dtype, but found {ta} and {tb}"

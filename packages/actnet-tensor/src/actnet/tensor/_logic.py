@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import actnet.ndarray as xp
 from actnet.device import is_bfloat16
-from actnet.tensor._arithmetic import compare
+from actnet.tensor._arithmetic import TORCH_TITLES, compare
 from actnet.tensor._floating import FLOATING
 from actnet.tensor._promotion import operands
 from actnet.tensor._reductions import _axes
@@ -153,19 +153,6 @@ def ge(input: Tensor, other: Tensor | Scalar) -> Tensor:
 
 
 # -------------------------------------------------------- allclose, equal
-_TORCH_NAME = {
-    "float32": "Float",
-    "float64": "Double",
-    "float16": "Half",
-    "int64": "Long",
-    "int32": "Int",
-    "int16": "Short",
-    "int8": "Char",
-    "uint8": "Byte",
-    "bool": "Bool",
-    "complex64": "ComplexFloat",
-    "complex128": "ComplexDouble",
-}
 
 
 def allclose(
@@ -185,8 +172,8 @@ def allclose(
     _check(other, "allclose")
     if input.dtype != other.dtype:
         raise RuntimeError(
-            f"{_TORCH_NAME.get(str(input.dtype), input.dtype)} did not match "
-            f"{_TORCH_NAME.get(str(other.dtype), other.dtype)}"
+            f"{TORCH_TITLES.get(str(input.dtype), input.dtype)} did not match "
+            f"{TORCH_TITLES.get(str(other.dtype), other.dtype)}"
         )
     a, b = _numeric(input.array), _numeric(other.array)
     if a.dtype.kind in "biu":

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from actnet.tensor._arithmetic import _TITLE, _mixed_matmul, add, matmul, mul
+from actnet.tensor._arithmetic import TORCH_TITLES, _mixed_matmul, add, matmul, mul
 from actnet.tensor._autocast import autocast_op
 from actnet.tensor._shape import reshape
 from actnet.tensor._tensor_base import Scalar, TensorBase
@@ -108,8 +108,8 @@ def addmm(
         if first.dtype != second.dtype:
             raise RuntimeError(
                 f"{name} and mat2 must have the same dtype, but got "
-                f"{_TITLE.get(first.dtype.name, first.dtype)} and "
-                f"{_TITLE.get(second.dtype.name, second.dtype)}"
+                f"{TORCH_TITLES.get(first.dtype.name, first.dtype)} and "
+                f"{TORCH_TITLES.get(second.dtype.name, second.dtype)}"
             )
     if mat1.shape[1] != mat2.shape[0]:
         raise RuntimeError(
