@@ -79,6 +79,9 @@ ALLOWED: dict[str, str] = {
     "new()": "PyTorch's legacy Tensor(...) constructor names itself new() in its "
     "messages; actnet.tensor.Tensor(...) repeats them word for word",
     "i.e": "English (id est) in PyTorch's dropout2d warning, repeated word for word",
+    "expand({}{{}}, size={})": "PyTorch's expand error for t[k] = v of too many "
+    "dimensions (expand(torch.FloatTensor{[2, 3]}, size=[3]): ...), repeated word "
+    "for word: it names torch's operator, not a call to make",
 }
 
 _BACKTICKS = re.compile(r"`([^`\n]+)`")
