@@ -187,19 +187,22 @@ def test_leading_axes_and_unbatched_inputs() -> None:
 
 
 def test_strided_and_half_precision_inputs() -> None:
-    """Transposed inputs are copied to run the compiled kernel; float16 and
-    bfloat16 take the reference kernel on cpu too."""
+    """Inputs whose rows are contiguous (heads transposed) are read where they
+    lie, others (every other element) from a copy: the same values either way;
+    float16 and bfloat16 take the reference kernel on cpu too."""
     q, k, v, g = _inputs((4, 33, 40, 8, 8), np.float32)
     contiguous = _run(CPU, [q, k, v, g], True)
     qs, ks, vs, gs = (
         put(np.ascontiguousarray(a.transpose(1, 0, 2)), CPU).transpose((1, 0, 2))
         for a in (q, k, v, g)
     )
-    assert not qs.is_contiguous
-    out, lse = CPU.sdpa(qs, ks, vs, causal=True)
-    grads = CPU.sdpa_backward(gs, qs, ks, vs, out, lse, causal=True)
-    for a, b in zip((out, lse, *grads), contiguous, strict=True):
-        np.testing.assert_array_equal(get(a), b)
+    spaced = [put(np.repeat(a, 2, axis=-1), CPU)[..., ::2] for a in (q, k, v, g)]
+    assert not qs.is_contiguous and not spaced[0].is_contiguous
+    for q2, k2, v2, g2 in ((qs, ks, vs, gs), spaced):
+        out, lse = CPU.sdpa(q2, k2, v2, causal=True)
+        grads = CPU.sdpa_backward(g2, q2, k2, v2, out, lse, causal=True)
+        for a, b in zip((out, lse, *grads), contiguous, strict=True):
+            np.testing.assert_array_equal(get(a), b)
     for dtype in (actnet.device.float16, actnet.device.bfloat16):
         half = [a.astype(dtype) for a in (q, k, v, g)]
         for a, b in zip(_run(CPU, half, True), _run(REF, half, True), strict=True):
@@ -235,18 +238,21 @@ def test_no_keys_gives_zeros() -> None:
 
 
 def test_the_kernels_run_as_plain_python() -> None:
-    """A kernel is a Python function first (prange is range): same values."""
+    """A kernel is a Python function first (prange is range): same values, with
+    operands given where they lie (here q, k, v as heads of one projection)."""
     q, k, v, g = _inputs((2, 9, 7, 4, 3), np.float64)
     want = _oracle(q, k, v, g, True, 0.5)
-    out = np.empty((2, 9, 3))
     lse = np.empty((2, 9))
-    ca._forward(q, k, v, out, lse, True, 0.5, 4, 3)
+    out = np.empty((9, 2, 3)).transpose(1, 0, 2)  # laid out for the merge of heads
+    ca._forward(*map(ca._operand, (q, k, v, out)), lse, 9, 7, 4, 3, True, 0.5, 4, 3)
     dq = np.empty((2, 2, 9, 4))  # two groups of key blocks: two dq parts
     dk, dv = np.empty_like(k), np.empty_like(v)
-    # one thread's slabs of scratch, filled with NaN: the kernel sets them itself
-    slabs = (np.full((1, 3, 4, 4), np.nan), np.full((1, 3, 3, 4), np.nan))
-    delta = np.full((1, 9), np.nan)
-    ca._backward(g, q, k, v, out, lse, dq, dk, dv, True, 0.5, 4, 3, *slabs, delta)
+    # one thread's slab of scratch, filled with NaN: the kernel sets it itself
+    slabs = np.full((1, ca._slab_size(9, 4, 3, 4, 3)), np.nan)
+    operands = [ca._operand(a) for a in (g, q, k, v, out)]
+    parts = ca._operand(dq.reshape(4, 9, 4))
+    dims = (9, 7, 4, 3, True, 0.5, 4, 3, 2)
+    ca._backward(*operands, lse, parts, *map(ca._operand, (dk, dv)), *dims, slabs)
     got = (out, lse, dq.sum(axis=0), dk, dv)
     for a, b in zip(got, want, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)

@@ -1,21 +1,28 @@
 """Compiled kernels of scaled-dot-product attention (the `cpu` device).
 
 FlashAttention-2's algorithm (Dao, 2023) as numba loops: queries in blocks of
-BLOCK_Q, keys in blocks of BLOCK_K, one (BLOCK_K, BLOCK_Q) tile of scores at a
+BLOCK_Q, keys in blocks of BLOCK_K, one (BLOCK_Q, BLOCK_K) tile of scores at a
 time, so the (L, S) scores never exist. The forward keeps a running maximum
 and sum per query (online softmax), rescales the output it accumulates when
 the maximum grows, and returns the output and each query's log-sum-exp; the
 backward recomputes each tile's probabilities from the log-sum-exp. Causal
-attention never visits the tiles above the diagonal, and in a diagonal tile
-the products skip the masked part, four rows at a time.
+attention never visits the tiles above the diagonal, and within a tile the
+products skip the masked part by groups of four rows.
 
-Tiles are held transposed (keys by queries), so that each product runs along
-contiguous rows (`_scores`, `_add_products`: four rows of the result and two
-terms at a time, each row of the other operand read once for the four; numba
-vectorises these loops, not a 2-d one or a call to libm) and the softmax runs
-along queries (`_exp_shifted`: exp as a polynomial). Products are in the
-input's dtype (float32 sums for float32, as PyTorch's CPU kernel), exp and
-the per-query sums in float64. Other dtypes take the reference kernel.
+Every product is a grid of dot products of contiguous rows (`_dots`: sixteen
+sums at a time, each row read once for four, the sums vectorised along the
+rows with their order free): so each operand is laid out with the summed axis
+last, a head's keys and values transposed where a product sums over keys or
+queries. The softmax runs along rows (`_exp_minus`, `_exp_shifted`: exp as a
+polynomial). Products are in the input's dtype (float32 sums for float32, as
+PyTorch's CPU kernel), exp and the per-query sums in float64. Other dtypes
+take the reference kernel.
+
+The kernels read q, k, v, grad and out and write out, dq, dk and dv where
+they lie, through their rows: an operand is (flat memory, each head's offset,
+row stride), which any layout whose last axis is contiguous has (the heads of
+a projection split and transposed, the output laid out for the merge of the
+heads); each task gathers the rows it needs into contiguous blocks.
 
 The forward runs in parallel over (batch x heads, query blocks), the backward
 over (batch x heads, groups of key blocks): with fewer heads than HEAD_TASKS
@@ -35,7 +42,7 @@ from actnet.device._jit import KernelScope, slots, thread_slot
 from actnet.device._kernels_attention import Array, AttentionKernels
 from actnet.device._polynomials import EXP
 
-BLOCK_Q: Final = 128  # queries per task and per tile (the vectorised axis)
+BLOCK_Q: Final = 128  # queries per task and per tile
 BLOCK_K: Final = 64  # keys per tile
 # A backward task per group of key blocks when there are fewer heads than this
 # (each group then keeps its own dq part): enough tasks for the threads.
@@ -57,319 +64,491 @@ LN2_LO: Final = 1.90821492927058770002e-10
 prange = range  # numba's prange once compiled with parallel=True (see _jit)
 
 
+def _exp(t0: float) -> float:
+    """exp(t0) in float64 (to 1e-16): libm's exp is a call per element, this
+    vectorises in the loops that call it. Results below 2**-1022 are flushed
+    to 0; NaN gives NaN."""
+    # selects, not min/max: NaN must reach neither k (an int) nor past t0
+    t = t0 if t0 > -1000.0 else -1000.0  # noqa: FURB136
+    t = t if t < 709.0 else 709.0  # noqa: FURB136
+    k = (t * LOG2E + ROUND) - ROUND
+    rest = (t0 - k * LN2_HI) - k * LN2_LO
+    e = 0.0
+    for j in range(_N_EXP):
+        e = e * rest + _EXP[j]
+    ki = np.int64(k)
+    scale = np.int64((ki + 1023) << 52).view(np.float64)
+    return e * scale if ki > -1023 else 0.0
+
+
 def _exp_shifted(x: Array, shift: Array, n: int) -> None:
-    """x[r] = exp(x[r] - shift[r]) for r < n (1-d each), in float64 (to 1e-16)
-    and rounded once: libm's exp is a call per element, this loop vectorises.
-    Results below 2**-1022 are flushed to 0; NaN gives NaN."""
+    """x[r] = exp(x[r] - shift[r]) for r < n (1-d each), rounded once."""
     for r in range(n):
-        t0 = np.float64(x[r]) - np.float64(shift[r])
-        # selects, not min/max: NaN must reach neither k (an int) nor past t0
-        t = t0 if t0 > -1000.0 else -1000.0  # noqa: FURB136
-        t = t if t < 709.0 else 709.0  # noqa: FURB136
-        k = (t * LOG2E + ROUND) - ROUND
-        rest = (t0 - k * LN2_HI) - k * LN2_LO
-        e = 0.0
-        for j in range(_N_EXP):
-            e = e * rest + _EXP[j]
-        ki = np.int64(k)
-        scale = np.int64((ki + 1023) << 52).view(np.float64)
-        x[r] = e * scale if ki > -1023 else 0.0
+        x[r] = _exp(np.float64(x[r]) - np.float64(shift[r]))
 
 
-def _scores(
-    a: Array, b: Array, c: Array, rows: int, inner: int, n: int, shift: int
-) -> None:
-    """c[i, j] = a[i, :inner] @ b[:inner, j] for j in [max(0, i - shift), n) (the
-    causal bound); a group of four rows starts at its first row's bound, and
-    the rest of c is not written."""
-    i = 0
-    while i + 4 <= rows:
-        lo = min(n, max(0, i - shift))
-        # rows as 1-d views: LLVM vectorises a loop over one that starts at lo,
-        # not over a 2-d row that does
-        c0 = c[i, lo:n]
-        c1 = c[i + 1, lo:n]
-        c2 = c[i + 2, lo:n]
-        c3 = c[i + 3, lo:n]
-        c0[:] = 0.0
-        c1[:] = 0.0
-        c2[:] = 0.0
-        c3[:] = 0.0
-        t = 0
-        while t + 2 <= inner:
-            x0 = a[i, t]
-            x1 = a[i + 1, t]
-            x2 = a[i + 2, t]
-            x3 = a[i + 3, t]
-            w0 = a[i, t + 1]
-            w1 = a[i + 1, t + 1]
-            w2 = a[i + 2, t + 1]
-            w3 = a[i + 3, t + 1]
-            bt = b[t, lo:n]
-            bu = b[t + 1, lo:n]
-            for j in range(n - lo):
-                y = bt[j]
-                z = bu[j]
-                c0[j] = c0[j] + x0 * y + w0 * z
-                c1[j] = c1[j] + x1 * y + w1 * z
-                c2[j] = c2[j] + x2 * y + w2 * z
-                c3[j] = c3[j] + x3 * y + w3 * z
-            t += 2
-        if t < inner:
-            x0 = a[i, t]
-            x1 = a[i + 1, t]
-            x2 = a[i + 2, t]
-            x3 = a[i + 3, t]
-            bt = b[t, lo:n]
-            for j in range(n - lo):
-                y = bt[j]
-                c0[j] += x0 * y
-                c1[j] += x1 * y
-                c2[j] += x2 * y
-                c3[j] += x3 * y
-        i += 4
-    while i < rows:
-        lo = min(n, max(0, i - shift))
-        c0 = c[i, lo:n]
-        c0[:] = 0.0
-        for t in range(inner):
-            x0 = a[i, t]
-            bt = b[t, lo:n]
-            for j in range(n - lo):
-                c0[j] += x0 * bt[j]
-        i += 1
+def _exp_minus(x: Array, shift: float, n: int) -> float:
+    """x[r] = exp(x[r] - shift) for r < n, rounded once; the sum of the rounded
+    values in float64 (the weights the output is then divided by)."""
+    for r in range(n):
+        x[r] = _exp(np.float64(x[r]) - np.float64(shift))
+    return _sum(x, n)  # apart: a sum in the loop would keep it from vectorising
 
 
-def _add_products(
+def _max(x: Array, n: int, start: float) -> float:
+    """The largest of start and x[:n] (NaN skipped, as Python's max does): in
+    eight running maxima, so that the comparisons do not wait on one another."""
+    m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = start
+    r = 0
+    while r + 8 <= n:
+        m0 = max(m0, x[r])
+        m1 = max(m1, x[r + 1])
+        m2 = max(m2, x[r + 2])
+        m3 = max(m3, x[r + 3])
+        m4 = max(m4, x[r + 4])
+        m5 = max(m5, x[r + 5])
+        m6 = max(m6, x[r + 6])
+        m7 = max(m7, x[r + 7])
+        r += 8
+    while r < n:
+        m0 = max(m0, x[r])
+        r += 1
+    return max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7)))
+
+
+def _sum(x: Array, n: int) -> float:
+    """The sum of x[:n] in float64, in any order (it vectorises)."""
+    total = 0.0
+    for r in range(n):
+        total += np.float64(x[r])
+    return total
+
+
+def _dots(
     a: Array,
+    ar: int,
+    ac: int,
     b: Array,
+    br: int,
+    bc: int,
     c: Array,
-    rows: int,
-    inner: int,
+    cr: int,
+    cc: int,
+    m: int,
     n: int,
-    after: int,
-    before: int,
+    inner: int,
+    add: bool,
+    j_lo: int,
+    j_hi: int,
+    t_lo: int,
+    t_hi: int,
 ) -> None:
-    """c[i, :n] += a[i, t] * b[t, :n] summed over t in [i - after, i + before]
-    (the causal window), within [0, inner). A group of four rows takes the
-    window of all four: a is zero where the causal mask is, so the few extra
-    terms add nothing. `a` may be a transposed view."""
+    """c[cr + i, cc + j] = (or +=, when `add`) the sum over t of
+    a[ar + i, ac + t] * b[br + j, bc + t], for i < m, j < n, t < inner: each
+    entry a dot product of two contiguous rows (numba vectorises the sum over t
+    with its order free: `reassociate`).
+
+    The causal windows: row i takes the columns j in [i + j_lo, i + j_hi] and
+    the terms t in [i + t_lo, i + t_hi] (clipped to [0, n) and [0, inner)).
+    Rows go by fours and columns by fours (sixteen sums in registers, each row
+    read once for four): a group takes the union of its rows' windows, so it
+    writes a few entries outside some row's window (the caller masks them) and
+    adds a few terms outside it (where the caller's operand is zero)."""
+    zero = c.dtype.type(0)  # sums in c's dtype: float32 ones vectorise twice as wide
     i = 0
-    while i + 4 <= rows:
-        c0 = c[i]
-        c1 = c[i + 1]
-        c2 = c[i + 2]
-        c3 = c[i + 3]
-        t = max(0, i - after)
-        stop = min(inner, i + 4 + before)
-        # two terms per pass over c's rows: half the loads and stores of c, and
-        # the same sums in the same order as one term at a time
-        while t + 2 <= stop:
-            x0 = a[i, t]
-            x1 = a[i + 1, t]
-            x2 = a[i + 2, t]
-            x3 = a[i + 3, t]
-            w0 = a[i, t + 1]
-            w1 = a[i + 1, t + 1]
-            w2 = a[i + 2, t + 1]
-            w3 = a[i + 3, t + 1]
-            bt = b[t]
-            bu = b[t + 1]
-            for j in range(n):
-                y = bt[j]
-                z = bu[j]
-                c0[j] = c0[j] + x0 * y + w0 * z
-                c1[j] = c1[j] + x1 * y + w1 * z
-                c2[j] = c2[j] + x2 * y + w2 * z
-                c3[j] = c3[j] + x3 * y + w3 * z
-            t += 2
-        if t < stop:
-            x0 = a[i, t]
-            x1 = a[i + 1, t]
-            x2 = a[i + 2, t]
-            x3 = a[i + 3, t]
-            bt = b[t]
-            for j in range(n):
-                y = bt[j]
-                c0[j] += x0 * y
-                c1[j] += x1 * y
-                c2[j] += x2 * y
-                c3[j] += x3 * y
+    while i < m:
+        rows = min(4, m - i)
+        j0 = max(0, i + j_lo)
+        j1 = min(n, i + rows + j_hi)  # past the group's last column
+        t0 = max(0, i + t_lo)
+        t1 = min(inner, i + rows + t_hi)
+        width = max(0, t1 - t0)
+        if rows < 4:
+            for r in range(i, i + rows):
+                arow = a[ar + r, ac + t0 : ac + t0 + width]
+                for j in range(j0, j1):
+                    brow = b[br + j, bc + t0 : bc + t0 + width]
+                    s = zero
+                    for t in range(width):
+                        s += arow[t] * brow[t]
+                    if add:
+                        c[cr + r, cc + j] += s
+                    else:
+                        c[cr + r, cc + j] = s
+            i += rows
+            continue
+        a0 = a[ar + i, ac + t0 : ac + t0 + width]
+        a1 = a[ar + i + 1, ac + t0 : ac + t0 + width]
+        a2 = a[ar + i + 2, ac + t0 : ac + t0 + width]
+        a3 = a[ar + i + 3, ac + t0 : ac + t0 + width]
+        j = j0
+        while j + 4 <= j1:
+            b0 = b[br + j, bc + t0 : bc + t0 + width]
+            b1 = b[br + j + 1, bc + t0 : bc + t0 + width]
+            b2 = b[br + j + 2, bc + t0 : bc + t0 + width]
+            b3 = b[br + j + 3, bc + t0 : bc + t0 + width]
+            s00 = s01 = s02 = s03 = zero
+            s10 = s11 = s12 = s13 = zero
+            s20 = s21 = s22 = s23 = zero
+            s30 = s31 = s32 = s33 = zero
+            for t in range(width):
+                x0 = a0[t]
+                x1 = a1[t]
+                x2 = a2[t]
+                x3 = a3[t]
+                y0 = b0[t]
+                y1 = b1[t]
+                y2 = b2[t]
+                y3 = b3[t]
+                s00 += x0 * y0
+                s01 += x0 * y1
+                s02 += x0 * y2
+                s03 += x0 * y3
+                s10 += x1 * y0
+                s11 += x1 * y1
+                s12 += x1 * y2
+                s13 += x1 * y3
+                s20 += x2 * y0
+                s21 += x2 * y1
+                s22 += x2 * y2
+                s23 += x2 * y3
+                s30 += x3 * y0
+                s31 += x3 * y1
+                s32 += x3 * y2
+                s33 += x3 * y3
+            _put4(c, cr + i, cc + j, add, s00, s01, s02, s03)
+            _put4(c, cr + i + 1, cc + j, add, s10, s11, s12, s13)
+            _put4(c, cr + i + 2, cc + j, add, s20, s21, s22, s23)
+            _put4(c, cr + i + 3, cc + j, add, s30, s31, s32, s33)
+            j += 4
+        while j < j1:
+            b0 = b[br + j, bc + t0 : bc + t0 + width]
+            s00 = s10 = s20 = s30 = zero
+            for t in range(width):
+                y0 = b0[t]
+                s00 += a0[t] * y0
+                s10 += a1[t] * y0
+                s20 += a2[t] * y0
+                s30 += a3[t] * y0
+            if add:
+                c[cr + i, cc + j] += s00
+                c[cr + i + 1, cc + j] += s10
+                c[cr + i + 2, cc + j] += s20
+                c[cr + i + 3, cc + j] += s30
+            else:
+                c[cr + i, cc + j] = s00
+                c[cr + i + 1, cc + j] = s10
+                c[cr + i + 2, cc + j] = s20
+                c[cr + i + 3, cc + j] = s30
+            j += 1
         i += 4
-    while i < rows:
-        c0 = c[i]
-        for t in range(max(0, i - after), min(inner, i + 1 + before)):
-            x0 = a[i, t]
-            bt = b[t]
-            for j in range(n):
-                c0[j] += x0 * bt[j]
-        i += 1
+
+
+def _put4(
+    c: Array, r: int, j: int, add: bool, s0: float, s1: float, s2: float, s3: float
+) -> None:
+    """c[r, j:j + 4] = (or +=) s0..s3."""
+    if add:
+        c[r, j] += s0
+        c[r, j + 1] += s1
+        c[r, j + 2] += s2
+        c[r, j + 3] += s3
+    else:
+        c[r, j] = s0
+        c[r, j + 1] = s1
+        c[r, j + 2] = s2
+        c[r, j + 3] = s3
+
+
+def _zero(x: Array) -> None:
+    """x[...] = 0. (A helper: numba drops a slice assignment written in a
+    parallel loop's body to a view of an argument.)"""
+    x.fill(0.0)
+
+
+def _row(x: tuple[Array, Array, int], h: int, i: int, n: int) -> Array:
+    """Row i (its first n elements) of head h of a strided operand (flat, offsets,
+    row stride): a contiguous 1-d view."""
+    start = x[1][h] + i * x[2]
+    return x[0][start : start + n]
+
+
+def _gather(
+    x: tuple[Array, Array, int],
+    h: int,
+    first: int,
+    count: int,
+    n: int,
+    scale: float,
+    rows: Array,
+    cols: Array,
+) -> None:
+    """Rows first..first + count of head h of x, times `scale`, into rows[:count]
+    and transposed into cols[:, :count] (each when it has a size)."""
+    for i in range(count):
+        src = _row(x, h, first + i, n)
+        if rows.shape[0] > 0:
+            dst = rows[i]
+            for e in range(n):
+                dst[e] = src[e] * scale
+        if cols.shape[0] > 0:
+            for e in range(n):
+                cols[e, i] = src[e] * scale
 
 
 def _forward(
-    q: Array,
-    k: Array,
-    v: Array,
-    out: Array,
+    q: tuple[Array, Array, int],
+    k: tuple[Array, Array, int],
+    v: tuple[Array, Array, int],
+    out: tuple[Array, Array, int],
     lse: Array,
+    length: int,
+    source: int,
+    width: int,
+    vwidth: int,
     causal: bool,
     scale: float,
     block_q: int,
     block_k: int,
 ) -> None:
     """out = softmax(scale q k^T) v and lse = log(sum(exp(scale q k^T))) per
-    query, for q (H, L, E), k (H, S, E), v (H, S, Ev)."""
-    heads, length, width = q.shape
-    source = k.shape[1]
-    vwidth = v.shape[2]
+    query, for heads of q (L, E), k (S, E), v (S, Ev) given as strided operands
+    (flat, offsets of the heads, row stride), lse (H, L)."""
+    heads = lse.shape[0]
+    dtype = lse.dtype
     blocks = (length + block_q - 1) // block_q
+    none = np.empty((0, 0), dtype)
     for task in prange(heads * blocks):
         h = task // blocks
         i0 = task % blocks * block_q
         rows = min(block_q, length - i0)
         stop = min(source, i0 + rows) if causal else source
-        qt = np.empty((width, rows), q.dtype)  # the block of scale * q, transposed
-        for r in range(rows):
-            for e in range(width):
-                qt[e, r] = q[h, i0 + r, e] * scale
-        st = np.empty((block_k, rows), q.dtype)  # scores, then probabilities, ^T
-        acc = np.zeros((rows, vwidth), q.dtype)
-        top = np.full(rows, -np.inf, q.dtype)  # the running maximum
-        grown = np.empty(rows, q.dtype)
+        qs = np.empty((rows, width), dtype)  # scale * q, the block's queries
+        kc = np.empty((stop, width), dtype)  # the keys it sees
+        vt = np.empty((vwidth, stop), dtype)  # their values, transposed
+        _gather(q, h, i0, rows, width, scale, qs, none)
+        _gather(k, h, 0, stop, width, 1.0, kc, none)
+        _gather(v, h, 0, stop, vwidth, 1.0, none, vt)
+        s = np.empty((rows, block_k), dtype)  # scores, then probabilities
+        acc = np.zeros((rows, vwidth), dtype)
+        top = np.full(rows, -np.inf, dtype)  # the running maximum
         total = np.zeros(rows, np.float64)  # the running sum of exp(score - top)
         for j0 in range(0, stop, block_k):
             cols = min(block_k, stop - j0)
-            # key j0 + j sees query i0 + r when j <= r + shift
+            # query i0 + r sees key j0 + j when j <= r + shift
             shift = i0 - j0 if causal else NO_LIMIT
-            _scores(k[h, j0:], qt, st, cols, width, rows, shift)
-            grown[:] = top
-            for j in range(cols):
-                lo = min(rows, max(0, j - shift))
-                row = st[j, lo:]
-                most = grown[lo:]
-                for r in range(rows - lo):
-                    most[r] = max(most[r], row[r])
+            _dots(qs, 0, 0, kc, j0, 0, s, 0, 0, rows, cols, width, False,
+                  -NO_LIMIT, shift, -NO_LIMIT, NO_LIMIT)  # fmt: skip
             for r in range(rows):
-                if grown[r] > top[r]:
-                    alpha = math.exp(top[r] - grown[r])
+                seen = max(0, min(cols, r + shift + 1))
+                row = s[r]
+                most = _max(row, seen, top[r])
+                if most > top[r]:
+                    alpha = math.exp(top[r] - most)
                     total[r] *= alpha
                     for e in range(vwidth):
                         acc[r, e] *= alpha
-                    top[r] = grown[r]
-            for j in range(cols):
-                lo = min(rows, max(0, j - shift))
-                st[j, :lo] = 0.0
-                row = st[j, lo:]
-                _exp_shifted(row, top[lo:], rows - lo)
-                sums = total[lo:]
-                for r in range(rows - lo):
-                    sums[r] += row[r]
-            _add_products(st.T, v[h, j0:], acc, rows, cols, vwidth, NO_LIMIT, shift)
+                    top[r] = most
+                total[r] += _exp_minus(row, top[r], seen)
+                _zero(row[seen:cols])
+            _dots(s, 0, 0, vt, 0, j0, acc, 0, 0, rows, vwidth, cols, True,
+                  -NO_LIMIT, NO_LIMIT, -NO_LIMIT, shift)  # fmt: skip
         for r in range(rows):
+            dst = _row(out, h, i0 + r, vwidth)
             if total[r] > 0.0:
                 inv = 1.0 / total[r]
                 for e in range(vwidth):
-                    out[h, i0 + r, e] = acc[r, e] * inv
+                    dst[e] = acc[r, e] * inv
                 lse[h, i0 + r] = top[r] + math.log(total[r])
             else:  # no key at all (S = 0): PyTorch's zeros
-                for e in range(vwidth):
-                    out[h, i0 + r, e] = 0.0
+                _zero(dst)
                 lse[h, i0 + r] = -np.inf
 
 
 def _backward(
-    grad: Array,
-    q: Array,
-    k: Array,
-    v: Array,
-    out: Array,
+    grad: tuple[Array, Array, int],
+    q: tuple[Array, Array, int],
+    k: tuple[Array, Array, int],
+    v: tuple[Array, Array, int],
+    out: tuple[Array, Array, int],
     lse: Array,
-    dq_parts: Array,
-    dk: Array,
-    dv: Array,
+    dq: tuple[Array, Array, int],
+    dk: tuple[Array, Array, int],
+    dv: tuple[Array, Array, int],
+    length: int,
+    source: int,
+    width: int,
+    vwidth: int,
     causal: bool,
     scale: float,
     block_q: int,
     block_k: int,
-    qt_slabs: Array,
-    gt_slabs: Array,
-    delta_slabs: Array,
+    groups: int,
+    slabs: Array,
 ) -> None:
     """dq, dk, dv of _forward for the output's gradient `grad`, from the
     probabilities recomputed tile by tile: dv = P^T grad, dS = P (grad v^T - D)
     with D = rowsum(grad * out), dq = scale dS k, dk = scale dS^T q. Task (h, g)
-    takes key blocks g, g + G, ... and writes dq_parts[g, h] (G groups). The
-    slabs are per-thread scratch (`_jit.thread_slot`): a head's q and grad
-    transposed by blocks, (qblocks, width or vwidth, block_q) each, and its D."""
-    heads, length, width = q.shape
-    source = k.shape[1]
-    vwidth = v.shape[2]
-    groups = dq_parts.shape[0]
-    kblocks = (source + block_k - 1) // block_k
+    takes key blocks g, g + G, ... and writes its part of dq, head g * H + h of
+    `dq` (G groups; the caller sums the parts). `slabs` is per-thread scratch
+    (`_jit.thread_slot`), `_slab_size` elements each: the head's q (scaled), q
+    transposed, grad, grad transposed, D, k, k transposed and v, and the tiles."""
+    heads = lse.shape[0]
+    dtype = lse.dtype
+    kend = min(source, length) if causal else source  # keys some query sees
+    kblocks = (kend + block_k - 1) // block_k
     qblocks = (length + block_q - 1) // block_q
+    none = np.empty((0, 0), dtype)
     for task in prange(heads * groups):
         h = task // groups
         g = task % groups
-        dq = dq_parts[g, h]
-        dq[:, :] = 0.0
-        # q (scaled) and grad transposed, block by block: each block contiguous
-        slot = thread_slot()
-        qt = qt_slabs[slot]
-        gt = gt_slabs[slot]
-        delta = delta_slabs[slot]
-        qt[:, :, :] = 0.0  # the rows past the end of a last short block
-        gt[:, :, :] = 0.0
+        qs, qt, gr, gt, deltas, kc, kt, vc, pt, dpt, ds, dkb, dvb, dqb = _carve(
+            slabs[thread_slot()], length, width, vwidth, block_q, block_k
+        )
+        delta = deltas[0]
+        _gather(q, h, 0, length, width, scale, qs, none)
+        _gather(q, h, 0, length, width, 1.0, none, qt)
+        _gather(grad, h, 0, length, vwidth, 1.0, gr, gt)
         for i in range(length):
-            b = i // block_q
-            r = i % block_q
-            for e in range(width):
-                qt[b, e, r] = q[h, i, e] * scale
+            o = _row(out, h, i, vwidth)
+            gi = gr[i]
             d = 0.0
             for e in range(vwidth):
-                gt[b, e, r] = grad[h, i, e]
-                d += np.float64(grad[h, i, e]) * np.float64(out[h, i, e])
+                d += np.float64(gi[e]) * np.float64(o[e])
             delta[i] = d
-        st = np.empty((block_k, block_q), q.dtype)  # P^T
-        dst = np.empty((block_k, block_q), q.dtype)  # grad v^T, then scale dS^T
+        part = g * heads + h
+        for i in range(length):
+            _zero(_row(dq, part, i, width))
         for kb in range(g, kblocks, groups):
             j0 = kb * block_k
-            cols = min(block_k, source - j0)
-            dk[h, j0 : j0 + cols] = 0.0
-            dv[h, j0 : j0 + cols] = 0.0
+            cols = min(block_k, kend - j0)
+            _gather(k, h, j0, cols, width, 1.0, kc, kt)
+            _gather(v, h, j0, cols, vwidth, 1.0, vc, none)
+            _zero(dkb)
+            _zero(dvb)
             first = j0 // block_q if causal else 0
             for b in range(first, qblocks):
                 i0 = b * block_q
                 rows = min(block_q, length - i0)
-                shift = i0 - j0 if causal else NO_LIMIT
-                _scores(k[h, j0:], qt[b], st, cols, width, rows, shift)
-                _scores(v[h, j0:], gt[b], dst, cols, vwidth, rows, shift)
+                # key j0 + j is seen by query i0 + r when r >= j + shift
+                shift = j0 - i0 if causal else -NO_LIMIT
+                _dots(kc, 0, 0, qs, i0, 0, pt, 0, 0, cols, rows, width, False,
+                      shift, NO_LIMIT, -NO_LIMIT, NO_LIMIT)  # fmt: skip
+                _dots(vc, 0, 0, gr, i0, 0, dpt, 0, 0, cols, rows, vwidth, False,
+                      shift, NO_LIMIT, -NO_LIMIT, NO_LIMIT)  # fmt: skip
                 for j in range(cols):
-                    lo = min(rows, max(0, j - shift))
-                    st[j, :lo] = 0.0
-                    dst[j, :lo] = 0.0
-                    prow = st[j, lo:]
-                    drow = dst[j, lo:]
-                    _exp_shifted(prow, lse[h, i0 + lo :], rows - lo)
+                    lo = max(0, min(rows, j + shift))
+                    prow = pt[j]
+                    drow = dpt[j]
+                    _zero(prow[:lo])
+                    _zero(drow[:lo])
+                    _exp_shifted(prow[lo:rows], lse[h, i0 + lo :], rows - lo)
                     deltas = delta[i0 + lo :]
                     for r in range(rows - lo):
-                        drow[r] = prow[r] * (drow[r] - deltas[r]) * scale
-                dvh, dkh, dqh = dv[h, j0:], dk[h, j0:], dq[i0:]
-                _add_products(
-                    st, grad[h, i0:], dvh, cols, rows, vwidth, shift, NO_LIMIT
-                )
-                _add_products(dst, q[h, i0:], dkh, cols, rows, width, shift, NO_LIMIT)
-                _add_products(dst.T, k[h, j0:], dqh, rows, cols, width, NO_LIMIT, shift)
+                        drow[lo + r] = prow[lo + r] * (drow[lo + r] - deltas[r]) * scale
+                    for r in range(rows):
+                        ds[r, j] = drow[r]
+                _dots(pt, 0, 0, gt, 0, i0, dvb, 0, 0, cols, vwidth, rows, True,
+                      -NO_LIMIT, NO_LIMIT, shift, NO_LIMIT)  # fmt: skip
+                _dots(dpt, 0, 0, qt, 0, i0, dkb, 0, 0, cols, width, rows, True,
+                      -NO_LIMIT, NO_LIMIT, shift, NO_LIMIT)  # fmt: skip
+                _zero(dqb[:rows])
+                _dots(ds, 0, 0, kt, 0, 0, dqb, 0, 0, rows, width, cols, True,
+                      -NO_LIMIT, NO_LIMIT, -NO_LIMIT, -shift)  # fmt: skip
+                for r in range(rows):
+                    dst = _row(dq, part, i0 + r, width)
+                    for e in range(width):
+                        dst[e] += dqb[r, e]
+            for j in range(cols):
+                dst = _row(dk, h, j0 + j, width)
+                for e in range(width):
+                    dst[e] = dkb[j, e]
+                dst = _row(dv, h, j0 + j, vwidth)
+                for e in range(vwidth):
+                    dst[e] = dvb[j, e]
+        # the keys no query sees (causal, S > L): no gradient
+        for j in range(kend + g, source, groups):
+            _zero(_row(dk, h, j, width))
+            _zero(_row(dv, h, j, vwidth))
 
 
-# The product helpers, contracted: a multiply and an add as one FMA (one
-# rounding). Run as Python, the kernels call them as Python; numba needs compiled
-# callees, and compiling them at import would import numba.
+def _carve(
+    slab: Array,
+    length: int,
+    width: int,
+    vwidth: int,
+    block_q: int,
+    block_k: int,
+) -> tuple[Array, ...]:
+    """A thread's slab of `_backward` as its arrays (2-d views, in order): the
+    head's q (scaled), q transposed, grad, grad transposed, D (one row); a key
+    block's k, k transposed and v; the tiles P^T, grad v^T (then scale dS^T),
+    scale dS; a key block's dk and dv and a query block's dq: all of a thread's working
+    memory in the arena, where the device counts it."""
+    shapes = (
+        (length, width),
+        (width, length),
+        (length, vwidth),
+        (vwidth, length),
+        (1, length),
+        (block_k, width),
+        (width, block_k),
+        (block_k, vwidth),
+        (block_k, block_q),
+        (block_k, block_q),
+        (block_q, block_k),
+        (block_k, width),
+        (block_k, vwidth),
+        (block_q, width),
+    )
+    views = []
+    at = 0
+    for rows, cols in shapes:
+        views.append(slab[at : at + rows * cols].reshape((rows, cols)))
+        at += rows * cols
+    return (
+        views[0],
+        views[1],
+        views[2],
+        views[3],
+        views[4],
+        views[5],
+        views[6],
+        views[7],
+        views[8],
+        views[9],
+        views[10],
+        views[11],
+        views[12],
+        views[13],
+    )
+
+
+def _slab_size(length: int, width: int, vwidth: int, block_q: int, block_k: int) -> int:
+    """Elements of one thread's slab of `_backward`."""
+    head = 2 * length * (width + vwidth) + length
+    tiles = 3 * block_q * block_k + block_k * (3 * width + 2 * vwidth) + block_q * width
+    return head + tiles
+
+
+# The helpers, contracted (a multiply and an add as one FMA: one rounding for
+# two); the dot products also reassociated (their sums vectorise). Run as
+# Python, the kernels call them as Python; numba needs compiled callees, and
+# compiling them at import would import numba.
 _SCOPE: Final = KernelScope(
     globals(),
     {
-        _scores: {"contract": True},
-        _add_products: {"contract": True},
+        _dots: {"contract": True, "reassociate": True},
+        _put4: {},
+        _carve: {},
+        _zero: {},
+        _row: {},
+        _gather: {},
+        _exp: {"contract": True, "inline": True},
         _exp_shifted: {"contract": True},
+        _exp_minus: {"contract": True},
+        _sum: {"reassociate": True},
+        _max: {},
     },
 )
 
@@ -387,18 +566,50 @@ def _groups(heads: int, source: int) -> int:
     return max(1, min(kblocks, -(-HEAD_TASKS // max(heads, 1))))
 
 
+Operand = tuple[Array, Array, int]  # (flat memory, offsets of the heads, row stride)
+
+
+def _readable(x: Array) -> bool:
+    """Whether the kernels can take x where it lies: its rows contiguous, its
+    strides whole elements and not negative."""
+    item = x.itemsize
+    return (x.shape[-1] <= 1 or x.strides[-1] == item) and all(
+        s >= 0 and s % item == 0 for s in x.strides
+    )
+
+
+def _operand(x: Array) -> Operand:
+    """x (..., N, W), `_readable`, as the kernels' operand: its memory as one
+    flat array from its first element (a view: writes reach x), each matrix's
+    offset in it (the leading axes flattened), the stride between rows."""
+    item = x.itemsize
+    steps = [s // item for s in x.strides]
+    offsets = np.zeros(x.shape[:-2], np.int64)
+    for axis, (size, step) in enumerate(zip(x.shape[:-2], steps, strict=False)):
+        shape = [1] * offsets.ndim
+        shape[axis] = size
+        offsets += (np.arange(size, dtype=np.int64) * step).reshape(shape)
+    span = (
+        0
+        if x.size == 0
+        else 1 + sum((n - 1) * s for n, s in zip(x.shape, steps, strict=True))
+    )
+    flat = np.lib.stride_tricks.as_strided(x, (span,), (item,))
+    return flat, offsets.reshape(-1), steps[-2]
+
+
 class AttentionCompiled(AttentionKernels):
     """The compiled forms of AttentionKernels' methods."""
 
-    def _sdpa_contiguous(self, x: Array, held: list[Any]) -> Array:
-        """x itself when it is C-contiguous, else a copy in scratch (kept alive
-        in `held` until the kernel returns)."""
-        if x.flags.c_contiguous:
-            return x
-        holder = self.scratch(tuple(x.shape), x.dtype)
-        held.append(holder)
-        np.copyto(holder.native, x)
-        return holder.native
+    def _sdpa_operand(self, x: Array, held: list[Any]) -> Operand:
+        """x as a kernel operand: where it lies when it can be read so, else
+        from a copy in scratch (kept alive in `held` until the kernel returns)."""
+        if not _readable(x):
+            holder = self.scratch(tuple(x.shape), x.dtype)
+            held.append(holder)
+            np.copyto(holder.native, x)
+            x = holder.native
+        return _operand(x)
 
     def _sdpa_compiles(self, *arrays: Array) -> bool:
         first = arrays[0]
@@ -420,37 +631,31 @@ class AttentionCompiled(AttentionKernels):
         causal: bool,
         scale: float,
     ) -> None:
-        if not self._sdpa_compiles(q, k, v, out, lse) or not lse.flags.c_contiguous:
+        if (
+            not self._sdpa_compiles(q, k, v, out, lse)
+            or not lse.flags.c_contiguous
+            or not _readable(out)
+        ):
             super().sdpa(q, k, v, out, lse, causal, scale)
             return
         held: list[Any] = []
         heads = math.prod(q.shape[:-2])
-        q3, k3, v3 = (
-            self._sdpa_contiguous(a, held).reshape(heads, *a.shape[-2:])
-            for a in (q, k, v)
-        )
-        # An output laid out with the heads inside (Device.sdpa's, for the
-        # merge of the heads) is written by rows into scratch, then copied.
-        result = out
-        if not out.flags.c_contiguous:
-            holder = self.scratch(tuple(out.shape), out.dtype)
-            held.append(holder)
-            result = holder.native
-        out3 = result.reshape(heads, *out.shape[-2:])
+        length, width = q.shape[-2:]
+        source, vwidth = v.shape[-2:]
         kernel = _kernel(_forward)
         kernel(
-            q3,
-            k3,
-            v3,
-            out3,
-            lse.reshape(heads, q.shape[-2]),
+            *(self._sdpa_operand(a, held) for a in (q, k, v)),
+            _operand(out),
+            lse.reshape(heads, length),
+            length,
+            source,
+            width,
+            vwidth,
             causal,
             q.dtype.type(scale),
             BLOCK_Q,
             BLOCK_K,
         )
-        if result is not out:
-            np.copyto(out, result)
 
     def sdpa_backward(
         self,
@@ -468,49 +673,53 @@ class AttentionCompiled(AttentionKernels):
     ) -> None:
         arrays = (grad, q, k, v, out, lse, dq, dk, dv)
         if not self._sdpa_compiles(*arrays) or not all(
-            a.flags.c_contiguous for a in (dq, dk, dv)
+            _readable(a) for a in (dq, dk, dv)
         ):
             super().sdpa_backward(*arrays, causal, scale)
             return
         held: list[Any] = []
         heads = math.prod(q.shape[:-2])
-        g3, q3, k3, v3, o3, dq3, dk3, dv3 = (
-            self._sdpa_contiguous(a, held).reshape(heads, *a.shape[-2:])
-            for a in (grad, q, k, v, out, dq, dk, dv)
-        )
-        lse2 = self._sdpa_contiguous(lse, held).reshape(heads, q.shape[-2])
-        groups = _groups(q3.shape[0], k3.shape[1])
+        length, width = q.shape[-2:]
+        source, vwidth = v.shape[-2:]
+        keys = min(source, length) if causal else source
+        groups = _groups(heads, keys)
         if groups == 1:
-            parts = dq3.reshape(1, *dq3.shape)
+            parts = dq
+            dq_operand = _operand(dq)
         else:
-            holder = self.scratch((groups, *dq3.shape), dq3.dtype)
+            holder = self.scratch((groups, heads, length, width), dq.dtype)
             held.append(holder)
             parts = holder.native
+            dq_operand = _operand(parts.reshape(groups * heads, length, width))
+        # per-thread scratch: one slab of `_backward` per thread
+        slabs = self.scratch(
+            (slots(), _slab_size(length, width, vwidth, BLOCK_Q, BLOCK_K)),
+            dq.dtype,
+        )
+        held.append(slabs)
+        lse2 = lse
+        if not lse.flags.c_contiguous:
+            holder = self.scratch(tuple(lse.shape), lse.dtype)
+            held.append(holder)
+            np.copyto(holder.native, lse)
+            lse2 = holder.native
         kernel = _kernel(_backward)
-        # per-thread scratch: the slabs of `_backward`, one per thread
-        slabs = slots()
-        qblocks = -(-q3.shape[1] // BLOCK_Q)
-        for shape in (
-            (slabs, qblocks, q3.shape[2], BLOCK_Q),
-            (slabs, qblocks, v3.shape[2], BLOCK_Q),
-            (slabs, q3.shape[1]),
-        ):
-            held.append(self.scratch(shape, q3.dtype))
         kernel(
-            g3,
-            q3,
-            k3,
-            v3,
-            o3,
-            lse2,
-            parts,
-            dk3,
-            dv3,
+            *(self._sdpa_operand(a, held) for a in (grad, q, k, v, out)),
+            lse2.reshape(heads, length),
+            dq_operand,
+            _operand(dk),
+            _operand(dv),
+            length,
+            source,
+            width,
+            vwidth,
             causal,
             q.dtype.type(scale),
             BLOCK_Q,
             BLOCK_K,
-            *(holder.native for holder in held[-3:]),
+            groups,
+            slabs.native,
         )
         if groups > 1:
-            np.sum(parts, axis=0, out=dq3)
+            np.sum(parts.reshape(groups, *dq.shape), axis=0, out=dq)
