@@ -159,6 +159,7 @@ def test_small_blocks(monkeypatch: pytest.MonkeyPatch, causal: bool) -> None:
     rows at every offset from the diagonal, in both directions (L < S, L > S)."""
     monkeypatch.setattr(ca, "BLOCK_Q", 12)
     monkeypatch.setattr(ca, "BLOCK_K", 8)
+    monkeypatch.setattr(ca, "FORWARD_BLOCK_K", 8)
     for shape in ((3, 37, 53, 5, 6), (2, 53, 37, 8, 3)):
         arrays = _inputs(shape, np.float64)
         want = _oracle(*arrays, causal, 1 / np.sqrt(shape[3]))
