@@ -245,7 +245,10 @@ def test_the_kernels_run_as_plain_python() -> None:
     want = _oracle(q, k, v, g, True, 0.5)
     lse = np.empty((2, 9))
     out = np.empty((9, 2, 3)).transpose(1, 0, 2)  # laid out for the merge of heads
-    ca._forward(*map(ca._operand, (q, k, v, out)), lse, 9, 7, 4, 3, True, 0.5, 4, 3)
+    slab = np.full((1, 7 * (4 + 3)), np.nan)  # the forward's, one thread's
+    ca._forward(
+        *map(ca._operand, (q, k, v, out)), lse, 9, 7, 4, 3, True, 0.5, 4, 3, slab
+    )
     dq = np.empty((2, 2, 9, 4))  # two groups of key blocks: two dq parts
     dk, dv = np.empty_like(k), np.empty_like(v)
     # one thread's slab of scratch, filled with NaN: the kernel sets it itself

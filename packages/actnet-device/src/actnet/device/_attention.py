@@ -143,7 +143,8 @@ class AttentionOps(DeviceCore):
         scale: float | None = None,
     ) -> tuple[Buffer, Buffer, Buffer]:
         """(dq, dk, dv): the gradients of sdpa's output for its gradient `grad`,
-        given sdpa's (out, lse) for the same q, k, v, causal and scale.
+        given sdpa's (out, lse) for the same q, k, v, causal and scale. With
+        heads, each is laid out as sdpa's output is (`_attention_output`).
 
         >>> out, lse = dev.sdpa(q, k, v, causal=True)
         >>> dq, dk, dv = dev.sdpa_backward(grad, q, k, v, out, lse, causal=True)
@@ -165,9 +166,12 @@ class AttentionOps(DeviceCore):
                     f"{op}: {name} must have shape {shape} and dtype {want}, got "
                     f"{a.shape} and {a.dtype}"
                 )
-        dq = self._empty(qa.shape, dtype)
-        dk = self._empty(ka.shape, dtype)
-        dv = self._empty(va.shape, dtype)
+        # laid out as sdpa's output (heads inside): the merge of the heads of
+        # each gradient, into the gradient of the projection that made q, k
+        # and v, reads rows rather than gathering them
+        dq = self._attention_output(qa.shape, qa.shape[-1], dtype)
+        dk = self._attention_output(ka.shape, ka.shape[-1], dtype)
+        dv = self._attention_output(va.shape, va.shape[-1], dtype)
         self._call(
             OPS[op].quiet,
             self._backend.sdpa_backward,

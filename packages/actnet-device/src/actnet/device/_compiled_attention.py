@@ -48,8 +48,9 @@ BLOCK_K: Final = 64  # keys per tile of the backward
 # GPT block's heads, L = 128: forward 2.9 against 3.2 ms, backward no faster)
 FORWARD_BLOCK_K: Final = 128
 # A backward task per group of key blocks when there are fewer heads than this
-# (each group then keeps its own dq part): enough tasks for the threads.
-HEAD_TASKS: Final = 16
+# (each group then keeps its own dq part, L x E): enough tasks for up to eight
+# threads, fixed by the shape so that results do not depend on the threads.
+HEAD_TASKS: Final = 8
 NO_LIMIT: Final = 1 << 40  # the causal bounds of non-causal attention
 COMPILED_DTYPES: Final = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -322,10 +323,13 @@ def _forward(
     scale: float,
     block_q: int,
     block_k: int,
+    slabs: Array,
 ) -> None:
     """out = softmax(scale q k^T) v and lse = log(sum(exp(scale q k^T))) per
     query, for heads of q (L, E), k (S, E), v (S, Ev) given as strided operands
-    (flat, offsets of the heads, row stride), lse (H, L)."""
+    (flat, offsets of the heads, row stride), lse (H, L). `slabs` is per-thread
+    scratch (`_jit.thread_slot`), S x (E + Ev) elements each: a task's keys and
+    its values transposed (they grow with S; the rest is a block's worth)."""
     heads = lse.shape[0]
     dtype = lse.dtype
     blocks = (length + block_q - 1) // block_q
@@ -337,8 +341,10 @@ def _forward(
         rows = min(block_q, length - i0)
         stop = min(source, i0 + rows) if causal else source
         qs = np.empty((rows, width), dtype)  # scale * q, the block's queries
-        kc = np.empty((stop, width), dtype)  # the keys it sees
-        vt = np.empty((vwidth, stop), dtype)  # their values, transposed
+        slab = slabs[thread_slot()]
+        kc = slab[: stop * width].reshape((stop, width))  # the keys it sees
+        # their values, transposed
+        vt = slab[stop * width : stop * (width + vwidth)].reshape((vwidth, stop))
         _gather(q, h, i0, rows, width, scale, qs, none)
         _gather(k, h, 0, stop, width, one, kc, none)
         _gather(v, h, 0, stop, vwidth, one, none, vt)
@@ -651,6 +657,9 @@ class AttentionCompiled(AttentionKernels):
         heads = math.prod(q.shape[:-2])
         length, width = q.shape[-2:]
         source, vwidth = v.shape[-2:]
+        # per-thread scratch: one slab of `_forward` per thread
+        slabs = self.scratch((slots(), source * (width + vwidth)), q.dtype)
+        held.append(slabs)
         kernel = _kernel(_forward)
         kernel(
             *(self._sdpa_operand(a, held) for a in (q, k, v)),
@@ -664,6 +673,7 @@ class AttentionCompiled(AttentionKernels):
             q.dtype.type(scale),
             BLOCK_Q,
             FORWARD_BLOCK_K,
+            slabs.native,
         )
 
     def sdpa_backward(
