@@ -229,6 +229,43 @@ def test_heads_output_is_laid_out_for_merging_heads() -> None:
             np.testing.assert_array_equal(get(a).reshape(b.shape), b)
 
 
+def test_gradients_are_laid_out_as_their_inputs() -> None:
+    """dq, dk, dv keep the layout of q, k, v: C-contiguous for C-contiguous
+    inputs; heads inside the sequence for heads split from one projection
+    (PyTorch's (B, L, 3, H, E) split and transposed), whose merge is then a
+    view. The values do not depend on it."""
+    batch, heads, length, width = 2, 3, 20, 8
+    rng = np.random.default_rng(7)
+    flat = [rng.standard_normal((batch * heads, length, width)).astype(np.float32)]
+    arrays = flat + [
+        rng.standard_normal(flat[0].shape).astype(np.float32) for _ in "kvg"
+    ]
+    want = _run(CPU, arrays, True)
+    for device in (CPU, REF):
+        q, k, v, g = (
+            put(a.reshape(batch, heads, length, width), device) for a in arrays
+        )
+        out, lse = device.sdpa(q, k, v, causal=True)
+        grads = device.sdpa_backward(g, q, k, v, out, lse, causal=True)
+        assert all(d.is_contiguous for d in grads)
+        projection = np.stack(
+            [
+                a.reshape(batch, heads, length, width).transpose(0, 2, 1, 3)
+                for a in arrays[:3]
+            ],
+            axis=2,
+        )  # (B, L, 3, H, E)
+        qkv = put(np.ascontiguousarray(projection), device)
+        q2, k2, v2 = (qkv[:, :, i].swapaxes(1, 2) for i in range(3))
+        out2, lse2 = device.sdpa(q2, k2, v2, causal=True)
+        grads2 = device.sdpa_backward(g, q2, k2, v2, out2, lse2, causal=True)
+        for d in grads2:
+            assert not d.is_contiguous and d.swapaxes(1, 2).is_contiguous
+        if device is CPU:
+            for a, b in zip(grads2, want[2:], strict=True):
+                np.testing.assert_array_equal(get(a).reshape(b.shape), b)
+
+
 def test_no_keys_gives_zeros() -> None:
     """S = 0: out is zeros and lse -inf (PyTorch's empty softmax); L = 0 works."""
     for device in (CPU, REF):

@@ -90,6 +90,16 @@ class AttentionOps(DeviceCore):
         *batch, heads, length, _ = shape
         return self._empty((*batch, length, heads, width), dtype).swapaxes(-3, -2)
 
+    def _gradient_like(self, a: Any, dtype: np.dtype[Any]) -> Buffer:
+        """The gradient of q, k or v (array `a`): laid out as sdpa's output is
+        when a's heads lie inside its sequence ((..., L, H, E) in memory, as the
+        heads split from one projection do), so that merging the gradient's
+        heads into the projection's gradient is a view; else C-contiguous (as
+        PyTorch's empty_like keeps a dense input's layout)."""
+        if a.ndim >= 4 and a.strides[-3] < a.strides[-2]:
+            return self._attention_output(a.shape, a.shape[-1], dtype)
+        return self._empty(a.shape, dtype)
+
     def sdpa(
         self,
         q: Buffer,
@@ -143,8 +153,8 @@ class AttentionOps(DeviceCore):
         scale: float | None = None,
     ) -> tuple[Buffer, Buffer, Buffer]:
         """(dq, dk, dv): the gradients of sdpa's output for its gradient `grad`,
-        given sdpa's (out, lse) for the same q, k, v, causal and scale. With
-        heads, each is laid out as sdpa's output is (`_attention_output`).
+        given sdpa's (out, lse) for the same q, k, v, causal and scale. Each is
+        laid out as its input is (`_gradient_like`).
 
         >>> out, lse = dev.sdpa(q, k, v, causal=True)
         >>> dq, dk, dv = dev.sdpa_backward(grad, q, k, v, out, lse, causal=True)
@@ -166,12 +176,7 @@ class AttentionOps(DeviceCore):
                     f"{op}: {name} must have shape {shape} and dtype {want}, got "
                     f"{a.shape} and {a.dtype}"
                 )
-        # laid out as sdpa's output (heads inside): the merge of the heads of
-        # each gradient, into the gradient of the projection that made q, k
-        # and v, reads rows rather than gathering them
-        dq = self._attention_output(qa.shape, qa.shape[-1], dtype)
-        dk = self._attention_output(ka.shape, ka.shape[-1], dtype)
-        dv = self._attention_output(va.shape, va.shape[-1], dtype)
+        dq, dk, dv = (self._gradient_like(a, dtype) for a in (qa, ka, va))
         self._call(
             OPS[op].quiet,
             self._backend.sdpa_backward,
