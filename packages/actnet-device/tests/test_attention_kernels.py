@@ -299,6 +299,39 @@ def test_the_kernels_run_as_plain_python() -> None:
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_compiled_exp_rows(dtype: Any) -> None:
+    """The softmax rows' helpers, compiled (`_exp` inlined into their loops):
+    exp(x - shift) within one ulp of the result's dtype, 0 below 2**-1022
+    and at -inf; `_exp_minus` returns the sum of what it wrote (float64), `_max`
+    the largest of its start and the row, NaN skipped."""
+    scope = ca._SCOPE._globals()
+    rng = np.random.default_rng(3)
+    x = np.concatenate(
+        [rng.uniform(-80, 20, 997), [0.0, -745.0, -1e9, -np.inf, 20.0]]
+    ).astype(dtype)
+    shift = dtype(1.5)
+    want = np.exp(x.astype(np.float64) - np.float64(shift))
+    want[want < 2.0**-1022] = 0.0
+    got = x.copy()
+    total = scope["_exp_minus"](got, shift, got.size)
+    # one ulp of the result's dtype (float64's polynomial is good to about one)
+    ulp = np.spacing(want.astype(dtype)).astype(np.float64)
+    assert np.all(np.abs(got - want) <= ulp)
+    np.testing.assert_allclose(total, got.astype(np.float64).sum(), rtol=1e-15)
+    shifts = rng.uniform(-5, 5, x.size).astype(dtype)
+    rows = x.copy()
+    scope["_exp_shifted"](rows, shifts, rows.size)
+    want = np.exp(x.astype(np.float64) - shifts.astype(np.float64))
+    want[want < 2.0**-1022] = 0.0
+    np.testing.assert_allclose(rows, want.astype(dtype), rtol=2 * np.finfo(dtype).eps)
+    row = rng.standard_normal(37).astype(dtype)
+    assert scope["_max"](row, 37, dtype(-np.inf)) == row.max()
+    assert scope["_max"](row, 5, dtype(9)) == 9
+    row[3] = np.nan
+    assert scope["_max"](row, 37, dtype(-np.inf)) == np.nanmax(row)
+
+
 def test_the_scores_never_take_arena_memory() -> None:
     """The (L, S) scores are never allocated: the arena's peak over forward and
     backward stays far below one (L, S) float32 matrix (the reference device
