@@ -65,6 +65,8 @@ ROUND: Final = 6755399441055744.0
 LN2_HI: Final = 6.93147180369123816490e-01
 LN2_LO: Final = 1.90821492927058770002e-10
 
+Operand = tuple[Array, Array, int]  # (flat memory, offsets of the heads, row stride)
+
 prange = range  # numba's prange once compiled with parallel=True (see _jit)
 
 
@@ -278,7 +280,7 @@ def _zero(x: Array) -> None:
     x.fill(0.0)
 
 
-def _row(x: tuple[Array, Array, int], h: int, i: int, n: int) -> Array:
+def _row(x: Operand, h: int, i: int, n: int) -> Array:
     """Row i (its first n elements) of head h of a strided operand (flat, offsets,
     row stride): a contiguous 1-d view."""
     start = x[1][h] + i * x[2]
@@ -286,7 +288,7 @@ def _row(x: tuple[Array, Array, int], h: int, i: int, n: int) -> Array:
 
 
 def _gather(
-    x: tuple[Array, Array, int],
+    x: Operand,
     h: int,
     first: int,
     count: int,
@@ -310,10 +312,10 @@ def _gather(
 
 
 def _forward(
-    q: tuple[Array, Array, int],
-    k: tuple[Array, Array, int],
-    v: tuple[Array, Array, int],
-    out: tuple[Array, Array, int],
+    q: Operand,
+    k: Operand,
+    v: Operand,
+    out: Operand,
     lse: Array,
     length: int,
     source: int,
@@ -385,15 +387,15 @@ def _forward(
 
 
 def _backward(
-    grad: tuple[Array, Array, int],
-    q: tuple[Array, Array, int],
-    k: tuple[Array, Array, int],
-    v: tuple[Array, Array, int],
-    out: tuple[Array, Array, int],
+    grad: Operand,
+    q: Operand,
+    k: Operand,
+    v: Operand,
+    out: Operand,
     lse: Array,
-    dq: tuple[Array, Array, int],
-    dk: tuple[Array, Array, int],
-    dv: tuple[Array, Array, int],
+    dq: Operand,
+    dk: Operand,
+    dv: Operand,
     length: int,
     source: int,
     width: int,
@@ -579,9 +581,6 @@ def _groups(heads: int, source: int) -> int:
     """Key-block groups per head in the backward: one when there are heads enough."""
     kblocks = -(-source // BLOCK_K)
     return max(1, min(kblocks, -(-HEAD_TASKS // max(heads, 1))))
-
-
-Operand = tuple[Array, Array, int]  # (flat memory, offsets of the heads, row stride)
 
 
 def _readable(x: Array) -> bool:
