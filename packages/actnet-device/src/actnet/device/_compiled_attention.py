@@ -38,9 +38,22 @@ from typing import Any, Final
 
 import numpy as np
 
+from actnet.device import _compiled_attention_tiles, _compiled_softmax_exp
+from actnet.device._compiled_attention_tiles import (
+    Operand,
+    _dots,
+    _exp,
+    _exp_minus,
+    _exp_shifted,
+    _gather,
+    _max,
+    _put4,
+    _row,
+    _zero,
+)
+from actnet.device._compiled_softmax_exp import _dot_of, _sum_of
 from actnet.device._jit import KernelScope, slots, thread_slot
 from actnet.device._kernels_attention import Array, AttentionKernels
-from actnet.device._polynomials import EXP
 
 BLOCK_Q: Final = 128  # queries per task and per tile
 BLOCK_K: Final = 64  # keys per tile of the backward
@@ -54,261 +67,7 @@ HEAD_TASKS: Final = 8
 NO_LIMIT: Final = 1 << 40  # the causal bounds of non-causal attention
 COMPILED_DTYPES: Final = (np.dtype(np.float32), np.dtype(np.float64))
 
-# exp(t) as 2**k exp(r), t = k log(2) + r, |r| <= log(2)/2: k found by rounding at
-# ROUND (1.5 * 2**52), log(2) in two parts (LN2_HI has 32 significant bits, so
-# k * LN2_HI is exact), exp(r) from `_polynomials.EXP`, 2**k from its bits.
-# A global array is a constant to numba: the Horner loop unrolls over it.
-_EXP: Final = np.array(EXP)
-_N_EXP: Final = len(EXP)
-LOG2E: Final = 1.4426950408889634
-ROUND: Final = 6755399441055744.0
-LN2_HI: Final = 6.93147180369123816490e-01
-LN2_LO: Final = 1.90821492927058770002e-10
-
-Operand = tuple[Array, Array, int]  # (flat memory, offsets of the heads, row stride)
-
 prange = range  # numba's prange once compiled with parallel=True (see _jit)
-
-
-def _exp(t0: float) -> float:
-    """exp(t0) in float64 (to 1e-16): libm's exp is a call per element, this
-    vectorises in the loops that call it. Results below 2**-1022 are flushed
-    to 0; NaN gives NaN."""
-    # selects, not min/max: NaN must reach neither k (an int) nor past t0
-    t = t0 if t0 > -1000.0 else -1000.0  # noqa: FURB136
-    t = t if t < 709.0 else 709.0  # noqa: FURB136
-    k = (t * LOG2E + ROUND) - ROUND
-    rest = (t0 - k * LN2_HI) - k * LN2_LO
-    e = 0.0
-    for j in range(_N_EXP):
-        e = e * rest + _EXP[j]
-    ki = np.int64(k)
-    scale = np.int64((ki + 1023) << 52).view(np.float64)
-    return e * scale if ki > -1023 else 0.0
-
-
-def _exp_shifted(x: Array, shift: Array, n: int) -> None:
-    """x[r] = exp(x[r] - shift[r]) for r < n (1-d each), rounded once."""
-    for r in range(n):
-        x[r] = _exp(np.float64(x[r]) - np.float64(shift[r]))
-
-
-def _exp_minus(x: Array, shift: float, n: int) -> float:
-    """x[r] = exp(x[r] - shift) for r < n, rounded once; the sum of the rounded
-    values in float64 (the weights the output is then divided by)."""
-    for r in range(n):
-        x[r] = _exp(np.float64(x[r]) - np.float64(shift))
-    return _sum(x, n)  # apart: a sum in the loop would keep it from vectorising
-
-
-def _max(x: Array, n: int, start: float) -> float:
-    """The largest of start and x[:n] (NaN skipped, as Python's max does): in
-    eight running maxima, so that the comparisons do not wait on one another."""
-    m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = start
-    r = 0
-    while r + 8 <= n:
-        m0 = max(m0, x[r])
-        m1 = max(m1, x[r + 1])
-        m2 = max(m2, x[r + 2])
-        m3 = max(m3, x[r + 3])
-        m4 = max(m4, x[r + 4])
-        m5 = max(m5, x[r + 5])
-        m6 = max(m6, x[r + 6])
-        m7 = max(m7, x[r + 7])
-        r += 8
-    while r < n:
-        m0 = max(m0, x[r])
-        r += 1
-    return max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7)))
-
-
-def _dot64(x: Array, y: Array, n: int) -> float:
-    """The sum of x[:n] * y[:n] in float64, in any order (it vectorises)."""
-    total = 0.0
-    for r in range(n):
-        total += np.float64(x[r]) * np.float64(y[r])
-    return total
-
-
-def _sum(x: Array, n: int) -> float:
-    """The sum of x[:n] in float64, in any order (it vectorises)."""
-    total = 0.0
-    for r in range(n):
-        total += np.float64(x[r])
-    return total
-
-
-def _dots(
-    a: Array,
-    ar: int,
-    ac: int,
-    b: Array,
-    br: int,
-    bc: int,
-    c: Array,
-    cr: int,
-    cc: int,
-    m: int,
-    n: int,
-    inner: int,
-    add: bool,
-    j_lo: int,
-    j_hi: int,
-    t_lo: int,
-    t_hi: int,
-) -> None:
-    """c[cr + i, cc + j] = (or +=, when `add`) the sum over t of
-    a[ar + i, ac + t] * b[br + j, bc + t], for i < m, j < n, t < inner: each
-    entry a dot product of two contiguous rows (numba vectorises the sum over t
-    with its order free: `reassociate`).
-
-    The causal windows: row i takes the columns j in [i + j_lo, i + j_hi] and
-    the terms t in [i + t_lo, i + t_hi] (clipped to [0, n) and [0, inner)).
-    Rows go by fours and columns by fours (sixteen sums in registers, each row
-    read once for four): a group takes the union of its rows' windows, so it
-    writes a few entries outside some row's window (the caller masks them) and
-    adds a few terms outside it (where the caller's operand is zero)."""
-    zero = c.dtype.type(0)  # sums in c's dtype: float32 ones vectorise twice as wide
-    i = 0
-    while i < m:
-        rows = min(4, m - i)
-        j0 = max(0, i + j_lo)
-        j1 = min(n, i + rows + j_hi)  # past the group's last column
-        t0 = max(0, i + t_lo)
-        t1 = min(inner, i + rows + t_hi)
-        width = max(0, t1 - t0)
-        if rows < 4:
-            for r in range(i, i + rows):
-                arow = a[ar + r, ac + t0 : ac + t0 + width]
-                for j in range(j0, j1):
-                    brow = b[br + j, bc + t0 : bc + t0 + width]
-                    s = zero
-                    for t in range(width):
-                        s += arow[t] * brow[t]
-                    if add:
-                        c[cr + r, cc + j] += s
-                    else:
-                        c[cr + r, cc + j] = s
-            i += rows
-            continue
-        a0 = a[ar + i, ac + t0 : ac + t0 + width]
-        a1 = a[ar + i + 1, ac + t0 : ac + t0 + width]
-        a2 = a[ar + i + 2, ac + t0 : ac + t0 + width]
-        a3 = a[ar + i + 3, ac + t0 : ac + t0 + width]
-        j = j0
-        while j + 4 <= j1:
-            b0 = b[br + j, bc + t0 : bc + t0 + width]
-            b1 = b[br + j + 1, bc + t0 : bc + t0 + width]
-            b2 = b[br + j + 2, bc + t0 : bc + t0 + width]
-            b3 = b[br + j + 3, bc + t0 : bc + t0 + width]
-            s00 = s01 = s02 = s03 = zero
-            s10 = s11 = s12 = s13 = zero
-            s20 = s21 = s22 = s23 = zero
-            s30 = s31 = s32 = s33 = zero
-            for t in range(width):
-                x0 = a0[t]
-                x1 = a1[t]
-                x2 = a2[t]
-                x3 = a3[t]
-                y0 = b0[t]
-                y1 = b1[t]
-                y2 = b2[t]
-                y3 = b3[t]
-                s00 += x0 * y0
-                s01 += x0 * y1
-                s02 += x0 * y2
-                s03 += x0 * y3
-                s10 += x1 * y0
-                s11 += x1 * y1
-                s12 += x1 * y2
-                s13 += x1 * y3
-                s20 += x2 * y0
-                s21 += x2 * y1
-                s22 += x2 * y2
-                s23 += x2 * y3
-                s30 += x3 * y0
-                s31 += x3 * y1
-                s32 += x3 * y2
-                s33 += x3 * y3
-            _put4(c, cr + i, cc + j, add, s00, s01, s02, s03)
-            _put4(c, cr + i + 1, cc + j, add, s10, s11, s12, s13)
-            _put4(c, cr + i + 2, cc + j, add, s20, s21, s22, s23)
-            _put4(c, cr + i + 3, cc + j, add, s30, s31, s32, s33)
-            j += 4
-        while j < j1:
-            b0 = b[br + j, bc + t0 : bc + t0 + width]
-            s00 = s10 = s20 = s30 = zero
-            for t in range(width):
-                y0 = b0[t]
-                s00 += a0[t] * y0
-                s10 += a1[t] * y0
-                s20 += a2[t] * y0
-                s30 += a3[t] * y0
-            if add:
-                c[cr + i, cc + j] += s00
-                c[cr + i + 1, cc + j] += s10
-                c[cr + i + 2, cc + j] += s20
-                c[cr + i + 3, cc + j] += s30
-            else:
-                c[cr + i, cc + j] = s00
-                c[cr + i + 1, cc + j] = s10
-                c[cr + i + 2, cc + j] = s20
-                c[cr + i + 3, cc + j] = s30
-            j += 1
-        i += 4
-
-
-def _put4(
-    c: Array, r: int, j: int, add: bool, s0: float, s1: float, s2: float, s3: float
-) -> None:
-    """c[r, j:j + 4] = (or +=) s0..s3."""
-    if add:
-        c[r, j] += s0
-        c[r, j + 1] += s1
-        c[r, j + 2] += s2
-        c[r, j + 3] += s3
-    else:
-        c[r, j] = s0
-        c[r, j + 1] = s1
-        c[r, j + 2] = s2
-        c[r, j + 3] = s3
-
-
-def _zero(x: Array) -> None:
-    """x[...] = 0. (A helper: numba drops a slice assignment written in a
-    parallel loop's body to a view of an argument.)"""
-    x.fill(0.0)
-
-
-def _row(x: Operand, h: int, i: int, n: int) -> Array:
-    """Row i (its first n elements) of head h of a strided operand (flat, offsets,
-    row stride): a contiguous 1-d view."""
-    start = x[1][h] + i * x[2]
-    return x[0][start : start + n]
-
-
-def _gather(
-    x: Operand,
-    h: int,
-    first: int,
-    count: int,
-    n: int,
-    scale: float,
-    rows: Array,
-    cols: Array,
-) -> None:
-    """Rows first..first + count of head h of x: times `scale` into rows[:count],
-    and as they are, transposed, into cols[:, :count] (each when it has a
-    size)."""
-    for i in range(count):
-        src = _row(x, h, first + i, n)
-        if rows.shape[0] > 0:
-            dst = rows[i]
-            for e in range(n):
-                dst[e] = src[e] * scale
-        if cols.shape[0] > 0:
-            for e in range(n):
-                cols[e, i] = src[e]
 
 
 def _forward(
@@ -431,7 +190,7 @@ def _backward(
         _gather(q, h, 0, length, width, scale, qs, qt)
         _gather(grad, h, 0, length, vwidth, one, gr, gt)
         for i in range(length):
-            delta[i] = _dot64(gr[i], _row(out, h, i, vwidth), vwidth)
+            delta[i] = _dot_of(gr[i], _row(out, h, i, vwidth))
         part = g * heads + h
         for i in range(length):
             _zero(_row(dq, part, i, width))
@@ -552,7 +311,7 @@ def _slab_size(length: int, width: int, vwidth: int, block_q: int, block_k: int)
 # Python, the kernels call them as Python; numba needs compiled callees, and
 # compiling them at import would import numba.
 _SCOPE: Final = KernelScope(
-    globals(),
+    {**vars(_compiled_softmax_exp), **vars(_compiled_attention_tiles), **globals()},
     {
         _dots: {"contract": True, "reassociate": True},
         _put4: {},
@@ -563,8 +322,8 @@ _SCOPE: Final = KernelScope(
         _exp: {"contract": True, "inline": True},
         _exp_shifted: {"contract": True},
         _exp_minus: {"contract": True},
-        _sum: {"reassociate": True},
-        _dot64: {"reassociate": True},
+        _sum_of: {"reassociate": True},
+        _dot_of: {"reassociate": True},
         _max: {},
     },
 )
