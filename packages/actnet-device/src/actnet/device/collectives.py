@@ -37,6 +37,11 @@ from actnet.device._buffer import Buffer
 __all__ = ["REDUCE_OPS", "MPIGroup", "ProcessGroup", "Work"]
 
 REDUCE_OPS: Final = ("sum", "avg", "max")
+# Seconds an uncaught exception's process waits, its traceback written, before
+# it aborts the group: mpiexec forwards each process's output through its own
+# proxy, and an abort at once can end the proxies before the traceback reaches
+# the terminal (seen: a job that failed with no message at all).
+ABORT_GRACE: Final = 0.5
 
 # The dtypes MPI has a type for (NumPy's buffer formats); half and bfloat16 have none.
 _MPI_DTYPES: Final = frozenset(
@@ -239,15 +244,18 @@ class MPIGroup(ProcessGroup):
 
 def _abort_on_uncaught_errors(comm: Any) -> None:
     """An uncaught exception in one process of a group ends them all: after the
-    traceback is printed, the communicator is aborted (mpiexec then stops every
-    process), instead of the others waiting forever in a collective."""
+    traceback is printed (and ABORT_GRACE for mpiexec to forward it), the
+    communicator is aborted (mpiexec then stops every process), instead of the
+    others waiting forever in a collective."""
     previous = sys.excepthook
     if getattr(previous, "_actnet_aborts", False):
         return
 
     def abort(kind: type[BaseException], value: BaseException, tb: Any) -> None:
         previous(kind, value, tb)
+        sys.stdout.flush()
         sys.stderr.flush()
+        time.sleep(ABORT_GRACE)
         comm.Abort(1)
 
     abort._actnet_aborts = True  # type: ignore[attr-defined]  # a marker on the hook
