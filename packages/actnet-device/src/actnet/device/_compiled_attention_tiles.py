@@ -1,7 +1,7 @@
 """The helpers of the compiled attention kernels (`_compiled_attention.py`):
 the products as dot products of contiguous rows (`_dots`), the rows of a
 strided operand (`_row`, `_gather`), and the softmax's rows (`_exp_minus`,
-`_exp_shifted`, `_max`; their sums are `_compiled_softmax_exp`'s).
+`_exp_shifted`, `_max`; their exp and sums are `_compiled_softmax_exp`'s).
 
 Plain Python first; the kernels' `_jit.KernelScope` compiles them with the
 kernels (its namespace holds this module's names too), each with the options
@@ -10,56 +10,23 @@ listed there.
 
 from __future__ import annotations
 
-from typing import Final
-
-import numpy as np
-
-from actnet.device._compiled_softmax_exp import _sum_of
+from actnet.device._compiled_softmax_exp import _exp_into, _sum_of
 from actnet.device._kernels_attention import Array
-from actnet.device._polynomials import EXP
-
-# exp(t) as 2**k exp(r), t = k log(2) + r, |r| <= log(2)/2: k found by rounding at
-# ROUND (1.5 * 2**52), log(2) in two parts (LN2_HI has 32 significant bits, so
-# k * LN2_HI is exact), exp(r) from `_polynomials.EXP`, 2**k from its bits.
-# A global array is a constant to numba: the Horner loop unrolls over it.
-_EXP: Final = np.array(EXP)
-_N_EXP: Final = len(EXP)
-LOG2E: Final = 1.4426950408889634
-ROUND: Final = 6755399441055744.0
-LN2_HI: Final = 6.93147180369123816490e-01
-LN2_LO: Final = 1.90821492927058770002e-10
 
 Operand = tuple[Array, Array, int]  # (flat memory, offsets of the heads, row stride)
 
 
-def _exp(t0: float) -> float:
-    """exp(t0) in float64 (to 1e-16): libm's exp is a call per element, this
-    vectorises in the loops that call it. Results below 2**-1022 are flushed
-    to 0; NaN gives NaN."""
-    # selects, not min/max: NaN must reach neither k (an int) nor past t0
-    t = t0 if t0 > -1000.0 else -1000.0  # noqa: FURB136
-    t = t if t < 709.0 else 709.0  # noqa: FURB136
-    k = (t * LOG2E + ROUND) - ROUND
-    rest = (t0 - k * LN2_HI) - k * LN2_LO
-    e = 0.0
-    for j in range(_N_EXP):
-        e = e * rest + _EXP[j]
-    ki = np.int64(k)
-    scale = np.int64((ki + 1023) << 52).view(np.float64)
-    return e * scale if ki > -1023 else 0.0
-
-
 def _exp_shifted(x: Array, shift: Array, n: int) -> None:
-    """x[r] = exp(x[r] - shift[r]) for r < n (1-d each), rounded once."""
-    for r in range(n):
-        x[r] = _exp(np.float64(x[r]) - np.float64(shift[r]))
+    """x[r] = exp(x[r] - shift[r]) for r < n (1-d each), in float64 and rounded
+    once (`_exp_into`; float64 results with its precise polynomial)."""
+    _exp_into(x[:n], 0.0, x[:n], x.itemsize == 8, True, 1.0, None, shift[:n])
 
 
 def _exp_minus(x: Array, shift: float, n: int) -> float:
-    """x[r] = exp(x[r] - shift) for r < n, rounded once; the sum of the rounded
-    values in float64 (the weights the output is then divided by)."""
-    for r in range(n):
-        x[r] = _exp(np.float64(x[r]) - np.float64(shift))
+    """x[r] = exp(x[r] - shift) for r < n, rounded once (as `_exp_shifted`);
+    the sum of the rounded values in float64 (the weights the output is then
+    divided by)."""
+    _exp_into(x[:n], shift, x[:n], x.itemsize == 8, True)
     return _sum_of(x[:n])  # apart: a sum in the loop would not vectorise
 
 

@@ -108,14 +108,18 @@ def _exp_into(
     bounded: bool = False,
     scale: float = 1.0,
     plus: Array | None = None,
+    minus: Array | None = None,
 ) -> None:
-    """out[j] = exp(x[j] - shift) in float64, times `scale` (when that is not
-    1), plus plus[j] (when given), rounded once to out's dtype; x, out and plus
-    1-d (+inf is inf, NaN is NaN, -inf and arguments below FLUSH are 0; past 709
-    inf). `bounded`: every x[j] - shift is at most 0 or NaN (x - its maximum),
-    so the test for overflow is left out."""
+    """out[j] = exp(x[j] - shift - minus[j]) in float64 (minus[j] when given),
+    times `scale` (when that is not 1), plus plus[j] (when given), rounded once
+    to out's dtype; x, out, plus and minus 1-d (+inf is inf, NaN is NaN, -inf
+    and arguments below FLUSH are 0; past 709 inf). `bounded`: every argument
+    is at most 0 or NaN (x - its maximum), so the test for overflow is left
+    out."""
     for j in range(x.size):
         t0 = np.float64(x[j]) - shift
+        if minus is not None:
+            t0 -= np.float64(minus[j])
         big = t0 * LOG2E + ROUND  # ROUND + k: k in its last bits
         kf = big - ROUND
         # not precise: ln 2 in one constant, one FMA fewer (k ln 2 off by |k|

@@ -32,7 +32,7 @@ from actnet.device import _threads
 
 _lock = threading.Lock()  # guards _numba and _compiled
 _numba: Any = None
-_compiled: dict[tuple[Callable[..., Any], bool, bool, bool, bool], Any] = {}
+_compiled: dict[tuple[Callable[..., Any], bool, bool, bool], Any] = {}
 
 
 def _cache_dir() -> Path:
@@ -65,17 +65,14 @@ def compiled(
     parallel: bool = False,
     reassociate: bool = False,
     contract: bool = False,
-    inline: bool = False,
 ) -> Any:
     """`fn` compiled by numba (nopython, cached on disk); `parallel` compiles its
     `prange` loops to run on the threads `set_num_threads` allows; `reassociate`
     lets LLVM reorder its floating-point sums (numba's fastmath flag "reassoc"
     alone), so that reductions vectorize: a sum's last bits then depend on the
     vector width, not on the written order; `contract` lets it fuse a multiply
-    and an add into one FMA (the flag "contract" alone: one rounding for two);
-    `inline` (for a helper) puts its body in each caller before the caller is
-    optimised (numba's inline="always"): a loop that calls it can vectorise."""
-    key = (fn, parallel, reassociate, contract, inline)
+    and an add into one FMA (the flag "contract" alone: one rounding for two)."""
+    key = (fn, parallel, reassociate, contract)
     kernel = _compiled.get(key)
     if kernel is None:
         with _lock:
@@ -83,7 +80,7 @@ def compiled(
             if kernel is None:
                 numba = _load()
                 source = fn
-                if parallel or reassociate or contract or inline:
+                if parallel or reassociate or contract:
                     scope = {**fn.__globals__, "prange": numba.prange}
                     source = types.FunctionType(
                         fn.__code__,
@@ -99,7 +96,6 @@ def compiled(
                     suffix = "__parallel" if parallel else ""
                     suffix += "__reassoc" if reassociate else ""
                     suffix += "__contract" if contract else ""
-                    suffix += "__inline" if inline else ""
                     source.__qualname__ = fn.__qualname__ + suffix
                 kernel = numba.njit(
                     cache=True,
@@ -107,7 +103,6 @@ def compiled(
                     nogil=True,
                     error_model="numpy",
                     fastmath=_fastmath(reassociate, contract),
-                    inline="always" if inline else "never",
                 )(source)
                 _compiled[key] = kernel
     return kernel
