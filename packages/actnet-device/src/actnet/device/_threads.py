@@ -59,10 +59,16 @@ _blas = find_thread_control()
 # user set one, passive_openmp leaves the choice to them.
 _WAIT_VARIABLES: Final = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME")
 # GNU OpenMP's spins before a waiting thread sleeps (its own estimate: 100 per
-# microsecond); its default is 300000. With one busy process beside a kernel
-# loop on two cores, 1000 kept the default's speed; on a machine loaded 4-5x
-# over, the default's spinning made 0.3 ms loops take 8-17 ms.
-SPIN_COUNT: Final = 1000
+# microsecond); its default is 300000. On a machine loaded 4-5x over, the
+# default's spinning made 0.3 ms loops take 8-17 ms. Too few spins cost as much
+# the other way: waking a sleeping thread took 60-90 us on a 2-core virtual
+# machine, paid by every parallel kernel that follows some Python. Measured
+# there, one operator's forward + backward in a loop (layer_norm of (2048,
+# 256), softmax of (16, 4, 128, 128), 2 threads): idle, 1000 spins took 0.71
+# and 1.28 ms, 10000 0.42 and 0.94 ms (30000, 300000: no faster); with one
+# busy process beside, 1000 took 0.85 and 1.59 ms, 10000 1.32 and 2.04 ms,
+# 30000 1.99 and 2.88 ms, 300000 4.9 and 10.2 ms. A GPT step did not move.
+SPIN_COUNT: Final = 10000
 
 
 def _from_environment() -> int | None:
@@ -294,9 +300,10 @@ def parallel_for(fn: Callable[[int], None], n: int) -> None:
 def passive_openmp() -> Iterator[None]:
     """Inside the block, an OpenMP runtime that loads (numba's threading layer,
     when its threads launch) reads a short wait: GNU OpenMP spins
-    SPIN_COUNT times (some 10 microseconds, enough to catch the next loop of a
-    run of kernels) and then sleeps, where its default spins about 3 ms on a
-    core another process may need; other runtimes read OMP_WAIT_POLICY=PASSIVE.
+    SPIN_COUNT times (some 100 microseconds, enough to catch the next kernel
+    after a Python operator's dispatch) and then sleeps, where its default
+    spins about 3 ms on a core another process may need; other runtimes read
+    OMP_WAIT_POLICY=PASSIVE.
     Unchanged when the user set any of the variables that choose a wait."""
     if any(name in os.environ for name in _WAIT_VARIABLES):
         yield
