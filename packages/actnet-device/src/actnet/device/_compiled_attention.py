@@ -50,7 +50,7 @@ from actnet.device._compiled_attention_tiles import (
     _row,
     _zero,
 )
-from actnet.device._compiled_softmax_exp import _dot_of, _exp_into, _sum_of
+from actnet.device._compiled_softmax_exp import _dot_of, _exp_into, _exp_of, _sum_of
 from actnet.device._jit import KernelScope, slots, thread_slot
 from actnet.device._kernels_attention import Array, AttentionKernels
 
@@ -319,6 +319,7 @@ _SCOPE: Final = KernelScope(
         _row: {},
         _gather: {},
         _exp_into: {"contract": True},
+        _exp_of: {"contract": True},
         _exp_shifted: {"contract": True},
         _exp_minus: {"contract": True},
         _sum_of: {"reassociate": True},

@@ -124,7 +124,9 @@ class SoftmaxCompiled(SoftmaxKernels):
         fn = _log_softmax_rows if log else _softmax_rows
         kernel, parts, threads = _kernel(fn, x.size, x2.shape[0])
         block = block_rows(x2.shape[1])
-        held = self.scratch((threads, block * (x2.shape[1] + 2)), _F64)  # e, stats
+        # a block's stats, and for softmax its exponentials (e)
+        slab = block * (2 if log else x2.shape[1] + 2)
+        held = self.scratch((threads, slab), _F64)
         kernel(x2, _bits(x2), out2, _precise(x), parts, held.native, block)
         return True
 
@@ -192,15 +194,12 @@ class SoftmaxCompiled(SoftmaxKernels):
         # the backward of smoothing needs log(sum) to float64's digits
         precise = _precise(x) or label_smoothing != 0.0
         rows, classes = x.shape
-        kernel, parts, threads = _kernel(_cross_entropy, x.size, rows)
-        # the losses of the rows, then a block of exp(x - max) per thread
-        block = block_rows(classes)
-        held = self.scratch((rows + threads * block * classes,), _F64)
-        losses = held.native[:rows]
-        slabs = held.native[rows:].reshape(threads, block, classes)
+        kernel, parts, _ = _kernel(_cross_entropy, x.size, rows)
+        held = self.scratch((rows,), _F64)  # the losses of the rows
         result: tuple[int, int] = kernel(
             x, _bits(x), t, w, weight is not None, ignore_index, label_smoothing,
-            reduction, loss.reshape(-1), stats, precise, parts, losses, slabs,
+            reduction, loss.reshape(-1), stats, precise, parts, held.native,
+            block_rows(classes),
         )  # fmt: skip
         return result
 

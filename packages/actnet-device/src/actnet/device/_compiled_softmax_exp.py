@@ -2,9 +2,11 @@
 (`_compiled_softmax_rows.py`'s kernels call them), plain Python that numba
 compiles; written out by hand, because numba vectorizes neither the plain forms:
 
-- exp (libm's costs ~10 ns an element, scalar): `_exp_into` is Cody and Waite's
-  range reduction, x = k ln 2 + r with |r| <= ln(2)/2, a polynomial for exp(r)
-  written as 1 + r q(r), and 2^k built from its bits, all in float64.
+- exp (libm's costs ~10 ns an element, scalar): `_exp_of` (one element, which
+  LLVM inlines into the loops of `_exp_into` and `_log_sum_exp`, where it
+  vectorizes) is Cody and Waite's range reduction, x = k ln 2 + r with |r| <=
+  ln(2)/2, a polynomial for exp(r) written as 1 + r q(r), and 2^k built from
+  its bits, all in float64.
   `precise` takes q of degree 10 (relative error 1.4e-16); else degree 5 and
   ln 2 in one constant (4.7e-9: 0.08 ulp of a float32), for float32 results in
   which nothing cancels: softmax; log_softmax ((x - max) and -log(sum) are both
@@ -30,9 +32,9 @@ compiles; written out by hand, because numba vectorizes neither the plain forms:
 - max: a float max loop stays in order (its NaN rule), so `_max_of` reduces
   the floats' bits as ints, which vectorizes (see there).
 - sums are compiled to reassociate (`_jit.compiled`), so that they vectorize.
-  log(sum) is log of the sum from e on, else log1p of the terms other than the
-  maximum's (`_log_sum`), so that -log p of a confident prediction keeps its
-  digits.
+  log(sum) (`_log_sum_exp`, summing the exponentials as it makes them) is log
+  of the sum from e on, else log1p of the terms other than the maximum's, so
+  that -log p of a confident prediction keeps its digits.
 
 The kernels' `_jit.KernelScope` compiles these with them (its namespace holds
 this module's names too).
@@ -53,7 +55,7 @@ LN2_LO: Final = 1.90821492927058770002e-10  # ln 2 - LN2_HI
 LN2: Final = math.log(2.0)
 ROUND: Final = 6755399441055744.0  # 1.5 * 2^52: (v + ROUND) - ROUND rounds v to an int
 ROUND_BITS: Final = int(np.float64(ROUND).view(np.int64))  # ROUND + k's bits are k more
-LOG_PLAIN: Final = math.e  # see _log_sum
+LOG_PLAIN: Final = math.e  # see _log_sum_exp
 FLUSH: Final = -708.3  # below, exp is under 2^-1022 (or about): flushed to 0
 # q(r) = (exp(r) - 1) / r on [-ln(2)/2, ln(2)/2], near-minimax (Chebyshev fits)
 Q0: Final = 1.0
@@ -100,6 +102,48 @@ EXP32_HIGH: Final = np.float32(88.0)  # ... to here
 SUM32_MAX: Final = 3.0e38  # a row sum a float32 holds
 
 
+def _exp_of(t0: float, precise: bool, bounded: bool) -> float:
+    """exp(t0) in float64 (+inf is inf, NaN is NaN, -inf and arguments below
+    FLUSH are 0; past 709 inf). `bounded`: t0 is at most 0 or NaN (x - its
+    maximum), so the test for overflow is left out. A scalar that LLVM inlines
+    into the loops that call it (`_exp_into`, `_log_sum_exp`), where it
+    vectorizes, keeping its own flags (contracted, never reassociated: the
+    rounding at ROUND must stay)."""
+    big = t0 * LOG2E + ROUND  # ROUND + k: k in its last bits
+    kf = big - ROUND
+    # not precise: ln 2 in one constant, one FMA fewer (k ln 2 off by |k|
+    # 2.3e-17, at most 2.5e-14: float32's results cannot see it)
+    r = (t0 - kf * LN2_HI) - kf * LN2_LO if precise else t0 - kf * LN2
+    # Horner: fewer operations than a split form, and the loop keeps enough
+    # elements in flight (vectors, unrolled) to hide each step's latency.
+    if precise:
+        q = Q10 * r + Q9
+        q = q * r + Q8
+        q = q * r + Q7
+        q = q * r + Q6
+        q = q * r + Q5
+        q = q * r + Q4
+        q = q * r + Q3
+        q = q * r + Q2
+        q = q * r + Q1
+        q = q * r + 1.0
+    else:
+        q = G5 * r + G4
+        q = q * r + G3
+        q = q * r + G2
+        q = q * r + G1
+        q = q * r + G0
+    k = np.float64(big).view(np.int64) - ROUND_BITS
+    v: float = (1.0 + r * q) * np.int64((k + 1023) << 52).view(np.float64)
+    # k is an exponent only for t0 in [FLUSH, 709]: the selects replace what it
+    # made of any other t0 (-inf, NaN: r is NaN there, and NaN stays). Written
+    # as selects, the NaN rule is this one, in Python too.
+    v = 0.0 if t0 < FLUSH else v
+    if not bounded:
+        v = np.inf if t0 > 709.0 else v
+    return v
+
+
 def _exp_into(
     x: Array,
     shift: float,
@@ -110,53 +154,46 @@ def _exp_into(
     plus: Array | None = None,
     minus: Array | None = None,
 ) -> None:
-    """out[j] = exp(x[j] - shift - minus[j]) in float64 (minus[j] when given),
-    times `scale` (when that is not 1), plus plus[j] (when given), rounded once
-    to out's dtype; x, out, plus and minus 1-d (+inf is inf, NaN is NaN, -inf
-    and arguments below FLUSH are 0; past 709 inf). `bounded`: every argument
-    is at most 0 or NaN (x - its maximum), so the test for overflow is left
-    out."""
+    """out[j] = exp(x[j] - shift - minus[j]) in float64 (minus[j] when given;
+    `_exp_of`, `bounded` as there), times `scale` (when that is not 1), plus
+    plus[j] (when given), rounded once to out's dtype; x, out, plus and minus
+    1-d."""
     for j in range(x.size):
         t0 = np.float64(x[j]) - shift
         if minus is not None:
             t0 -= np.float64(minus[j])
-        big = t0 * LOG2E + ROUND  # ROUND + k: k in its last bits
-        kf = big - ROUND
-        # not precise: ln 2 in one constant, one FMA fewer (k ln 2 off by |k|
-        # 2.3e-17, at most 2.5e-14: float32's results cannot see it)
-        r = (t0 - kf * LN2_HI) - kf * LN2_LO if precise else t0 - kf * LN2
-        # Horner: fewer operations than a split form, and the loop keeps enough
-        # elements in flight (vectors, unrolled) to hide each step's latency.
-        if precise:
-            q = Q10 * r + Q9
-            q = q * r + Q8
-            q = q * r + Q7
-            q = q * r + Q6
-            q = q * r + Q5
-            q = q * r + Q4
-            q = q * r + Q3
-            q = q * r + Q2
-            q = q * r + Q1
-            q = q * r + 1.0
-        else:
-            q = G5 * r + G4
-            q = q * r + G3
-            q = q * r + G2
-            q = q * r + G1
-            q = q * r + G0
-        k = np.float64(big).view(np.int64) - ROUND_BITS
-        v: float = (1.0 + r * q) * np.int64((k + 1023) << 52).view(np.float64)
-        # k is an exponent only for t0 in [FLUSH, 709]: the selects replace
-        # what it made of any other t0 (-inf, NaN: r is NaN there, and NaN
-        # stays). Written as selects, the NaN rule is this one, in Python too.
-        v = 0.0 if t0 < FLUSH else v
-        if not bounded:
-            v = np.inf if t0 > 709.0 else v
+        v = _exp_of(t0, precise, bounded)
         if scale != 1.0:
             v *= scale
         if plus is not None:
             v += np.float64(plus[j])
         out[j] = v
+
+
+def _log_sum_exp(x: Array, top: float, precise: bool) -> float:
+    """log(sum(exp(x - top))) for top the maximum of x (1-d), to its last
+    digits near 0, the exponentials summed as they are made (none stored). A
+    sum of at least LOG_PLAIN (e) is its log: that is at least 1, so its
+    relative error is at most the sum's. Below, the terms that are 1 (the
+    maximum's) are counted apart, so that a sum near 1 does not round the
+    others away: log1p of the rest plus the count past one, the exponentials
+    made again (a row that confident is rarer than the exp is costly: keeping
+    the rest and the count beside the sum made every row 30% slower). A row of
+    -inf has NaN terms, and stays NaN. Compiled to reassociate the sums (the
+    exponentials keep `_exp_of`'s flags)."""
+    total = 0.0
+    for j in range(x.size):
+        total += _exp_of(np.float64(x[j]) - top, precise, True)
+    if total >= LOG_PLAIN:
+        return math.log(total)
+    rest = 0.0
+    count = 0.0
+    for j in range(x.size):
+        v = _exp_of(np.float64(x[j]) - top, precise, True)
+        one = v == 1.0
+        rest += 0.0 if one else v
+        count += 1.0 if one else 0.0
+    return math.log1p(rest + (count - 1.0))
 
 
 def _exp32_outside(y: Array) -> int:
@@ -224,28 +261,6 @@ def _gaps_of(x: Array, top: float) -> float:
     for j in range(x.size):
         total += top - np.float64(x[j])
     return total
-
-
-def _log_sum(e: Array) -> float:
-    """log(sum(e)) for e = exp(x - max) (1-d), to its last digits near 0. A sum
-    of at least LOG_PLAIN (e) is its log: that is at least 1, so its relative
-    error is at most the sum's. Below, the terms that are 1 (the maximum's)
-    are counted apart, so that a sum near 1 does not round the others away:
-    log1p of the rest plus the count past one. (A row of -inf has e NaN, and
-    stays NaN.) Compiled to reassociate."""
-    total = 0.0
-    for j in range(e.size):
-        total += e[j]
-    if total >= LOG_PLAIN:
-        return math.log(total)
-    rest = 0.0
-    count = 0.0
-    for j in range(e.size):
-        v = e[j]
-        one = v == 1.0
-        rest += 0.0 if one else v
-        count += 1.0 if one else 0.0
-    return math.log1p(rest + (count - 1.0))
 
 
 def _max_of(bits: Array) -> float:

@@ -38,8 +38,9 @@ from actnet.device._compiled_softmax_exp import (
     _exp32_into,
     _exp32_outside,
     _exp_into,
+    _exp_of,
     _gaps_of,
-    _log_sum,
+    _log_sum_exp,
     _max_of,
     _spread_of,
     _sum_of,
@@ -123,9 +124,11 @@ def _log_softmax_rows(
     slabs: Array,
     block: int,
 ) -> None:
-    """log_softmax of every row of x into out; as _softmax_rows. The last
-    pass, (x - max) - log(sum), is in x's arithmetic: float32's for float32
-    rows (max exact, log(sum) rounded once from float64), within 1.75 ulp of
+    """log_softmax of every row of x into out; as _softmax_rows, but slabs
+    hold only a block's statistics (block, 2): the exponentials are summed as
+    they are made (`_log_sum_exp`), never stored. The last pass, (x - max) -
+    log(sum), is in x's arithmetic: float32's for float32 rows (max exact,
+    log(sum) rounded once from float64), within 1.75 ulp of
     the float64 value: x - max <= 0 and -log(sum) <= 0 add without
     cancelling, so the larger is at least half the result (its rounding half
     an ulp of the result) and the smaller at most half (a quarter); then the
@@ -134,13 +137,14 @@ def _log_softmax_rows(
     conversions)."""
     rows, classes = x.shape
     for part in prange(parts):
-        e, stats = _carve(slabs[thread_slot()], block, classes)
+        stats = slabs[thread_slot()][: 2 * block].reshape((block, 2))
         stop = rows * (part + 1) // parts
         for first in range(rows * part // parts, stop, block):
             last = min(stop, first + block)
-            _max_exp_block(x, bits, first, last, e, stats, precise)
             for i in range(first, last):
-                stats[i - first, 1] = _log_sum(e[i - first])
+                stats[i - first, 0] = _max_of(bits[i])
+            for i in range(first, last):
+                stats[i - first, 1] = _log_sum_exp(x[i], stats[i - first, 0], precise)
             for i in range(first, last):
                 top = x.dtype.type(stats[i - first, 0])
                 log_total = x.dtype.type(stats[i - first, 1])
@@ -259,14 +263,13 @@ def _cross_entropy_part(
     precise: bool,
     start: int,
     stop: int,
-    e: Array,
+    block: int,
 ) -> None:
     """The losses of rows start..stop (float64), each row's maximum and the log
     of its sum of exp(x - max) into stats. The targets are in bounds; w the
-    class weights when `weighted` (else each is 1); e (block, classes) float64
-    is scratch: the rows go a block at a time."""
+    class weights when `weighted` (else each is 1). The rows go `block` at a
+    time."""
     classes = x.shape[1]
-    block = e.shape[0]
     weight_sum = 0.0
     if eps != 0.0:
         weight_sum = _sum_of(w) if weighted else float(classes)
@@ -275,9 +278,7 @@ def _cross_entropy_part(
         for i in range(first, last):
             stats[i, 0] = _max_of(bits[i])
         for i in range(first, last):
-            _exp_into(x[i], stats[i, 0], e[i - first], precise, True)
-        for i in range(first, last):
-            stats[i, 1] = _log_sum(e[i - first])
+            stats[i, 1] = _log_sum_exp(x[i], stats[i, 0], precise)
         for i in range(first, last):
             ti = t[i]
             if ti == ignore_index:
@@ -322,23 +323,22 @@ def _cross_entropy(
     precise: bool,
     parts: int,
     losses: Array,
-    slabs: Array,
+    block: int,
 ) -> tuple[int, int]:
     """cross-entropy in one call: the bounds, the rows (in `parts` parts, one
-    per task of the parallel loop), the reduction. Returns (low, high); nothing
-    is indexed when a target is out of bounds. losses (a float64 per row) and
-    slabs (a (block_rows(classes), classes) float64 slab per thread,
-    `_jit.thread_slot`) are scratch."""
+    per task of the parallel loop, `block` rows at a time:
+    block_rows(classes)), the reduction. Returns (low, high); nothing is
+    indexed when a target is out of bounds. losses (a float64 per row) is
+    scratch."""
     rows = x.shape[0]
     low, high, counted = _bounds(t, ignore_index, w, weighted, x.shape[1])
     if low < 0 or high >= x.shape[1]:
         return low, high
     for part in prange(parts):
-        e = slabs[thread_slot()]
         start = rows * part // parts
         stop = rows * (part + 1) // parts
         _cross_entropy_part(x, bits, t, w, weighted, ignore_index, eps, losses,
-                            stats, precise, start, stop, e)  # fmt: skip
+                            stats, precise, start, stop, block)  # fmt: skip
     _reduce_losses(losses, reduction, counted, loss)
     return low, high
 
@@ -460,7 +460,8 @@ SCOPE: Final = KernelScope(
         _dot_of: {"reassociate": True},
         _spread_of: {"reassociate": True},
         _gaps_of: {"reassociate": True},
-        _log_sum: {"reassociate": True},
+        _exp_of: {"contract": True},
+        _log_sum_exp: {"reassociate": True},
         _max_of: {},
         _carve: {},
         _max_exp_block: {},
