@@ -6,6 +6,9 @@ inputs, refusals, the kernels run as Python, and the memory they take."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 from typing import Any
 
 import numpy as np
@@ -376,3 +379,42 @@ def test_sdpa_refusals() -> None:
         CPU.sdpa_backward(x, x, x, x, out, out)
     with pytest.raises(ValueError, match="sdpa_backward: grad must have shape"):
         CPU.sdpa_backward(lse, x, x, x, out, lse)
+
+
+def test_the_first_kernel_of_a_process_has_a_slab_per_thread() -> None:
+    """sdpa run before any other compiled kernel (numba not yet loaded) sizes its
+    per-thread scratch for the threads the kernel will run on: once, it took one
+    slab while two threads ran, and the second wrote past it into whatever the
+    arena held next (wrong gradients, now and then). In a fresh interpreter: the
+    scratch holds a slab per thread, and the results equal the reference's."""
+    code = """
+        import numpy as np
+        import actnet.device as ad
+        from actnet.device import _jit
+        ad.set_num_threads(2)
+        cpu, ref = ad.get_device("cpu"), ad.get_device("reference")
+        rng = np.random.default_rng(0)
+        shape = (8, 4, 96, 16)
+        arrays = [rng.standard_normal(shape).astype(np.float32) for _ in range(4)]
+        assert not _jit.loaded()
+        results = []
+        for d in (cpu, ref):
+            q, k, v, g = (d.from_host(a) for a in arrays)
+            d.reset_peak_memory_stats()
+            out, lse = d.sdpa(q, k, v, causal=True)
+            stats = d.memory_stats()
+            if d is cpu:  # the forward's scratch: a slab (96 x 32) a thread
+                slabs = (stats.peak_bytes - stats.used_bytes) // (96 * 32 * 4)
+            grads = d.sdpa_backward(g, q, k, v, out, lse, True)
+            results.append([d.to_host(b) for b in (out, *grads)])
+        for ours, want in zip(*results):
+            np.testing.assert_allclose(ours, want, rtol=2e-4, atol=2e-5)
+        print(_jit.slots(), slabs)
+    """
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.split() == ["2", "2"]

@@ -80,7 +80,7 @@ def _kernel(fn: Any, size: int, rows: int, exp: bool = True) -> tuple[Any, int, 
     least = PARALLEL_MIN if exp else PARALLEL_MIN_NO_EXP
     if size >= least and get_num_threads() > 1 and rows > 1:
         kernel = SCOPE.compiled(fn, parallel=True)
-        threads = slots()  # after compiling: numba is loaded
+        threads = slots()
         return kernel, min(rows, threads), threads
     return SCOPE.compiled(fn), 1, 1
 

@@ -126,8 +126,11 @@ def thread_slot() -> int:
 
 def slots() -> int:
     """How many threads the next kernel launched from this thread may run on
-    (numba's count is per launching thread): the slabs per-thread scratch needs."""
-    return 1 if _numba is None else int(_numba.get_num_threads())
+    (numba's count is per launching thread): the slabs per-thread scratch needs.
+    It loads numba first when no kernel has yet: numba's count, not 1, is what
+    the kernel about to run will use (scratch sized before the first kernel
+    loaded numba had one slab, and the second thread wrote past it)."""
+    return int(_load().get_num_threads())
 
 
 def loaded() -> bool:
