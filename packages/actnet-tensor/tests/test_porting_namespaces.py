@@ -58,6 +58,38 @@ def test_register_namespace_refuses_unknown_paths_and_non_modules() -> None:
 
 
 # ------------------------------------------------------------- device, cuda
+def test_a_registered_function_is_an_attribute_and_a_method(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """torch.softmax and Tensor.softmax, as actnet.neuron registers them (here
+    a stand-in: the sum along a dim), and the hint before any registration."""
+    monkeypatch.setattr(_namespaces, "_functions", {})
+    with pytest.raises(AttributeError, match=r"import actnet\.neuron"):
+        at.softmax  # noqa: B018
+    x = at.tensor([[1.0, 2.0], [3.0, 4.0]])
+    # undone after the test, whether or not actnet.neuron had registered it
+    monkeypatch.setattr(at.Tensor, "softmax", None, raising=False)
+
+    def along(t: at.Tensor, dim: int) -> at.Tensor:
+        return t.sum(dim)
+
+    at.register_function("softmax", along, along)
+    assert at.softmax is along
+    np.testing.assert_array_equal(np.asarray(x.softmax(0)), [4.0, 6.0])
+    np.testing.assert_array_equal(np.asarray(at.softmax(x, 1)), [3.0, 7.0])
+
+
+def test_register_function_refuses_other_names_and_non_callables() -> None:
+    with pytest.raises(ValueError, match="must be one of"):
+        at.register_function("conv2d", len, None)
+    with pytest.raises(TypeError, match="callables"):
+        at.register_function("relu", 1, None)  # type: ignore[arg-type]  # refused
+
+
+def test_device_type_is_its_kind() -> None:
+    assert at.ones(1).device.type == "cpu" == get_device("cpu").kind
+
+
 def test_device_names_the_same_devices_as_get_device() -> None:
     cpu = get_device("cpu")
     assert at.device("cpu") is cpu

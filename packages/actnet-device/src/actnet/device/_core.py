@@ -222,6 +222,11 @@ class DeviceCore:
         return self._backend.kind
 
     @property
+    def type(self) -> str:
+        """torch.device's name for `kind` ("cpu", "cuda": `x.device.type`)."""
+        return self._backend.kind
+
+    @property
     def dtypes(self) -> frozenset[np.dtype[Any]]:
         """The data types this device can hold (bfloat16 loaded if among them)."""
         if self._every:

@@ -36,7 +36,7 @@ from actnet.ndarray import float64 as double
 from actnet.ndarray import int16 as short
 from actnet.ndarray import int32 as int
 from actnet.ndarray import int64 as long
-from actnet.tensor import amp, backends, cpu, cuda
+from actnet.tensor import amp, backends, cpu, cuda, distributions
 from actnet.tensor._arithmetic import matmul, reciprocal
 from actnet.tensor._arithmetic_functions import add, div, mul, sub
 from actnet.tensor._autocast import (
@@ -85,6 +85,7 @@ from actnet.tensor._creation import (
 from actnet.tensor._cumulative import cumprod, cumsum, logsumexp, prod
 from actnet.tensor._default_dtype import get_default_dtype, set_default_dtype
 from actnet.tensor._devices import device
+from actnet.tensor._dtype_info import finfo, iinfo
 from actnet.tensor._einsum import einsum
 from actnet.tensor._elementary import (
     acos,
@@ -106,8 +107,12 @@ from actnet.tensor._extrema import MedianResult, amax, amin, median, norm
 from actnet.tensor._function import Function, FunctionCtx
 from actnet.tensor._grad_mode import (
     enable_grad,
+    get_float32_matmul_precision,
+    inference_mode,
     is_grad_enabled,
+    is_inference_mode_enabled,
     no_grad,
+    set_float32_matmul_precision,
     set_grad_enabled,
 )
 from actnet.tensor._gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -115,6 +120,8 @@ from actnet.tensor._graph import AccumulateGrad, Node
 from actnet.tensor._indexing import cat, gather, stack
 from actnet.tensor._inplace_math import apply_in_place
 from actnet.tensor._layout import (
+    broadcast_shapes,
+    broadcast_tensors,
     broadcast_to,
     diag,
     diagonal,
@@ -147,7 +154,7 @@ from actnet.tensor._logic import (
 from actnet.tensor._masking import masked_fill, tril, triu
 from actnet.tensor._math import abs, exp, log, pow, sqrt, where  # PyTorch's names
 from actnet.tensor._namespaces import lookup as _lookup_namespace
-from actnet.tensor._namespaces import register_namespace
+from actnet.tensor._namespaces import register_function, register_namespace
 from actnet.tensor._pointwise import (
     ceil,
     clamp,
@@ -166,8 +173,9 @@ from actnet.tensor._pointwise import (
     tanh,
 )
 from actnet.tensor._pointwise import clamp as clip
-from actnet.tensor._products import addmm, bmm, dot, outer
+from actnet.tensor._products import addmm, bmm, dot, mm, mv, outer
 from actnet.tensor._promotion import as_dtype
+from actnet.tensor._random import TorchGenerator as Generator
 from actnet.tensor._random import (
     initial_seed,
     manual_seed,
@@ -186,7 +194,7 @@ from actnet.tensor._selection import (
     select,
     unique,
 )
-from actnet.tensor._shape import transpose, unsqueeze
+from actnet.tensor._shape import clone, transpose, unsqueeze
 from actnet.tensor._sorting import SortResult, TopKResult, argsort, sort, topk
 from actnet.tensor._split import chunk, split, unbind
 from actnet.tensor._tensor import Tensor
@@ -201,6 +209,7 @@ __all__ = [
     "CompiledFunction",
     "Function",
     "FunctionCtx",
+    "Generator",
     "GradcheckError",
     "MedianResult",
     "MemoryBudgetError",
@@ -240,6 +249,8 @@ __all__ = [
     "bfloat16",
     "bmm",
     "bool",
+    "broadcast_shapes",
+    "broadcast_tensors",
     "broadcast_to",
     "cat",
     "cdouble",
@@ -249,6 +260,7 @@ __all__ = [
     "clamp",
     "clear_autocast_cache",
     "clip",
+    "clone",
     "compile",
     "complex64",
     "complex128",
@@ -261,6 +273,7 @@ __all__ = [
     "device",
     "diag",
     "diagonal",
+    "distributions",
     "div",
     "dot",
     "double",
@@ -275,6 +288,7 @@ __all__ = [
     "explain_saved_memory",
     "expm1",
     "eye",
+    "finfo",
     "flatten",
     "flip",
     "float",
@@ -291,13 +305,16 @@ __all__ = [
     "get_autocast_cpu_dtype",
     "get_autocast_dtype",
     "get_default_dtype",
+    "get_float32_matmul_precision",
     "grad",
     "gradcheck",
     "gradgradcheck",
     "gt",
     "half",
     "hstack",
+    "iinfo",
     "index_select",
+    "inference_mode",
     "initial_seed",
     "int",
     "int8",
@@ -309,6 +326,7 @@ __all__ = [
     "is_autocast_enabled",
     "is_floating_point",
     "is_grad_enabled",
+    "is_inference_mode_enabled",
     "is_tensor",
     "isfinite",
     "isinf",
@@ -334,8 +352,10 @@ __all__ = [
     "meshgrid",
     "min",
     "minimum",
+    "mm",
     "mul",
     "multinomial",
+    "mv",
     "narrow",
     "ne",
     "neg",
@@ -355,6 +375,7 @@ __all__ = [
     "randn_like",
     "randperm",
     "reciprocal",
+    "register_function",
     "register_namespace",
     "remainder",
     "repeat_interleave",
@@ -368,6 +389,7 @@ __all__ = [
     "set_autocast_dtype",
     "set_autocast_enabled",
     "set_default_dtype",
+    "set_float32_matmul_precision",
     "set_grad_enabled",
     "short",
     "sigmoid",

@@ -150,6 +150,7 @@ ACTNET: Final = {
     # one unlisted kernel each in PyTorch (float32 stays float32); actnet's are
     # compositions of matmul
     "dot": "unlisted",
+    "mv": "unlisted",
     "bilinear": "unlisted",
     # torch.nn.RNN's composite runs every step's linear in the autocast dtype,
     # and LSTM runs as mkldnn_rnn_layer (listed): their outputs and states are

@@ -34,16 +34,44 @@ def tensor(
     set_default_dtype), ints int64."""
     if isinstance(data, Tensor):
         data = data.array
+    elif isinstance(data, Sequence) and not isinstance(data, list | tuple | str):
+        data = _elements(data)  # a deque, a range
     target = _dtype_or(dtype, None)
     if target is None and get_default_dtype() != xp.float32:
         target = _python_default(data)
     if type(data) is NDArray:
         values = xp.asarray(data, dtype=target, device=device, copy=True)
     else:
-        values = xp.asarray(data, dtype=target, device=device)
+        try:
+            values = xp.asarray(data, dtype=target, device=device)
+        except TypeError:
+            if not isinstance(data, list | tuple):
+                raise
+            # tensors among the values (`torch.tensor([R])`): a second pass,
+            # only for these, so that plain lists pay nothing
+            values = xp.asarray(_elements(data), dtype=target, device=device)
         if values.buffer.base is not None:
             values = xp.asarray(values, copy=True)
     return leaf(values, requires_grad, "tensor")
+
+
+def _elements(data: Sequence[Any]) -> list[Any]:
+    """`data` (any sequence: a list, a deque, a range) as nested lists, each
+    tensor in it as its value (a 0-d NDArray, which keeps its dtype): torch
+    takes one-element tensors among the values (`torch.tensor([R])`)."""
+    items: list[Any] = []
+    for item in data:
+        if isinstance(item, Tensor):
+            if item.numel() != 1:
+                raise ValueError(
+                    "only one element tensors can be converted to Python scalars"
+                )
+            items.append(xp.reshape(item.detach().array, ()))
+        elif isinstance(item, Sequence) and not isinstance(item, str):
+            items.append(_elements(item))
+        else:
+            items.append(item)
+    return items
 
 
 def _python_default(data: Any) -> np.dtype[Any] | None:

@@ -10,6 +10,8 @@ import builtins
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 import actnet.ndarray as xp
 from actnet.ndarray import NDArray
 from actnet.tensor._alias import aliased
@@ -47,8 +49,11 @@ def key_values(key: Any) -> tuple[Any, ...]:
     for item in items:
         if isinstance(item, TensorBase):
             out.append(item.array)
-        elif isinstance(item, list):  # [] selects nothing, as PyTorch's empty index
+        elif isinstance(item, list | range):  # [] selects nothing, as PyTorch's
+            item = list(item)  # empty index; a range is its list, as in PyTorch
             out.append(xp.asarray(item) if item else xp.asarray(item, dtype=xp.int64))
+        elif isinstance(item, np.ndarray):  # NumPy's index arrays and masks
+            out.append(xp.asarray(item))
         else:
             out.append(item)
     return tuple(out)

@@ -143,6 +143,21 @@ def div_(t: Tensor, other: Tensor | Scalar) -> Tensor:
     return _binary_(t, other, "div_", div, "divide")
 
 
+def logical_(t: Tensor, result: Tensor, op: str) -> Tensor:
+    """t's values replaced by `result`, t's own &, | or ^ with another operand
+    (`t |= mask`): bool and integer tensors, whose results need no graph; a
+    result of another dtype than t's (an int operand of a bool t) is refused,
+    as PyTorch refuses it."""
+    if result is NotImplemented:  # from compare, for an operand it does not take
+        raise TypeError(f"{op}: unsupported operand for a Tensor of {t.dtype}")
+    if result.dtype != t.dtype:
+        raise RuntimeError(
+            f"result type {result.dtype} can't be cast to the desired output "
+            f"type {t.dtype}"
+        )
+    return copy_(t, result)
+
+
 def copy_(t: Tensor, src: Tensor | NDArray) -> Tensor:
     """t's values replaced by src's (broadcast, cast to t's dtype)."""
     if type(src) is NDArray:

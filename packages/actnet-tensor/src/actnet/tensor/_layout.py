@@ -19,7 +19,7 @@ import actnet.ndarray as xp
 from actnet.tensor._graph import Edge, Node, edge_of, needs_grad
 from actnet.tensor._indexing import cat, index, index_add
 from actnet.tensor._saved import activation, label
-from actnet.tensor._shape import expand, permute
+from actnet.tensor._shape import clone, expand, permute
 from actnet.tensor._shape import reshape as _reshape
 from actnet.tensor._shape import view as _view
 from actnet.tensor._tensor_base import TensorBase, _dim, _make, _shape_args
@@ -226,6 +226,38 @@ def broadcast_to(input: Tensor, size: Sequence[builtins.int]) -> Tensor:
     return expand(input, _shape_args((size,)))
 
 
+def broadcast_shapes(*shapes: Any) -> tuple[builtins.int, ...]:
+    """The shape that tensors of `shapes` broadcast to (torch.broadcast_shapes;
+    an int is a 1-d shape); RuntimeError when they do not."""
+    sizes = [(s,) if isinstance(s, builtins.int) else tuple(s) for s in shapes]
+    result: list[builtins.int] = []
+    for i in range(max((len(s) for s in sizes), default=0)):
+        n = 1
+        for s in sizes:
+            m = s[len(s) - 1 - i] if i < len(s) else 1
+            if m < 0:
+                raise RuntimeError(
+                    f"Trying to create tensor with negative dimension {m}: {s}"
+                )
+            if m != 1 and n not in (1, m):
+                raise RuntimeError(
+                    f"Shape mismatch: objects cannot be broadcast to a single "
+                    f"shape. Mismatch is between {n} and {m} at dim {-1 - i}"
+                )
+            n = m if m != 1 else n
+        result.append(n)
+    return tuple(reversed(result))
+
+
+def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
+    """The tensors expanded to their common shape (torch.broadcast_tensors):
+    views, as expand."""
+    for t in tensors:
+        _check(t, "broadcast_tensors")
+    shape = broadcast_shapes(*(t.shape for t in tensors))
+    return tuple(expand(t, shape) for t in tensors)
+
+
 def view_as(input: Tensor, other: Tensor) -> Tensor:
     return _view(input, other.shape)
 
@@ -253,7 +285,10 @@ def repeat(input: Tensor, *sizes: Any) -> Tensor:
     for r, n in zip(reps, shape, strict=True):
         tiled += [r, n]
     big = expand(_reshape(input, tuple(spread)), tuple(tiled))
-    return _reshape(big, tuple(r * n for r, n in zip(reps, shape, strict=True)))
+    out = _reshape(big, tuple(r * n for r, n in zip(reps, shape, strict=True)))
+    # torch's repeat allocates: where the reshape kept a view (of the input, or
+    # overlapping through the expanded dims), copy it
+    return out if out._alias is None else clone(out)
 
 
 # ------------------------------------------------- meshgrid, hstack, vstack

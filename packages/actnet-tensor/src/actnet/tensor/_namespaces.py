@@ -17,8 +17,11 @@ actnet.tensor.checkpoint, and `utils.data` is actnet.util.data once imported.
 from __future__ import annotations
 
 import types
+from collections.abc import Callable
+from typing import Any
 
 from actnet.tensor import checkpoint
+from actnet.tensor._tensor import Tensor
 
 # what each registered name stands for in PyTorch, and which import provides it
 _PROVIDERS = {
@@ -62,6 +65,41 @@ def register_namespace(path: str, module: types.ModuleType) -> None:
         _registered[head] = module
 
 
+# torch's functions (and Tensor methods of the same names) that the layers above
+# implement, and which import provides them
+_FUNCTION_PROVIDERS = {
+    "softmax": "actnet.neuron",
+    "log_softmax": "actnet.neuron",
+    "relu": "actnet.neuron",
+    "relu_": "actnet.neuron",
+}
+_functions: dict[str, Callable[..., Any]] = {}
+
+
+def register_function(
+    name: str, function: Callable[..., Any], method: Callable[..., Any] | None
+) -> None:
+    """Make `function` reachable as ``actnet.tensor.<name>`` (`torch.softmax`,
+    `torch.relu`, ...), and `method` (when given) as ``Tensor.<name>``
+    (`x.softmax(-1)`): what actnet.neuron, which implements them above this
+    layer, calls when it is imported.
+
+    >>> import actnet.tensor as at, actnet.neuron
+    >>> at.softmax(at.zeros(2), 0), at.zeros(2).relu()
+    (tensor([0.5, 0.5]), tensor([0., 0.]))
+    """
+    if name not in _FUNCTION_PROVIDERS:
+        raise ValueError(
+            f"register_function: name must be one of {sorted(_FUNCTION_PROVIDERS)}, "
+            f"got {name!r}"
+        )
+    if not callable(function) or not (method is None or callable(method)):
+        raise TypeError("register_function: function and method must be callables")
+    _functions[name] = function
+    if method is not None:
+        setattr(Tensor, name, method)
+
+
 def _utils_attribute(name: str) -> types.ModuleType:
     if name == "data":
         raise AttributeError(
@@ -75,13 +113,22 @@ def _utils_attribute(name: str) -> types.ModuleType:
 setattr(_utils, "__getattr__", _utils_attribute)  # noqa: B010
 
 
-def lookup(name: str) -> types.ModuleType:
-    """actnet.tensor's attribute `name` when it is a registered namespace; else
-    the AttributeError Python raises, saying which import provides it when it
-    is one of torch's subpackages."""
+def lookup(name: str) -> types.ModuleType | Callable[..., Any]:
+    """actnet.tensor's attribute `name` when it is a registered namespace or
+    function; else the AttributeError Python raises, saying which import
+    provides it when it is one of torch's subpackages or functions."""
     module = _registered.get(name)
     if module is not None:
         return module
+    function = _functions.get(name)
+    if function is not None:
+        return function
+    if name in _FUNCTION_PROVIDERS:
+        raise AttributeError(
+            f"module 'actnet.tensor' has no attribute {name!r} yet: "
+            f"import {_FUNCTION_PROVIDERS[name]} (or actnet.nn) first (the "
+            "porting rule)"
+        )
     for path, provider in _PROVIDERS.items():
         if path.partition(".")[0] == name:
             raise AttributeError(

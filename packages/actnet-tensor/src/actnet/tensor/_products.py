@@ -1,4 +1,4 @@
-"""Matrix products as model code calls them: dot, outer, bmm, addmm.
+"""Matrix products as model code calls them: dot, outer, mm, bmm, addmm.
 
 Compositions of matmul, mul and add (their gradients are those operations'),
 with PyTorch's checks: bmm and addmm take matrices of one dtype.
@@ -80,6 +80,52 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
             f"[{mat2.shape[0]}, {mat2.shape[1]}]."
         )
     return matmul(input, mat2)
+
+
+@autocast_op("mm")
+def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    """The product of two matrices of one dtype: (n, m) @ (m, p) -> (n, p)
+    (PyTorch's `torch.mm`, no broadcasting).
+
+    >>> mm(ones(2, 3), ones(3, 4)).shape
+    (2, 4)
+    """
+    _tensors("mm", input=input, mat2=mat2)
+    if input.ndim != 2:
+        raise RuntimeError("self must be a matrix")
+    if mat2.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    if input.dtype != mat2.dtype:
+        raise RuntimeError(_mixed_matmul(2, 2, input.dtype, mat2.dtype))
+    if input.shape[1] != mat2.shape[0]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({input.shape[0]}x"
+            f"{input.shape[1]} and {mat2.shape[0]}x{mat2.shape[1]})"
+        )
+    return matmul(input, mat2)
+
+
+@autocast_op("mv")
+def mv(input: Tensor, vec: Tensor) -> Tensor:
+    """The product of a matrix and a vector of one dtype: (n, m) @ (m,) -> (n,)
+    (PyTorch's `torch.mv`, no broadcasting).
+
+    >>> mv(ones(2, 3), ones(3))
+    tensor([3., 3.])
+    """
+    _tensors("mv", input=input, vec=vec)
+    if input.ndim != 2 or vec.ndim != 1:
+        raise RuntimeError(
+            f"vector + matrix @ vector expected, got {input.ndim}, {vec.ndim}"
+        )
+    if input.dtype != vec.dtype:
+        raise RuntimeError(_mixed_matmul(2, 1, input.dtype, vec.dtype))
+    if input.shape[1] != vec.shape[0]:
+        raise RuntimeError(
+            f"size mismatch, got input ({input.shape[0]}), mat "
+            f"({input.shape[0]}x{input.shape[1]}), vec ({vec.shape[0]})"
+        )
+    return matmul(input, vec)
 
 
 @autocast_op("addmm")

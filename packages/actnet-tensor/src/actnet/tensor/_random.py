@@ -243,3 +243,25 @@ def manual_seed(seed: Any) -> Generator:
 def initial_seed() -> builtins.int:
     """The seed of the default generator."""
     return default_generator.seed
+
+
+class TorchGenerator(Generator):
+    """PyTorch's `Generator(device="cpu")` (actnet.tensor's `Generator`): an
+    independent stream, made as PyTorch code makes one and seeded with
+    `manual_seed` (which returns it); `generator=` of rand, randn, randint,
+    randperm, multinomial, ... takes it. Its numbers are actnet's
+    counter-based ones (actnet.device.Generator), not PyTorch's; its default
+    seed is PyTorch's, 67280421310721. `get_state`/`set_state` exchange
+    actnet's state (a dict), not a ByteTensor.
+
+    >>> g = TorchGenerator(device="cpu").manual_seed(42)
+    >>> multinomial(probs, 1, generator=g)
+    """
+
+    def __init__(self, device: Device | str | None = None) -> None:
+        super().__init__(67280421310721)
+        self.device = _device(device)
+
+    def initial_seed(self) -> builtins.int:
+        """The seed it started from (PyTorch's name)."""
+        return self.seed

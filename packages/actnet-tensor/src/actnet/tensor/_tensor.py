@@ -241,6 +241,49 @@ class Tensor(TensorBase):
         op = "logical_or" if self.dtype == xp.bool else "bitwise_or"
         return _arithmetic.compare(op, self, other)
 
+    def __xor__(self, other: Tensor | Scalar) -> Tensor:
+        op = "logical_xor" if self.dtype == xp.bool else "bitwise_xor"
+        return _arithmetic.compare(op, self, other)
+
+    __rand__ = __and__
+    __ror__ = __or__
+    __rxor__ = __xor__
+
+    # Augmented assignment writes in place, as in PyTorch: `p -= lr * p.grad`
+    # changes p and every view of it (without these, Python would bind the name
+    # to a new tensor and leave p as it was).
+    def __iadd__(self, other: Tensor | Scalar) -> Self:  # type: ignore[misc]  # __add__ is a function assigned, typed loosely
+        _inplace.add_(self, other)
+        return self
+
+    def __isub__(self, other: Tensor | Scalar) -> Self:  # type: ignore[misc]  # __sub__ is a function assigned, typed loosely
+        _inplace.add_(self, other, -1)
+        return self
+
+    def __imul__(self, other: Tensor | Scalar) -> Self:  # type: ignore[misc]  # __mul__ is a function assigned, typed loosely
+        _inplace.mul_(self, other)
+        return self
+
+    def __itruediv__(self, other: Tensor | Scalar) -> Self:  # type: ignore[misc]  # __truediv__ is a function assigned, typed loosely
+        _inplace.div_(self, other)
+        return self
+
+    def __ipow__(self, other: Tensor | Scalar) -> Self:  # type: ignore[misc]  # __pow__ is a function assigned, typed loosely
+        _inplace_math.pow_(self, other)
+        return self
+
+    def __iand__(self, other: Tensor | Scalar) -> Self:
+        _inplace.logical_(self, self & other, "__iand__")
+        return self
+
+    def __ior__(self, other: Tensor | Scalar) -> Self:
+        _inplace.logical_(self, self | other, "__ior__")
+        return self
+
+    def __ixor__(self, other: Tensor | Scalar) -> Self:
+        _inplace.logical_(self, self ^ other, "__ixor__")
+        return self
+
     __hash__ = object.__hash__  # tensors are hashable by identity, as in PyTorch
 
     # ----------------------------------------------------- differentiable ops
@@ -391,6 +434,8 @@ class Tensor(TensorBase):
     repeat = _layout.repeat
     dot = _products.dot
     outer = _products.outer
+    mm = _products.mm
+    mv = _products.mv
     bmm = _products.bmm
     addmm = _products.addmm
 
