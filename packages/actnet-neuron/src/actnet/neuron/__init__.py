@@ -9,6 +9,7 @@ One function per file, in category folders; each is gradchecked in float64 and
 compared with PyTorch (the crosscheck session).
 """
 
+from actnet.neuron import _tensor_names
 from actnet.neuron._version import __version__
 from actnet.neuron.activation.elu import elu, elu_
 from actnet.neuron.activation.gelu import gelu
@@ -75,6 +76,7 @@ from actnet.neuron.noise.dropout import dropout
 from actnet.neuron.noise.dropout2d import dropout2d
 from actnet.neuron.normalization.batch_norm import batch_norm
 from actnet.neuron.normalization.group_norm import group_norm
+from actnet.neuron.normalization.instance_norm import instance_norm
 from actnet.neuron.normalization.layer_norm import layer_norm
 from actnet.neuron.normalization.normalize import normalize
 from actnet.neuron.normalization.rms_norm import rms_norm
@@ -122,6 +124,7 @@ __all__ = [
     "gru_cell",
     "huber_loss",
     "index_select",
+    "instance_norm",
     "interpolate",
     "kl_div",
     "l1_loss",
@@ -170,3 +173,5 @@ __all__ = [
     "unsqueeze",
     "where",
 ]
+
+_tensor_names.register()  # torch.softmax, Tensor.relu, ...: see _tensor_names

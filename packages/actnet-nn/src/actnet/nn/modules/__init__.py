@@ -19,6 +19,11 @@ from actnet.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d
 from actnet.nn.modules.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from actnet.nn.modules.dropout import Dropout, Dropout2d
 from actnet.nn.modules.flatten import Flatten, Unflatten
+from actnet.nn.modules.instancenorm import (
+    InstanceNorm1d,
+    InstanceNorm2d,
+    InstanceNorm3d,
+)
 from actnet.nn.modules.linear import (
     Bilinear,
     Identity,
@@ -37,6 +42,23 @@ from actnet.nn.modules.loss import (
     SmoothL1Loss,
 )
 from actnet.nn.modules.normalization import GroupNorm, LayerNorm, RMSNorm
+from actnet.nn.modules.padding import (
+    CircularPad1d,
+    CircularPad2d,
+    CircularPad3d,
+    ConstantPad1d,
+    ConstantPad2d,
+    ConstantPad3d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReflectionPad3d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ReplicationPad3d,
+    ZeroPad1d,
+    ZeroPad2d,
+    ZeroPad3d,
+)
 from actnet.nn.modules.pixelshuffle import PixelShuffle, PixelUnshuffle
 from actnet.nn.modules.pooling import AvgPool2d, MaxPool2d
 from actnet.nn.modules.rnn import (
@@ -74,6 +96,12 @@ __all__ = [
     "BatchNorm1d",
     "BatchNorm2d",
     "Bilinear",
+    "CircularPad1d",
+    "CircularPad2d",
+    "CircularPad3d",
+    "ConstantPad1d",
+    "ConstantPad2d",
+    "ConstantPad3d",
     "Conv1d",
     "Conv2d",
     "ConvTranspose1d",
@@ -87,6 +115,9 @@ __all__ = [
     "GroupNorm",
     "HuberLoss",
     "Identity",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "InstanceNorm3d",
     "KLDivLoss",
     "L1Loss",
     "LSTMCell",
@@ -106,6 +137,12 @@ __all__ = [
     "RNNCell",
     "RNNCellBase",
     "ReLU",
+    "ReflectionPad1d",
+    "ReflectionPad2d",
+    "ReflectionPad3d",
+    "ReplicationPad1d",
+    "ReplicationPad2d",
+    "ReplicationPad3d",
     "SiLU",
     "Sigmoid",
     "SmoothL1Loss",
@@ -121,4 +158,7 @@ __all__ = [
     "TransformerEncoderLayer",
     "Unflatten",
     "Upsample",
+    "ZeroPad1d",
+    "ZeroPad2d",
+    "ZeroPad3d",
 ]

@@ -13,6 +13,7 @@ from actnet.nn.optim.optimizer import (
     Optimizer,
     ParamsT,
     check_float_params,
+    check_implementation,
     check_number,
     label_state,
 )
@@ -54,9 +55,14 @@ class Adam(Optimizer):
         weight_decay: float = 0,
         amsgrad: bool = False,
         *,
+        foreach: bool | None = None,
         maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
         decoupled_weight_decay: bool = False,
     ) -> None:
+        check_implementation(foreach, fused, differentiable, capturable)
         check_number(lr, "lr", "learning rate")
         check_number(eps, "eps", "epsilon value")
         if not isinstance(betas, tuple | list) or len(betas) != 2:

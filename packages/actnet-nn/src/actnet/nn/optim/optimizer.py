@@ -349,6 +349,29 @@ def check_number(value: Any, name: str, what: str) -> float:
     return float(value)
 
 
+def check_implementation(
+    foreach: Any, fused: Any, differentiable: Any, capturable: Any = False
+) -> None:
+    """PyTorch's choices of implementation, taken so that code passing them
+    ports (`AdamW(..., fused=use_fused)`, as nanoGPT does): actnet's update is
+    one fused device pass per tensor whatever foreach and fused say, and a
+    captured step (`actnet.tensor.compile`) replays it whatever capturable
+    says; an update autograd can differentiate (differentiable=True) is
+    refused."""
+    for name, value in (("foreach", foreach), ("fused", fused)):
+        if value is not None and not isinstance(value, bool):
+            raise TypeError(f"{name} must be a bool or None, got {value!r}")
+    if not isinstance(capturable, bool):
+        raise TypeError(f"capturable must be a bool, got {capturable!r}")
+    if differentiable is not False:
+        raise NotImplementedError(
+            "differentiable=True (an update autograd can follow) is not "
+            "supported: actnet's optimizers update under no_grad"
+        )
+    if fused and foreach:
+        raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+
 def check_float_params(params: list[Tensor], who: str, complex_ok: bool) -> None:
     """Refuse parameters that the update formulas cannot hold."""
     for p in params:

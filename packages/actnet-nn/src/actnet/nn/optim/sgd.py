@@ -13,6 +13,7 @@ from actnet.nn.optim.optimizer import (
     Optimizer,
     ParamsT,
     check_float_params,
+    check_implementation,
     check_number,
     label_state,
 )
@@ -51,7 +52,11 @@ class SGD(Optimizer):
         nesterov: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
+        check_implementation(foreach, fused, differentiable)
         check_number(lr, "lr", "learning rate")
         check_number(momentum, "momentum", "momentum value")
         check_number(weight_decay, "weight_decay", "weight_decay value")
