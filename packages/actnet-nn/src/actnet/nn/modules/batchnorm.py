@@ -17,17 +17,12 @@ from actnet.nn.modules._utils import (
 from actnet.tensor import Tensor, int64, no_grad, ones, tensor, zeros
 
 
-class _BatchNorm(Module):
-    """Normalize each channel of (N, C, *) over the batch (and length or
-    spatial dims), then * weight + bias (ones and zeros at first).
-
-    In training the batch's statistics normalize (biased variance), and with
-    track_running_stats the buffers running_mean, running_var (unbiased
-    variance) and num_batches_tracked follow them: running = (1 - momentum) *
-    running + momentum * batch, or, with momentum=None, the cumulative average
-    (momentum 1 / num_batches_tracked). In eval mode the running statistics
-    normalize; without them (track_running_stats=False) the batch's do.
-    """
+class _NormBase(Module):
+    """What batch and instance normalization share (PyTorch's `_NormBase`): the
+    checked options, the affine parameters (ones and zeros at first) and the
+    buffers running_mean, running_var and num_batches_tracked when
+    track_running_stats (else None, for the state dict's keys), their resets,
+    and the repr."""
 
     num_features: int
     eps: float
@@ -43,14 +38,13 @@ class _BatchNorm(Module):
     def __init__(
         self,
         num_features: int,
-        eps: float = 1e-5,
-        momentum: float | None = 0.1,
-        affine: bool = True,
-        track_running_stats: bool = True,
-        device: Any = None,
-        dtype: Any = None,
-        *,
-        bias: bool = True,
+        eps: float,
+        momentum: float | None,
+        affine: bool,
+        track_running_stats: bool,
+        device: Any,
+        dtype: Any,
+        bias: bool,
     ) -> None:
         super().__init__()
         name = type(self).__name__
@@ -95,6 +89,43 @@ class _BatchNorm(Module):
         self.reset_running_stats()
         reset_affine(self)
 
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+            f"affine={self.affine}, bias={self.bias is not None}, "
+            f"track_running_stats={self.track_running_stats}"
+        )
+
+
+class _BatchNorm(_NormBase):
+    """Normalize each channel of (N, C, *) over the batch (and length or
+    spatial dims), then * weight + bias (ones and zeros at first).
+
+    In training the batch's statistics normalize (biased variance), and with
+    track_running_stats the buffers running_mean, running_var (unbiased
+    variance) and num_batches_tracked follow them: running = (1 - momentum) *
+    running + momentum * batch, or, with momentum=None, the cumulative average
+    (momentum 1 / num_batches_tracked). In eval mode the running statistics
+    normalize; without them (track_running_stats=False) the batch's do.
+    """
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+        *,
+        bias: bool = True,
+    ) -> None:
+        super().__init__(
+            num_features, eps, momentum, affine, track_running_stats, device,
+            dtype, bias,
+        )  # fmt: skip
+
     def _check_input_dim(self, input: Tensor) -> None:
         raise NotImplementedError
 
@@ -122,13 +153,6 @@ class _BatchNorm(Module):
             use_batch,
             factor,
             self.eps,
-        )
-
-    def extra_repr(self) -> str:
-        return (
-            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-            f"affine={self.affine}, bias={self.bias is not None}, "
-            f"track_running_stats={self.track_running_stats}"
         )
 
 

@@ -7,19 +7,11 @@ import warnings
 from typing import Any
 
 import actnet.neuron as F
-from actnet.nn._module import Module
-from actnet.nn._parameter import Parameter
-from actnet.nn.modules._utils import (
-    affine_parameters,
-    check_bool,
-    check_int,
-    check_number,
-    reset_affine,
-)
-from actnet.tensor import Tensor, int64, no_grad, ones, tensor, zeros
+from actnet.nn.modules.batchnorm import _NormBase
+from actnet.tensor import Tensor
 
 
-class _InstanceNorm(Module):
+class _InstanceNorm(_NormBase):
     """Normalize each (sample, channel) of (N, C, *) or (C, *) over its spatial
     dims (biased variance), then * weight + bias per channel (with affine; ones
     and zeros at first).
@@ -32,16 +24,6 @@ class _InstanceNorm(Module):
     """
 
     _spatial_dims = 1  # the dims after (N, C)
-    num_features: int
-    eps: float
-    momentum: float | None
-    affine: bool
-    track_running_stats: bool
-    weight: Parameter | None
-    bias: Parameter | None
-    running_mean: Tensor | None
-    running_var: Tensor | None
-    num_batches_tracked: Tensor | None
 
     def __init__(
         self,
@@ -55,48 +37,10 @@ class _InstanceNorm(Module):
         *,
         bias: bool = True,
     ) -> None:
-        super().__init__()
-        name = type(self).__name__
-        self.num_features = check_int(num_features, name, "num_features")
-        self.eps = check_number(eps, name, "eps")
-        if momentum is not None:
-            check_number(momentum, name, "momentum")
-        self.momentum = momentum
-        self.affine = check_bool(affine, name, "affine")
-        self.track_running_stats = check_bool(
-            track_running_stats, name, "track_running_stats"
-        )
-        check_bool(bias, name, "bias")
-        affine_parameters(self, (num_features,), affine, bias, device, dtype)
-        if track_running_stats:
-            self.register_buffer(
-                "running_mean", zeros(num_features, dtype=dtype, device=device)
-            )
-            self.register_buffer(
-                "running_var", ones(num_features, dtype=dtype, device=device)
-            )
-            self.register_buffer(
-                "num_batches_tracked", tensor(0, dtype=int64, device=device)
-            )
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
-        self.reset_parameters()
-
-    def reset_running_stats(self) -> None:
-        if self.running_mean is not None:
-            with no_grad():
-                self.running_mean.zero_()
-        if self.running_var is not None:
-            with no_grad():
-                self.running_var.fill_(1.0)
-        if self.num_batches_tracked is not None:
-            self.num_batches_tracked.zero_()
-
-    def reset_parameters(self) -> None:
-        self.reset_running_stats()
-        reset_affine(self)
+        super().__init__(
+            num_features, eps, momentum, affine, track_running_stats, device,
+            dtype, bias,
+        )  # fmt: skip
 
     def forward(self, input: Tensor) -> Tensor:
         name = type(self).__name__
@@ -138,13 +82,6 @@ class _InstanceNorm(Module):
             self.training or not self.track_running_stats,
             0.0 if self.momentum is None else self.momentum,
             self.eps,
-        )
-
-    def extra_repr(self) -> str:
-        return (
-            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-            f"affine={self.affine}, bias={self.bias is not None}, "
-            f"track_running_stats={self.track_running_stats}"
         )
 
 
