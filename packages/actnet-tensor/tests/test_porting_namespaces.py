@@ -193,3 +193,17 @@ def test_a_zero_d_tensor_formats_as_its_number() -> None:
     assert f"{at.ones(2)}" == str(at.ones(2))
     with pytest.raises(TypeError, match=r"unsupported format string passed to Tensor"):
         format(at.ones(2), ".2f")
+
+
+def test_autograd_of_complex_values_is_refused_not_computed_wrong() -> None:
+    """PyTorch's gradients of complex values are conjugate (a * b: grad *
+    conj(b)); actnet's formulas are the real ones, so a differentiable
+    operation with a complex result, or a complex leaf reached by backward,
+    raises instead of giving a wrong gradient. Without grad, complex works."""
+    z = at.tensor([1 + 2j, 3j], requires_grad=True)
+    x = at.tensor([1.0, 2.0], requires_grad=True)
+    for make in (lambda: z * 2, lambda: z.abs(), lambda: x * at.tensor([1j, 2j])):
+        with pytest.raises(NotImplementedError, match="conjugate"):
+            make()
+    with at.no_grad():
+        np.testing.assert_array_equal(np.asarray(z * 2), [2 + 4j, 6j])

@@ -63,6 +63,8 @@ class AccumulateGrad(Node):
     __slots__ = ("variable",)
 
     def __init__(self, variable: TensorBase) -> None:
+        if variable.dtype.kind == "c":
+            raise NotImplementedError(_tensor_base.COMPLEX_AUTOGRAD)
         super().__init__(())
         self.variable = weakref.ref(variable)
 

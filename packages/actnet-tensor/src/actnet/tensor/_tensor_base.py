@@ -415,6 +415,16 @@ def set_tensor_class(cls: type[Tensor]) -> None:
     _tensor_class = cls
 
 
+# Autograd through complex values is refused rather than computed wrong: its
+# backward formulas are the real ones (a * b's gradient for a is grad * b, where
+# PyTorch's conjugate Wirtinger calculus takes grad * conj(b)).
+COMPLEX_AUTOGRAD = (
+    "autograd of complex tensors is not supported: actnet's backward formulas "
+    "do not take PyTorch's conjugate gradients; compute with the real and "
+    "imaginary parts (real tensors), or without grad"
+)
+
+
 def _make(
     data: NDArray,
     requires_grad: builtins.bool = False,
@@ -423,6 +433,8 @@ def _make(
     cls: type[TensorBase] | None = None,
 ) -> Tensor:
     """A Tensor around `data` (the one way tensors are made)."""
+    if grad_fn is not None and data.dtype.kind == "c":
+        raise NotImplementedError(COMPLEX_AUTOGRAD)
     t: Tensor = _new(_tensor_class if cls is None else cls)
     t.array = data
     t._grad = None
