@@ -21,10 +21,12 @@ from actnet.neuron.activation.silu import silu
 from actnet.neuron.activation.softmax import softmax
 from actnet.neuron.activation.softplus import softplus
 from actnet.neuron.activation.tanh import tanh
+from actnet.neuron.array.affine_grid import affine_grid
 from actnet.neuron.array.cat import cat, concat
 from actnet.neuron.array.chunk import chunk
 from actnet.neuron.array.flatten import flatten
 from actnet.neuron.array.gather import gather
+from actnet.neuron.array.grid_sample import grid_sample
 from actnet.neuron.array.index_select import index_select
 from actnet.neuron.array.interpolate import interpolate
 from actnet.neuron.array.narrow import narrow
@@ -45,6 +47,7 @@ from actnet.neuron.attention.scaled_dot_product_attention import (
 )
 from actnet.neuron.connection.bilinear import bilinear
 from actnet.neuron.connection.embedding import embedding
+from actnet.neuron.connection.embedding_bag import embedding_bag
 from actnet.neuron.connection.linear import linear
 from actnet.neuron.conv.conv1d import conv1d
 from actnet.neuron.conv.conv2d import conv2d
@@ -94,6 +97,7 @@ from actnet.neuron.recurrent.rnn_tanh_cell import rnn_tanh_cell
 __all__ = [
     "__version__",
     "add",
+    "affine_grid",
     "amax",
     "amin",
     "avg_pool2d",
@@ -116,9 +120,11 @@ __all__ = [
     "elu",
     "elu_",
     "embedding",
+    "embedding_bag",
     "flatten",
     "gather",
     "gelu",
+    "grid_sample",
     "group_norm",
     "gru",
     "gru_cell",

@@ -71,7 +71,7 @@ from actnet.nn.modules.rnn import (
     RNNCell,
     RNNCellBase,
 )
-from actnet.nn.modules.sparse import Embedding
+from actnet.nn.modules.sparse import Embedding, EmbeddingBag
 from actnet.nn.modules.transformer import TransformerBlock
 from actnet.nn.modules.transformer_encoder_decoder import (
     Transformer,
@@ -110,6 +110,7 @@ __all__ = [
     "Dropout",
     "Dropout2d",
     "Embedding",
+    "EmbeddingBag",
     "Flatten",
     "GRUCell",
     "GroupNorm",
