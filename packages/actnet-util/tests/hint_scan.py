@@ -82,6 +82,9 @@ ALLOWED: dict[str, str] = {
     "expand({}{{}}, size={})": "PyTorch's expand error for t[k] = v of too many "
     "dimensions (expand(torch.FloatTensor{[2, 3]}, size=[3]): ...), repeated word "
     "for word: it names torch's operator, not a call to make",
+    "grid_sampler()": "PyTorch's grid_sample errors name its operator "
+    "grid_sampler() (grid_sampler(): expected grid and input to have same batch "
+    "size, ...), repeated word for word: not a call to make",
 }
 
 _BACKTICKS = re.compile(r"`([^`\n]+)`")
