@@ -12,7 +12,7 @@ import pytest
 
 import actnet.tensor as at
 from actnet.device import Device, get_device
-from actnet.tensor import _namespaces
+from actnet.tensor import _namespaces, _registry
 
 
 # ------------------------------------------------------------- namespaces
@@ -43,6 +43,8 @@ def test_an_unregistered_namespace_says_which_import_provides_it(
 ) -> None:
     table = {k: v for k, v in _namespaces._registered.items() if k != "optim"}
     monkeypatch.setattr(_namespaces, "_registered", table)
+    # as with actnet-tensor alone: no provider installed to import
+    monkeypatch.setattr(_namespaces, "import_provider", lambda module: False)
     with pytest.raises(AttributeError, match=r"torch.optim: import actnet.nn"):
         at.optim  # noqa: B018  # the attribute access under test
     with pytest.raises(AttributeError, match=r"has no attribute 'no_such_name'$"):
@@ -62,13 +64,17 @@ def test_a_registered_function_is_an_attribute_and_a_method(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """torch.softmax and Tensor.softmax, as actnet.neuron registers them (here
-    a stand-in: the sum along a dim), and the hint before any registration."""
-    monkeypatch.setattr(_namespaces, "_functions", {})
+    a stand-in: the sum along a dim), and the hints before any registration
+    (the provider, imported when installed, registers nothing here: the
+    tables are emptied after its import)."""
+    _registry.import_provider("actnet.neuron")  # if installed: imported now
+    monkeypatch.setattr(_registry, "functions", {})
+    monkeypatch.setattr(_registry, "methods", {})
+    x = at.tensor([[1.0, 2.0], [3.0, 4.0]])
     with pytest.raises(AttributeError, match=r"import actnet\.neuron"):
         at.softmax  # noqa: B018
-    x = at.tensor([[1.0, 2.0], [3.0, 4.0]])
-    # undone after the test, whether or not actnet.neuron had registered it
-    monkeypatch.setattr(at.Tensor, "softmax", None, raising=False)
+    with pytest.raises(AttributeError, match="'Tensor' object has no attribute"):
+        x.softmax  # noqa: B018
 
     def along(t: at.Tensor, dim: int) -> at.Tensor:
         return t.sum(dim)

@@ -5,13 +5,19 @@ PyTorch code that imports `torch` reaches `torch.nn.init.normal_`,
 porting rule `torch` is `actnet.tensor`, and those live in the layers above
 (actnet.nn, actnet.util), which actnet.tensor cannot import. So each of them
 names itself here when it is imported, and actnet.tensor's module `__getattr__`
-serves it: `actnet.tensor.nn is actnet.nn` once actnet.nn is imported, as
-`torch.nn` is there once torch is. `utils` is made here: `utils.checkpoint` is
-actnet.tensor.checkpoint, and `utils.data` is actnet.util.data once imported.
+serves it: `actnet.tensor.nn is actnet.nn` once actnet.nn is imported. `utils`
+is made here: `utils.checkpoint` is actnet.tensor.checkpoint, and `utils.data`
+is actnet.util.data once imported. torch's functions that are actnet.neuron's
+operations (`torch.softmax`, and the Tensor methods `x.softmax(-1)`,
+`x.relu()`) are registered the same way, by actnet.neuron.
+
+PyTorch code that only does `import torch` finds `torch.nn` there, and ported
+code must too: a registered name asked for before its provider was imported
+imports the provider by name when it is installed (`_registry.import_provider`:
+`torch.nn` imports actnet.nn, `x.softmax` actnet.neuron).
 
     import actnet.tensor as torch
-    import actnet.nn as nn                 # registers "nn" and "optim"
-    torch.nn.init.zeros_(nn.Linear(2, 2).bias)
+    torch.nn.init.zeros_(torch.nn.Linear(2, 2).bias)   # imports actnet.nn
 """
 
 from __future__ import annotations
@@ -20,8 +26,8 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-from actnet.tensor import checkpoint
-from actnet.tensor._tensor import Tensor
+from actnet.tensor import _registry, checkpoint
+from actnet.tensor._registry import FUNCTION_PROVIDERS, import_provider
 
 # what each registered name stands for in PyTorch, and which import provides it
 _PROVIDERS = {
@@ -29,6 +35,13 @@ _PROVIDERS = {
     "optim": "torch.optim: import actnet.nn (actnet.nn.optim)",
     "utils.data": "torch.utils.data: import actnet.util.data",
 }
+# ... and the module that registers it when imported
+_PROVIDER_MODULES = {
+    "nn": "actnet.nn",
+    "optim": "actnet.nn",
+    "utils.data": "actnet.util.data",
+}
+
 
 # actnet.tensor's attributes by registration; `utils` always holds checkpoint
 _utils = types.ModuleType(
@@ -65,17 +78,6 @@ def register_namespace(path: str, module: types.ModuleType) -> None:
         _registered[head] = module
 
 
-# torch's functions (and Tensor methods of the same names) that the layers above
-# implement, and which import provides them
-_FUNCTION_PROVIDERS = {
-    "softmax": "actnet.neuron",
-    "log_softmax": "actnet.neuron",
-    "relu": "actnet.neuron",
-    "relu_": "actnet.neuron",
-}
-_functions: dict[str, Callable[..., Any]] = {}
-
-
 def register_function(
     name: str, function: Callable[..., Any], method: Callable[..., Any] | None
 ) -> None:
@@ -88,20 +90,24 @@ def register_function(
     >>> at.softmax(at.zeros(2), 0), at.zeros(2).relu()
     (tensor([0.5, 0.5]), tensor([0., 0.]))
     """
-    if name not in _FUNCTION_PROVIDERS:
+    if name not in FUNCTION_PROVIDERS:
         raise ValueError(
-            f"register_function: name must be one of {sorted(_FUNCTION_PROVIDERS)}, "
+            f"register_function: name must be one of {sorted(FUNCTION_PROVIDERS)}, "
             f"got {name!r}"
         )
     if not callable(function) or not (method is None or callable(method)):
         raise TypeError("register_function: function and method must be callables")
-    _functions[name] = function
+    _registry.functions[name] = function
     if method is not None:
-        setattr(Tensor, name, method)
+        _registry.methods[name] = method
 
 
 def _utils_attribute(name: str) -> types.ModuleType:
     if name == "data":
+        if import_provider(_PROVIDER_MODULES["utils.data"]):
+            module: types.ModuleType | None = getattr(_utils, "data", None)
+            if module is not None:
+                return module
         raise AttributeError(
             "module 'actnet.tensor.utils' has no attribute 'data' yet: "
             f"{_PROVIDERS['utils.data']} first (the porting rule)"
@@ -120,13 +126,18 @@ def lookup(name: str) -> types.ModuleType | Callable[..., Any]:
     module = _registered.get(name)
     if module is not None:
         return module
-    function = _functions.get(name)
+    function = _registry.functions.get(name)
     if function is not None:
         return function
-    if name in _FUNCTION_PROVIDERS:
+    provider = _PROVIDER_MODULES.get(name) or FUNCTION_PROVIDERS.get(name)
+    if provider is not None and import_provider(provider):
+        found = _registered.get(name) or _registry.functions.get(name)
+        if found is not None:
+            return found
+    if name in FUNCTION_PROVIDERS:
         raise AttributeError(
             f"module 'actnet.tensor' has no attribute {name!r} yet: "
-            f"import {_FUNCTION_PROVIDERS[name]} (or actnet.nn) first (the "
+            f"import {FUNCTION_PROVIDERS[name]} (or actnet.nn) first (the "
             "porting rule)"
         )
     for path, provider in _PROVIDERS.items():

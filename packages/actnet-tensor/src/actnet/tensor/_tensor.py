@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
-from typing import Any, Self, overload
+from typing import TYPE_CHECKING, Any, Self, overload
 
 import numpy as np
 
@@ -38,6 +38,7 @@ from actnet.tensor import (
     _products,
     _random,
     _reductions,
+    _registry,
     _selection,
     _shape,
     _sorting,
@@ -285,6 +286,13 @@ class Tensor(TensorBase):
         return self
 
     __hash__ = object.__hash__  # tensors are hashable by identity, as in PyTorch
+
+    if not TYPE_CHECKING:  # mypy keeps checking attribute names
+
+        def __getattr__(self, name: str) -> Any:
+            """Asked only for attributes a Tensor lacks: the methods a layer
+            above registers (`x.softmax(-1)`, actnet.neuron's), see _registry."""
+            return _registry.method(self, name)
 
     # ----------------------------------------------------- differentiable ops
     def add(self, other: Tensor | Scalar, *, alpha: Scalar = 1) -> Tensor:
