@@ -21,6 +21,7 @@ from actnet.device import Device, Generator, get_device, on_bfloat16
 from actnet.ndarray import NDArray
 from actnet.tensor import (
     _arithmetic,
+    _contractions,
     _cumulative,
     _elementary,
     _engine,
@@ -28,6 +29,7 @@ from actnet.tensor import (
     _indexing,
     _inplace,
     _inplace_math,
+    _inplace_special,
     _layout,
     _legacy,
     _logic,
@@ -37,11 +39,15 @@ from actnet.tensor import (
     _pointwise,
     _products,
     _random,
+    _random_fill,
     _reductions,
     _registry,
+    _scans,
+    _scatter,
     _selection,
     _shape,
     _sorting,
+    _special,
     _split,
     _variance,
 )
@@ -463,6 +469,7 @@ class Tensor(TensorBase):
     chunk = _split.chunk
     unbind = _split.unbind
     multinomial = _random.multinomial
+    bernoulli = _random_fill.bernoulli
 
     # new tensors with this one's dtype and device
     new_zeros = _new.new_zeros
@@ -514,6 +521,19 @@ class Tensor(TensorBase):
 
     def gather(self, dim: builtins.int, index: Tensor) -> Tensor:
         return _indexing.gather(self, dim, index)
+
+    # scatter family: PyTorch's signatures (_scatter.py)
+    scatter = _scatter.scatter
+    scatter_ = _scatter.scatter_
+    scatter_add = _scatter.scatter_add
+    scatter_add_ = _scatter.scatter_add_
+    scatter_reduce = _scatter.scatter_reduce
+    scatter_reduce_ = _scatter.scatter_reduce_
+    index_fill = _scatter.index_fill
+    index_fill_ = _scatter.index_fill_
+    take_along_dim = _scatter.take_along_dim
+    index_put = _scatter.index_put
+    index_put_ = _scatter.index_put_
 
     def clone(self) -> Tensor:
         return _shape.clone(self)
@@ -597,6 +617,36 @@ class Tensor(TensorBase):
     sqrt_ = _inplace_math.sqrt_
     log_ = _inplace_math.log_
 
+    nan_to_num = _special.nan_to_num
+    isclose = _special.isclose
+    count_nonzero = _special.count_nonzero
+    fmod = _special.fmod
+    hypot = _special.hypot
+    logit = _special.logit
+    xlogy = _special.xlogy
+    erfinv = _special.erfinv
+    lgamma = _special.lgamma
+    digamma = _special.digamma
+    diff = _scans.diff
+    cummax = _scans.cummax
+    cummin = _scans.cummin
+    logcumsumexp = _scans.logcumsumexp
+    trace = _contractions.trace
+    kron = _contractions.kron
+    addmv = _contractions.addmv
+    baddbmm = _contractions.baddbmm
+
+    nan_to_num_ = _inplace_special.nan_to_num_
+    fmod_ = _inplace_special.fmod_
+    hypot_ = _inplace_special.hypot_
+    logit_ = _inplace_special.logit_
+    xlogy_ = _inplace_special.xlogy_
+    erfinv_ = _inplace_special.erfinv_
+    lgamma_ = _inplace_special.lgamma_
+    digamma_ = _inplace_special.digamma_
+    addmv_ = _inplace_special.addmv_
+    baddbmm_ = _inplace_special.baddbmm_
+
     def uniform_(
         self,
         a: builtins.float = 0.0,
@@ -614,6 +664,14 @@ class Tensor(TensorBase):
         generator: Generator | None = None,
     ) -> Tensor:
         return _inplace.normal_(self, mean, std, generator)
+
+    # random fills: PyTorch's signatures (_random_fill.py)
+    bernoulli_ = _random_fill.bernoulli_
+    exponential_ = _random_fill.exponential_
+    random_ = _random_fill.random_
+    cauchy_ = _random_fill.cauchy_
+    log_normal_ = _random_fill.log_normal_
+    geometric_ = _random_fill.geometric_
 
 
 set_tensor_class(Tensor)  # the operations below build Tensors from now on
