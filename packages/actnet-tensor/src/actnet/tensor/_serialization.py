@@ -170,13 +170,8 @@ def load(
         data = io.BytesIO(archive.pickle)
         if not weights_only:
             module = pickle if pickle_module is None else pickle_module
-            # a subclass, not an assigned attribute: CPython 3.13's C Unpickler
-            # makes persistent_load read-only
-            unpickler = type(
-                "Unpickler",
-                (module.Unpickler,),
-                {"persistent_load": staticmethod(archive.persistent_load)},
-            )(data, **pickle_load_args)
+            unpickler = module.Unpickler(data, **pickle_load_args)
+            unpickler.persistent_load = archive.persistent_load  # as torch does
             return unpickler.load()
         restricted = WeightsUnpickler(
             data,
@@ -261,13 +256,8 @@ def _write(obj: object, stream: IO[bytes], pickle_module: Any, protocol: int) ->
     writer = _Writer(stream)
     writer.write(_HEADER.pack(_MAGIC, _VERSION))
     buffer = io.BytesIO()
-    # a subclass, not an assigned attribute: CPython 3.13's C Pickler makes
-    # persistent_id read-only
-    pickler = type(
-        "Pickler",
-        (pickle_module.Pickler,),
-        {"persistent_id": staticmethod(writer.persistent_id)},
-    )(buffer, protocol=protocol)
+    pickler = pickle_module.Pickler(buffer, protocol=protocol)
+    pickler.persistent_id = writer.persistent_id  # as torch does
     pickler.dump(obj)
     writer.align()
     offset = writer.position
