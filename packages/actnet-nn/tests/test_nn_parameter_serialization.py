@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import io
 import pickle
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -17,21 +15,7 @@ from actnet import nn
 from actnet.nn._parameter import _restore_parameter
 
 
-def test_importing_actnet_nn_allows_parameters() -> None:
-    """In a fresh interpreter (other tests may clear the process's list)."""
-    code = (
-        "import actnet.nn, actnet.tensor as at\n"
-        "from actnet.nn._parameter import _restore_parameter\n"
-        "print(_restore_parameter in at.serialization.get_safe_globals())"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert done.stdout.strip() == "True"
-
-
 def test_parameters_load_under_weights_only() -> None:
-    at.serialization.add_safe_globals([_restore_parameter])  # as actnet.nn does
     model = nn.Linear(3, 2)
     buffer = io.BytesIO()
     at.save(

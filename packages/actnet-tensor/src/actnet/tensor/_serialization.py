@@ -27,6 +27,7 @@ import os
 import pickle
 import struct
 import sys
+import tempfile
 import warnings
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
@@ -37,7 +38,6 @@ from typing import IO, Any, Final, TypeAlias
 import numpy as np
 
 from actnet.device import Device, get_device
-from actnet.tensor._atomic_file import write_atomic
 from actnet.tensor._creation import tensor
 from actnet.tensor._promotion import as_dtype
 from actnet.tensor._tensor import Tensor
@@ -106,7 +106,7 @@ def save(
         )
     if isinstance(f, str | os.PathLike):
         target = Path(f)
-        write_atomic(
+        _write_atomic(
             target, lambda stream: _write(obj, stream, pickle_module, pickle_protocol)
         )
     elif callable(getattr(f, "write", None)):
@@ -264,6 +264,41 @@ def _write(obj: object, stream: IO[bytes], pickle_module: Any, protocol: int) ->
     data = buffer.getbuffer()
     writer.write(data)
     writer.write(_TRAILER.pack(offset, data.nbytes, _END))
+
+
+def _write_atomic(target: Path, write: Callable[[IO[bytes]], None]) -> None:
+    """`write` into a temporary file beside `target`, flushed to disk, then
+    renamed over it; on any failure (KeyboardInterrupt too) the temporary file
+    is removed and `target` is as it was."""
+    folder = target.parent
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            if hasattr(os, "fchmod"):  # mkstemp's file is private (0600)
+                os.fchmod(stream.fileno(), _file_mode(target))
+            write(stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    if os.name == "posix":  # make the rename itself durable
+        dir_fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def _file_mode(path: Path) -> int:
+    """The mode of the file at `path`, or the one open() gives a new file."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _dtype_name(dtype: np.dtype[Any]) -> str | None:

@@ -10,13 +10,11 @@
 
 The files are actnet's own format, not torch's zip archive: torch.load cannot
 read them, and `load` refuses a file torch.save wrote, saying how to convert it
-(actnet.tensor._serialization describes the format). `write_atomic` and
-`fsync_directory` are the atomic replace every file actnet writes goes through.
+(actnet.tensor._serialization describes the format).
 """
 
 from __future__ import annotations
 
-from actnet.tensor._atomic_file import fsync_directory, write_atomic
 from actnet.tensor._serialization import FileLike, MapLocation, load, save
 from actnet.tensor._weights_only import (
     SafeGlobal,
@@ -32,10 +30,8 @@ __all__ = [
     "SafeGlobal",
     "add_safe_globals",
     "clear_safe_globals",
-    "fsync_directory",
     "get_safe_globals",
     "load",
     "safe_globals",
     "save",
-    "write_atomic",
 ]

@@ -9,12 +9,12 @@ Clip the gradients between backward and the optimizer's step:
     opt.step()
 """
 
+from actnet.nn.utils._atomic_write import fsync_directory, write_atomic
 from actnet.nn.utils.clip_grad import clip_grad_norm_, clip_grad_value_
 from actnet.nn.utils.convert_parameters import (
     parameters_to_vector,
     vector_to_parameters,
 )
-from actnet.tensor.serialization import fsync_directory, write_atomic
 
 __all__ = [
     "clip_grad_norm_",

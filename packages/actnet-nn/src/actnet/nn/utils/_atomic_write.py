@@ -1,24 +1,18 @@
 """Files that are never half-written: `write_atomic` and `fsync_directory`.
 
-The one implementation of actnet's atomic replace: `save` here, and through
-actnet.nn.utils (which re-exports these) `save_safetensors`, actnet-util's
-checkpoints, History, plots and tokenizers.
+Used by `save_safetensors` here and by actnet-util's checkpoints, History and
+plots, so that every file actnet writes is replaced the same way.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
-from typing import IO
 
 
-def write_atomic(
-    path: str | os.PathLike[str], data: bytes | Callable[[IO[bytes]], None]
-) -> None:
-    """Write `data` (bytes, or a function that writes into the binary stream it
-    is given) to `path` so that a reader sees the old file or the new one,
+def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write `data` to `path` so that a reader sees the old file or the new one,
     never a part, and the new one is on disk when this returns.
 
     The bytes go to a temporary file in the same directory (so the rename stays
@@ -34,15 +28,12 @@ def write_atomic(
     folder = target.parent
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as stream:
-            if hasattr(os, "fchmod"):  # mkstemp's file is private (0600)
-                os.fchmod(stream.fileno(), _file_mode(target))
-            if isinstance(data, bytes | bytearray | memoryview):
-                stream.write(data)
-            else:
-                data(stream)
-            stream.flush()
-            os.fsync(stream.fileno())
+        with os.fdopen(fd, "wb") as f:
+            # mkstemp's file is private (0600); give it the mode open() would.
+            os.fchmod(f.fileno(), _file_mode(target))
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
