@@ -51,7 +51,3 @@ def _restore_parameter(
     host: np.ndarray[Any, Any], device: str, requires_grad: bool
 ) -> Parameter:
     return Parameter(at.tensor(host, device=device), requires_grad)
-
-
-# torch.load(weights_only=True) takes Parameters, as PyTorch's does
-at.serialization.add_safe_globals([_restore_parameter])

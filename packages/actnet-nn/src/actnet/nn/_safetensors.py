@@ -207,8 +207,7 @@ def _torch_file_message(f: BinaryIO, name: str) -> str | None:
         target = target.with_name(f"{target.stem}-converted.safetensors")
     out = os.fspath(target)
     return (
-        f"{name!r} is {what}, not a safetensors file, and actnet reads no "
-        "PyTorch pickle; "
+        f"{name!r} is {what}, not a safetensors file, and actnet never unpickles; "
         "convert it once where PyTorch is installed: "
         f"`safetensors.torch.save_file(torch.load({name!r}), {out!r})` (if it "
         "holds a whole model rather than a state dict, save its `state_dict()`), "

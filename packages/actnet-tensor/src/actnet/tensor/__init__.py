@@ -36,7 +36,7 @@ from actnet.ndarray import float64 as double
 from actnet.ndarray import int16 as short
 from actnet.ndarray import int32 as int
 from actnet.ndarray import int64 as long
-from actnet.tensor import amp, backends, cpu, cuda, distributions, serialization
+from actnet.tensor import amp, backends, cpu, cuda, distributions
 from actnet.tensor._arithmetic import matmul, reciprocal
 from actnet.tensor._arithmetic_functions import add, div, mul, sub
 from actnet.tensor._autocast import (
@@ -223,7 +223,6 @@ from actnet.tensor._selection import (
     select,
     unique,
 )
-from actnet.tensor._serialization import load, save
 from actnet.tensor._shape import clone, transpose, unsqueeze
 from actnet.tensor._sorting import SortResult, TopKResult, argsort, sort, topk
 from actnet.tensor._special import (
@@ -395,7 +394,6 @@ __all__ = [
     "lerp",
     "lgamma",
     "linspace",
-    "load",
     "log",
     "log1p",
     "log2",
@@ -452,14 +450,12 @@ __all__ = [
     "roll",
     "round",
     "rsqrt",
-    "save",
     "saved_tensors_hooks",
     "scatter",
     "scatter_add",
     "scatter_reduce",
     "searchsorted",
     "select",
-    "serialization",
     "set_autocast_cache_enabled",
     "set_autocast_dtype",
     "set_autocast_enabled",
