@@ -72,6 +72,7 @@ class AllocatorMachine(RuleBasedStateMachine):
         self.freed: list[Block] = []
         self.recent: dict[int, list[tuple[int, int]]] = {}  # size -> (segment, offset)
         self.peak = 0
+        self.most = 0  # the most used bytes ever (reset_peak leaves it)
         self.peak_total = 0
         self.other = Allocator(alignment=alignment)
         self.foreign = self.other.malloc(10)
@@ -159,6 +160,7 @@ class AllocatorMachine(RuleBasedStateMachine):
             )
             self.live[block] = (block.segment, block.offset, block.size, info)
             self.peak = max(self.peak, self.used())
+            self.most = max(self.most, self.used())
             return
         # A miss merges the deferred blocks of its size or larger; the smaller ones
         # keep waiting (occupied for the best fit) unless nothing else fits.
@@ -173,12 +175,19 @@ class AllocatorMachine(RuleBasedStateMachine):
         expected_release: list[int] = []
         new_size: int | None = None
         if not fitting:
-            # Empty segments are given back before a new one is taken.
-            expected_release = self.empty_segments()
-            freed = sum(self.segments[s] for s in expected_release)
-            new_size = self.new_segment_size(rounded, self.reserved() - freed)
-            if self.refuse_growth:
-                new_size = None
+            # Empty segments are given back before a new one is taken when it
+            # would make the arena reserve more than twice the most bytes ever
+            # in use; else only when the new one is refused (then it retries).
+            most = max(self.most, self.used() + rounded)
+            eager = self.reserved() + max(self.segment_size, rounded) > 2 * most
+            for release in (eager, True):
+                expected_release = self.empty_segments() if release else []
+                freed = sum(self.segments[s] for s in expected_release)
+                new_size = self.new_segment_size(rounded, self.reserved() - freed)
+                if self.refuse_growth:
+                    new_size = None
+                if new_size is not None:
+                    break
         try:
             block = self.allocator.malloc(nbytes, info)
         except OutOfMemoryError as exc:
@@ -216,6 +225,7 @@ class AllocatorMachine(RuleBasedStateMachine):
             self.segments[block.segment] = new_size
         self.live[block] = (block.segment, block.offset, block.size, info)
         self.peak = max(self.peak, self.used())
+        self.most = max(self.most, self.used())
         self.peak_total = max(self.peak_total, self.reserved())
 
     @precondition(lambda self: self.allocator is not None and self.live)
