@@ -765,3 +765,33 @@ def test_transformer_block_matches_torch_encoder_layer(dtype: str) -> None:
     ty = tm(torch.tensor(x, requires_grad=True), src_mask=causal, is_causal=True)
     ay = am(at.tensor(x, requires_grad=True))
     _compare(_np(ty), _np(ay), dtype, "output")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("need_weights", [False, True])
+def test_self_attention_of_one_tensor_matches_torch(
+    dtype: str, batch_first: bool, need_weights: bool
+) -> None:
+    """query, key and value one Tensor: one product with the packed in_proj
+    weight (as torch's _in_projection_packed); outputs, the input's gradient
+    and every parameter's gradient as torch's."""
+    tdt, adt = getattr(torch, dtype), getattr(at, dtype)
+    torch.manual_seed(0)
+    tm = torch.nn.MultiheadAttention(8, 2, batch_first=batch_first, dtype=tdt)
+    am = nn.MultiheadAttention(8, 2, batch_first=batch_first, dtype=adt)
+    am.load_state_dict({k: at.tensor(_np(v)) for k, v in tm.state_dict().items()})
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((5, 3, 8)).astype(dtype)
+    tx, ax = torch.tensor(x, requires_grad=True), at.tensor(x, requires_grad=True)
+    tout, tw = tm(tx, tx, tx, need_weights=need_weights)
+    aout, aw = am(ax, ax, ax, need_weights=need_weights)
+    _compare(_np(tout), _np(aout), dtype, "output")
+    if need_weights:
+        _compare(_np(tw), _np(aw), dtype, "weights")
+    g = rng.standard_normal(tout.shape).astype(dtype)
+    (tout * torch.tensor(g)).sum().backward()
+    (aout * at.tensor(g)).sum().backward()
+    _compare(_np(tx.grad), _np(ax.grad), dtype, "input grad")
+    for name, p in am.named_parameters():
+        _compare(_np(dict(tm.named_parameters())[name].grad), _np(p.grad), dtype, name)

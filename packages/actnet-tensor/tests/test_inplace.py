@@ -78,6 +78,46 @@ def test_alpha_and_value_keywords() -> None:
     np.testing.assert_allclose(arr(t), [-0.5, -2.0])
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_add_with_alpha_in_one_pass(dtype: str) -> None:
+    """add_(other, alpha=) of one shape and dtype is one device pass
+    (add_scaled): into t's own buffer when unshared, else a new one, and never
+    into an NDArray someone holds; through a view (p.data) the parameter
+    changes; other showing t's memory reads the old values; versions count."""
+    dt = getattr(at, dtype)
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 3, 4))
+    t = at.tensor(a, dtype=dt)
+    address = buffer_of(t.array).native.__array_interface__["data"][0]
+    t.add_(at.tensor(b, dtype=dt), alpha=-0.25)
+    assert buffer_of(t.array).native.__array_interface__["data"][0] == address
+    expected = a.astype(dtype) + np.asarray(-0.25, dtype) * b.astype(dtype)
+    np.testing.assert_allclose(arr(t), expected, rtol=1e-6)
+    assert t._version == 1
+    keep = t.array
+    before = np.asarray(keep).copy()
+    t.add_(t, alpha=3)  # other is t's own memory
+    np.testing.assert_allclose(arr(t), 4 * before, rtol=1e-6)
+    np.testing.assert_array_equal(np.asarray(keep), before)
+    p = at.tensor(a, dtype=dt, requires_grad=True)
+    row = p.data[0]
+    p.data.add_(at.ones(3, 4, dtype=dt), alpha=2.0)
+    np.testing.assert_allclose(arr(p), a.astype(dtype) + 2, rtol=1e-6)
+    np.testing.assert_allclose(arr(row), a[0].astype(dtype) + 2, rtol=1e-6)
+    x = at.tensor(a, dtype=dt, requires_grad=True)
+    y = x * 1.0
+    saved = y * y  # keeps y for its backward
+    with at.no_grad():  # one pass, unrecorded: the version still counts
+        y.add_(at.ones(3, 4, dtype=dt), alpha=2.0)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        saved.sum().backward()
+    x2 = at.tensor(a, dtype=dt, requires_grad=True)
+    z = x2 * 1.0
+    z.add_(x2, alpha=2.0)
+    z.sum().backward()
+    np.testing.assert_allclose(arr(x2.grad), np.full((3, 4), 3.0))
+
+
 def test_random_in_place() -> None:
     t = at.zeros(1000)
     t.uniform_(-2.0, 3.0)

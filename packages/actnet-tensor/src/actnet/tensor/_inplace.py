@@ -14,7 +14,7 @@ as in PyTorch; on a leaf that requires grad it is an error outside no_grad().
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import actnet.ndarray as xp
 from actnet.device import Buffer, Generator, default_generator
@@ -125,10 +125,46 @@ def _fits(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
     )
 
 
+# add_scaled's dtypes (actnet.device: BLAS's axpy where it can)
+_SCALED: Final = (xp.float32, xp.float64)
+
+
 def add_(t: Tensor, other: Tensor | Scalar, alpha: Scalar = 1) -> Tensor:
     if alpha != 1:
+        if _add_scaled_(t, other, alpha):
+            return t
         other = mul(other, alpha) if isinstance(other, TensorBase) else other * alpha
     return _binary_(t, other, "add_", add, "add")
+
+
+def _add_scaled_(t: Tensor, other: Any, alpha: Any) -> bool:
+    """t += alpha other as one device pass (`add_scaled`), when nothing is
+    recorded and other is a Tensor of t's shape, dtype (float32 or float64) and
+    device, alpha a real Python number: the update of `p.data.add_(p.grad,
+    alpha=-lr)` in every hand-written training loop. False (nothing done) for
+    anything else, which multiplies first."""
+    if (
+        not isinstance(other, TensorBase)
+        or type(alpha) not in (int, float)
+        or t.dtype not in _SCALED
+        or other.dtype != t.dtype
+        or other.shape != t.shape
+    ):
+        return False
+    before_write(t, "add_")
+    if needs_grad(t, other):
+        return False
+    b = other.array.buffer
+    if b.device is not t.array.buffer.device:
+        return False
+    buf = sole_buffer(t)
+    if buf is not None and (b.base or b) is not (buf.base or buf):
+        buf.device.add_scaled(buf, b, alpha, out=buf)
+    else:  # shared, or other shows t's memory: a new buffer
+        a = t.array.buffer
+        t.array = from_buffer(a.device.add_scaled(a, b, alpha))
+    changed(t)
+    return True
 
 
 def mul_(t: Tensor, other: Tensor | Scalar) -> Tensor:

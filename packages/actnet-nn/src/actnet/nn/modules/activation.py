@@ -454,12 +454,15 @@ class MultiheadAttention(Module):
                 f"or all 2-d (unbatched), got shapes {query.shape}, {key.shape}, "
                 f"{value.shape}"
             )
+        packed = query is key and key is value  # self-attention
         if batched and self.batch_first:
             query, key, value = (t.transpose(0, 1) for t in (query, key, value))
         elif not batched:
             query, key, value = (t.unsqueeze(1) for t in (query, key, value))
             if key_padding_mask is not None:
                 key_padding_mask = key_padding_mask.unsqueeze(0)
+        if packed:
+            key = value = query
         output, weights = self._attend(
             query,
             key,
@@ -483,6 +486,12 @@ class MultiheadAttention(Module):
     ) -> tuple[Tensor, Tensor, Tensor]:
         e = self.embed_dim
         b = self.in_proj_bias
+        if self.in_proj_weight is not None and query is key and key is value:
+            # self-attention: one product with the packed weight, as PyTorch's
+            # _in_projection_packed (its backward: one product pair, and no
+            # scatter of three gradients into the packed one)
+            q, k, v = F.linear(query, self.in_proj_weight, b).split(e, dim=-1)
+            return q, k, v
         biases = (None, None, None) if b is None else (b[:e], b[e : 2 * e], b[2 * e :])
         if self.in_proj_weight is not None:
             w = self.in_proj_weight
