@@ -76,6 +76,25 @@ def test_into_a_matches_the_oracle(paths: bool, dtype: Any, n: int) -> None:
     np.testing.assert_array_equal(get(y), b)  # b is only read
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [7, (1 << 16) + 3, 300_001])
+def test_into_fresh_memory_and_into_b_match_the_oracle(
+    paths: bool, dtype: Any, n: int
+) -> None:
+    """Into fresh memory the BLAS path copies a there and runs axpy over it;
+    into b (whose values it must read first) it takes the ufuncs."""
+    rng = np.random.default_rng(n + 1)
+    a = rng.standard_normal(n).astype(dtype)
+    b = rng.standard_normal(n).astype(dtype)
+    x, y = put(a), put(b)
+    fresh = CPU.add_scaled(x, y, 0.37)
+    _assert_one_rounding(get(fresh), a, b, 0.37)
+    np.testing.assert_array_equal(get(x), a)  # a and b are only read
+    np.testing.assert_array_equal(get(y), b)
+    assert CPU.add_scaled(x, y, 0.37, out=y) is y
+    _assert_one_rounding(get(y), a, b, 0.37)
+
+
 def test_the_blas_path_is_fused_and_the_ufunc_path_is_not() -> None:
     """Values where the rounding of the product shows: the fused path keeps it."""
     if not BLAS:

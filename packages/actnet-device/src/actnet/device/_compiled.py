@@ -16,6 +16,7 @@ from actnet.device._compiled_dropout import DropoutCompiled
 from actnet.device._compiled_matmul import MatmulCompiled
 from actnet.device._compiled_norms import NormCompiled
 from actnet.device._compiled_optim import OptimCompiled
+from actnet.device._compiled_recurrent import RecurrentCompiled
 from actnet.device._compiled_scatter import ScatterCompiled
 from actnet.device._compiled_softmax import SoftmaxCompiled
 from actnet.device._numpy import NumPyBackend
@@ -30,6 +31,7 @@ class CompiledBackend(
     MatmulCompiled,
     DropoutCompiled,
     ConvCompiled,
+    RecurrentCompiled,
     ScatterCompiled,
     NumPyBackend,
 ):

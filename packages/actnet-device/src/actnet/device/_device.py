@@ -30,6 +30,7 @@ from actnet.device._memory_record import MemoryRecording
 from actnet.device._norms import NormOps
 from actnet.device._opset import OPS
 from actnet.device._optim import OptimOps
+from actnet.device._recurrent import RecurrentOps
 from actnet.device._reductions import ReductionOps
 from actnet.device._softmax import SoftmaxOps
 from actnet.device._sorting import SortingOps
@@ -49,6 +50,7 @@ class Device(
     AttentionOps,
     DropoutOps,
     ConvOps,
+    RecurrentOps,
     FFTOps,
 ):
     """A compute device: buffers in arenas, and the closed operator set.

@@ -39,7 +39,36 @@ def _fused_stream(dev: Device, rng: np.random.Generator) -> Stream:
             s.read(s.run("dropout_backward", x, mask, 0.3))
             xt = s.view(x, "swapaxes", 0, 1)
             s.read(s.run("dropout", xt, 0.5, (9, 10), counter, n_outputs=2)[0])
+    _lstm_steps(s, dev, rng)
     return s
+
+
+def _lstm_steps(s: Stream, dev: Device, rng: np.random.Generator) -> None:
+    """lstm_cell and lstm_cell_backward (with and without grad_c): small, large
+    (B H past the compiled kernels' PARALLEL_MIN: threaded), and a step of a
+    (B, T, 4H) projection with a transposed gates_h (rows not contiguous).
+    Read loosely: exp and tanh differ between libms, and the reference rounds
+    each operation in the operands' dtype."""
+    for dtype in _held(dev, list(OPS["lstm_cell"].dtypes)):
+        for rows, hidden in ((3, 5), (40, 1000), (4, 6)):
+            gx = s.load((_data(rng, (rows, 4 * hidden), dtype) * 2).astype(dtype))
+            gh = s.load(_data(rng, (rows, 4 * hidden), dtype))
+            if hidden == 6:
+                seq = s.load(_data(rng, (rows, 3, 4 * hidden), dtype))
+                gx = s.view(seq, "__getitem__", (slice(None), 1))
+                wide = s.load(_data(rng, (4 * hidden, rows), dtype))
+                gh = s.view(wide, "swapaxes", 0, 1)
+            c = s.load((_data(rng, (rows, hidden), dtype) * 2).astype(dtype))
+            outputs = s.run("lstm_cell", gx, gh, c, n_outputs=3)
+            grad_h = s.load(_data(rng, (rows, hidden), dtype))
+            grad_c = s.load(_data(rng, (rows, hidden), dtype))
+            _, c_new, gates = outputs
+            grads = s.run("lstm_cell_backward", grad_h, grad_c, c, c_new, gates,
+                          n_outputs=2)  # fmt: skip
+            without = s.run("lstm_cell_backward", grad_h, None, c, c_new, gates,
+                            n_outputs=2)  # fmt: skip
+            for ref in (*outputs, *grads, *without):
+                s.read(ref, loose=True)
 
 
 def _attention_stream(dev: Device, rng: np.random.Generator) -> Stream:

@@ -29,6 +29,7 @@ from actnet.device._kernels_conv import ConvKernels
 from actnet.device._kernels_dropout import DropoutKernels
 from actnet.device._kernels_norms import NormKernels
 from actnet.device._kernels_optim import OptimKernels
+from actnet.device._kernels_recurrent import RecurrentKernels
 from actnet.device._kernels_softmax import SoftmaxKernels
 from actnet.device._opset import BINARY, UNARY
 from actnet.device._philox import PHILOX_CHUNK, philox4x32_into
@@ -64,6 +65,7 @@ class Kernels(
     AttentionKernels,
     DropoutKernels,
     ConvKernels,
+    RecurrentKernels,
 ):
     """The operator set against `self.xp`; subclasses set `xp` and may override.
     The fused operators' reference kernels come from the mixins it subclasses."""

@@ -10,6 +10,7 @@ import numpy as np
 from actnet.device import _dtypes as dt
 from actnet.device._backend import Backend
 from actnet.device._blas import find_axpy
+from actnet.device._threads import begin_single_threaded_blas, end_single_threaded_blas
 
 try:  # NumPy >= 2.0 keeps its floating-point error state in a context variable.
     from numpy._core._ufunc_config import (  # type: ignore[attr-defined]  # private
@@ -89,11 +90,28 @@ class NumPyBackend(Backend):
         self._axpy = find_axpy()
 
     def add_scaled(self, a: Any, b: Any, alpha: float, out: Any, into_a: bool) -> None:
-        axpy = self._axpy.get(out.dtype) if into_a and a.size >= _AXPY_MIN else None
-        if axpy is not None and a.flags.c_contiguous and b.flags.c_contiguous:
-            axpy(a.size, alpha, b.ctypes.data, a.ctypes.data)
+        axpy = self._axpy.get(out.dtype) if a.size >= _AXPY_MIN else None
+        if axpy is None or not (a.flags.c_contiguous and b.flags.c_contiguous):
+            super().add_scaled(a, b, alpha, out, into_a)
             return
-        super().add_scaled(a, b, alpha, out, into_a)
+        if into_a:
+            target = a
+        elif out.flags.c_contiguous and out.ctypes.data != b.ctypes.data:
+            # into other memory (not b's): a copied there, then one axpy over it
+            # (two passes at copy and BLAS speed, not multiply's and add's)
+            np.copyto(out, a)
+            target = out
+        else:
+            super().add_scaled(a, b, alpha, out, into_a)
+            return
+        # On the calling thread: OpenBLAS's threads would share this memory-bound
+        # pass and then spin, on the cores the next kernels need (8 ms for a
+        # (200, 200) update on 2 threads, 50 times its one-thread time)
+        begin_single_threaded_blas()
+        try:
+            axpy(a.size, alpha, b.ctypes.data, target.ctypes.data)
+        finally:
+            end_single_threaded_blas()
 
     def strided_view(
         self, arr: Any, shape: tuple[int, ...], strides: tuple[int, ...]

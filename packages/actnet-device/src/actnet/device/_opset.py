@@ -303,6 +303,8 @@ def _specs() -> dict[str, OpSpec]:
         ("sdpa", "fused", _with_bfloat16(_same(dt.REAL_FLOATING)), True),
         ("sdpa_backward", "fused", _with_bfloat16(_same(dt.REAL_FLOATING)), True),
         *((name, "fused", _same(dt.REAL_FLOATING), False) for name in CONV_FAMILY),
+        ("lstm_cell", "fused", _with_bfloat16(_same(dt.REAL_FLOATING)), True),
+        ("lstm_cell_backward", "fused", _with_bfloat16(_same(dt.REAL_FLOATING)), True),
     ]
     for name, kind, dtypes, quiet in others:
         specs[name] = OpSpec(name, kind, dtypes, quiet)

@@ -71,8 +71,8 @@ class Scan(Function):
     gates of every step, h0 (B, H_out), c0 (B, H) for an LSTM, w_hh (G, H_out),
     b_hh (G,) or None (added to h W_hh^T every step: the GRU needs it there, the
     others may fold it into xw), w_hr (H_out, H) or None. Backward keeps the
-    inputs, the output, and the cell's per-step values (LSTM: its gates, c and
-    tanh c; GRU: r and z, n, and h W_hn^T + b_hn)."""
+    inputs, the output, and the cell's per-step values (LSTM: its activated
+    gates and c; GRU: r and z, n, and h W_hn^T + b_hn)."""
 
     @staticmethod
     def forward(
@@ -140,7 +140,7 @@ def _backward(
         kept = [()] * length
     dh = grads[1].array
     dc = grads[2].array if step.cell else None
-    cs = [k[2] for k in kept] if step.cell else None  # the LSTM's c of every step
+    cs = [k[1] for k in kept] if step.cell else None  # the LSTM's c of every step
     placeholder = g_steps[0]  # every entry below is replaced
     dgx = [placeholder] * length
     dgh = [placeholder] * length
@@ -187,7 +187,7 @@ def _backward(
         if needs[4]:
             grad_b_hh = as_tensor(xp.sum(rows, axis=0))
     if needs[5] and wr is not None:
-        gates, tanh_c = fields[0], fields[3]
+        gates, tanh_c = fields[0], xp.tanh(fields[1])
         hidden = tanh_c.shape[-1]
         r = gates[..., 3 * hidden :] * tanh_c  # o tanh(c): what W_hr multiplied
         dy_rows = xp.reshape(xp.stack(dys), (length * batch, ys.shape[-1]))

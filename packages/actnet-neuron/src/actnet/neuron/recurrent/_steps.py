@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 import actnet.ndarray as xp
-from actnet.ndarray import NDArray
+from actnet.ndarray import NDArray, buffer_of, from_buffer
 from actnet.neuron.activation.relu import relu
 from actnet.neuron.activation.sigmoid import sigmoid
 from actnet.neuron.activation.tanh import tanh
@@ -75,6 +75,17 @@ class _Arrays:
     def unbind(x: NDArray) -> list[NDArray]:
         return list(xp.unstack(x))  # one call for all the views
 
+    @staticmethod
+    def lstm(
+        gx: NDArray, gh: NDArray, c: NDArray
+    ) -> tuple[NDArray, NDArray, tuple[NDArray, ...]]:
+        """(h', c', (gates, c')): one device call (`lstm_cell`, PyTorch's fused
+        cell), gates the activated i, f, g, o its backward reads."""
+        bx = buffer_of(gx)
+        h_new, c_new, gates = bx.device.lstm_cell(bx, buffer_of(gh), buffer_of(c))
+        c_array = from_buffer(c_new)
+        return from_buffer(h_new), c_array, (from_buffer(gates), c_array)
+
 
 class _Tensors:
     """The step's functions on Tensors: the neuron functions, recorded."""
@@ -107,6 +118,19 @@ class _Tensors:
     @staticmethod
     def unbind(x: Tensor) -> list[Tensor]:
         return [piece.reshape(piece.shape[1:]) for piece in split(x, 1, 0)]
+
+    @staticmethod
+    def lstm(gx: Tensor, gh: Tensor, c: Tensor) -> tuple[Tensor, Tensor, tuple[()]]:
+        """(h', c', ()): the cell with recorded operations (nothing kept: the
+        engine differentiates them)."""
+        pre = gx + gh
+        n = pre.shape[-1] // 4
+        # one sigmoid over all four blocks (the g block's is unused): fewer,
+        # larger operations than three sigmoids of a block each
+        i, f, _, o = split(sigmoid(pre), [n, n, n, n], -1)
+        g = tanh(split(pre, [2 * n, n, n], -1)[1])
+        c_new = f * c + i * g
+        return o * tanh(c_new), c_new, ()
 
 
 ARRAYS: Final = _Arrays()
@@ -187,6 +211,9 @@ class ReluStep(Step):
 
 
 class LSTMStep(Step):
+    """On NDArrays one device call each way (`lstm_cell`, `lstm_cell_backward`:
+    PyTorch's fused cell), keeping (gates, c') of every step."""
+
     mode = "LSTM"
     gates = 4
     cell = True
@@ -194,16 +221,8 @@ class LSTMStep(Step):
     def forward(
         self, ops: Any, gx: Value, gh: Value, h: Value, c: Value
     ) -> tuple[Value, Value, tuple[Value, ...]]:
-        pre = gx + gh
-        n = pre.shape[-1] // 4
-        # one sigmoid over all four blocks (the g block's is unused): fewer,
-        # larger operations than three sigmoids of a block each
-        s = ops.sigmoid(pre)
-        i, f, _, o = ops.split(s, (n, n, n, n))
-        g = ops.tanh(ops.split(pre, (2 * n, n, n))[1])
-        c_new = f * c + i * g
-        tc = ops.tanh(c_new)
-        return o * tc, c_new, (s, g, c_new, tc)
+        result: tuple[Value, Value, tuple[Value, ...]] = ops.lstm(gx, gh, c)
+        return result
 
     def backward(
         self,
@@ -214,18 +233,14 @@ class LSTMStep(Step):
         y: NDArray,
         kept: Sequence[NDArray],
     ) -> tuple[NDArray, NDArray, NDArray | None, NDArray | None]:
-        assert dc is not None and c is not None  # an LSTM has a cell
-        s, g, _, tc = kept
-        n = g.shape[-1]
-        i, f, _, o = ARRAYS.split(s, (n, n, n, n))
-        do = dy * tc
-        dc = dc + dy * o * (1.0 - tc * tc)
-        sigmoid_slope = s * (1.0 - s)  # all four blocks at once; g's is replaced
-        di, df, _, dso = ARRAYS.split(sigmoid_slope, (n, n, n, n))
-        dpre = xp.concat(
-            [dc * g * di, dc * c * df, dc * i * (1.0 - g * g), do * dso], axis=-1
+        assert c is not None  # an LSTM has a cell
+        gates, c_new = (buffer_of(k) for k in kept)
+        grad_h = buffer_of(dy)
+        d_gates, d_c = grad_h.device.lstm_cell_backward(
+            grad_h, None if dc is None else buffer_of(dc), buffer_of(c), c_new, gates
         )
-        return dpre, dpre, None, dc * f
+        dpre = from_buffer(d_gates)
+        return dpre, dpre, None, from_buffer(d_c)
 
 
 class GRUStep(Step):
