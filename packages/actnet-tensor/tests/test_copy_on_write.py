@@ -14,6 +14,7 @@ import numpy as np
 
 import actnet.ndarray as xp
 import actnet.tensor as at
+from actnet.ndarray import buffer_of
 from actnet.tensor._copy_on_write import sole_buffer
 
 
@@ -38,10 +39,34 @@ def test_another_reference_to_the_ndarray_shares_it() -> None:
 
 def test_another_tensor_over_the_same_ndarray_shares_it() -> None:
     t = at.tensor(np.arange(4.0))
-    detached = t.detach()
-    assert sole_buffer(t) is None and sole_buffer(detached) is None
-    del detached
+    other = at.as_tensor(t.array)  # not an alias: it must never change
+    assert sole_buffer(t) is None and sole_buffer(other) is None
+    del other
     assert sole_buffer(t) is not None
+
+
+def test_aliases_over_the_same_ndarray_write_in_place_together() -> None:
+    """t.detach() and t.data show t's NDArray and are to see its in-place
+    changes: they do not stop t (or each other) writing into the buffer, and
+    they see the change, versions counted; an NDArray someone holds still
+    never changes."""
+    t = at.tensor(np.arange(4.0))
+    detached, data = t.detach(), t.data
+    address = buffer_of(t.array).native.__array_interface__["data"][0]
+    # one assert each: pytest's rewriting keeps the first Buffer while it
+    # evaluates the second
+    assert sole_buffer(t) is not None
+    assert sole_buffer(data) is not None
+    data.add_(1.0)
+    t.mul_(2.0)
+    assert buffer_of(t.array).native.__array_interface__["data"][0] == address
+    for u in (t, detached, data):
+        np.testing.assert_array_equal(np.asarray(u.array), (np.arange(4.0) + 1) * 2)
+    assert (t._version, detached._version, data._version) == (2, 2, 2)
+    keep = detached.array
+    t.add_(1.0)  # keep holds the NDArray: a copy
+    np.testing.assert_array_equal(np.asarray(keep), (np.arange(4.0) + 1) * 2)
+    np.testing.assert_array_equal(np.asarray(data.array), (np.arange(4.0) + 1) * 2 + 1)
 
 
 def test_another_reference_to_the_buffer_shares_it() -> None:

@@ -116,6 +116,13 @@ def test_add_with_alpha_in_one_pass(dtype: str) -> None:
     z.add_(x2, alpha=2.0)
     z.sum().backward()
     np.testing.assert_allclose(arr(x2.grad), np.full((3, 4), 3.0))
+    flat = at.tensor(rng.standard_normal(24), dtype=dt)
+    w = at.tensor(a, dtype=dt)
+    w.add_(flat[4:16].view(3, 4), alpha=0.5)  # other a view (its buffer has a base)
+    np.testing.assert_allclose(
+        arr(w), a.astype(dtype) + 0.5 * arr(flat)[4:16].reshape(3, 4), rtol=1e-6
+    )
+    flat.add_(flat[::-1].clone(), alpha=1.0)  # t itself a base of views
 
 
 def test_random_in_place() -> None:

@@ -31,9 +31,20 @@ def sole_buffer(t: TensorBase) -> Buffer | None:
       argument: 3 when nothing else holds it. Anything else that holds it (a
       `t.data` someone kept, a detached tensor, a saved-for-backward value, a
       gradient shared with another tensor) adds one.
+    - aliases of t that show the very same NDArray (`t.data`, `t.detach()`,
+      kept or not) hold it too, but they are to see t's change anyway (the
+      in-place method's `changed` gives them t's values and versions): they
+      are counted as t's own, so that `p.data.add_(...)` writes into p's
+      buffer as PyTorch's does.
     - then its Buffer by actnet.ndarray's rule (`sole_buffer`).
     """
     data = t.array
-    if _getrefcount(data) != 3:
+    holders = 3
+    info = t._alias
+    if info is not None:
+        for member in info.storage.live():
+            if member is not t and member.array is data:
+                holders += 1
+    if _getrefcount(data) != holders:
         return None
     return sole_array_buffer(data)

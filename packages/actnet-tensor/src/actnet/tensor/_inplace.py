@@ -137,6 +137,12 @@ def add_(t: Tensor, other: Tensor | Scalar, alpha: Scalar = 1) -> Tensor:
     return _binary_(t, other, "add_", add, "add")
 
 
+def _owner(b: Buffer) -> Buffer:
+    """The buffer owning b's memory (b itself, or the base of the view b)."""
+    base = b.base
+    return b if base is None else base
+
+
 def _add_scaled_(t: Tensor, other: Any, alpha: Any) -> bool:
     """t += alpha other as one device pass (`add_scaled`), when nothing is
     recorded and other is a Tensor of t's shape, dtype (float32 or float64) and
@@ -158,7 +164,7 @@ def _add_scaled_(t: Tensor, other: Any, alpha: Any) -> bool:
     if b.device is not t.array.buffer.device:
         return False
     buf = sole_buffer(t)
-    if buf is not None and (b.base or b) is not (buf.base or buf):
+    if buf is not None and _owner(b) is not _owner(buf):
         buf.device.add_scaled(buf, b, alpha, out=buf)
     else:  # shared, or other shows t's memory: a new buffer
         a = t.array.buffer
