@@ -31,6 +31,11 @@ def numpy_reduce(
         wide = {**kw, "dtype": np.float32} if "dtype" in kw else kw
         result = numpy_reduce(name, x.astype(np.float32), axis, keepdims, **wide)
         return result.astype(BFLOAT16)
+    if name == "sum_of_squares":  # each square and the sum in float64, rounded once
+        wide = x.astype(np.float64)
+        return np.asarray(np.sum(wide * wide, axis=axis, keepdims=keepdims)).astype(
+            x.dtype
+        )
     with np.errstate(all="ignore"):
         if name in ("sum", "prod", "mean"):
             dtype = kw.get("dtype", x.dtype)
@@ -47,7 +52,7 @@ def numpy_reduce(
 def reduction_data(name: str, dtype: np.dtype[Any], shape: Any) -> Any:
     rng = rng_for(name, str(dtype))
     floating = dtype.kind in "fc" or dtype == BFLOAT16
-    if name in ("sum", "prod", "mean", "var") and floating:
+    if name in ("sum", "sum_of_squares", "prod", "mean", "var") and floating:
         # Finite: sum and prod of inf and -inf are invalid, and sum is loud.
         return sample(dtype, shape, rng, special=False, low=-2, high=2)
     if dtype.kind in "iu":

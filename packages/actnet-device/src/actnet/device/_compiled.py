@@ -17,6 +17,7 @@ from actnet.device._compiled_matmul import MatmulCompiled
 from actnet.device._compiled_norms import NormCompiled
 from actnet.device._compiled_optim import OptimCompiled
 from actnet.device._compiled_recurrent import RecurrentCompiled
+from actnet.device._compiled_reductions import ReductionCompiled
 from actnet.device._compiled_scatter import ScatterCompiled
 from actnet.device._compiled_softmax import SoftmaxCompiled
 from actnet.device._numpy import NumPyBackend
@@ -32,6 +33,7 @@ class CompiledBackend(
     DropoutCompiled,
     ConvCompiled,
     RecurrentCompiled,
+    ReductionCompiled,
     ScatterCompiled,
     NumPyBackend,
 ):

@@ -227,6 +227,11 @@ class Kernels(
             return
         if name == "sum":
             xp.sum(x, axis=axis, dtype=out.dtype, out=out, keepdims=keepdims)
+        elif name == "sum_of_squares":
+            wide = x.astype(np.float64)
+            squares = xp.multiply(wide, wide, out=wide)
+            total = xp.sum(squares, axis=axis, keepdims=keepdims)
+            xp.copyto(out, total, casting="unsafe")
         elif name == "prod":
             xp.prod(x, axis=axis, dtype=out.dtype, out=out, keepdims=keepdims)
         elif name == "mean":

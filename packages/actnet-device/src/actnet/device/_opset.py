@@ -155,6 +155,8 @@ BINARY: Final[dict[str, tuple[dict[Any, Any], bool]]] = {
 # (the layer above chooses it); max/min/argmax/argmin need a non-empty extent.
 REDUCE: Final[dict[str, dict[Any, Any]]] = {
     "sum": _NUM,
+    # the sum of x**2, accumulated in float64 (vector norms, gradient clipping)
+    "sum_of_squares": _same(dt.REAL_FLOATING),
     "prod": _NUM,
     "max": _same((dt.bool_, *dt.REAL)),
     "min": _same((dt.bool_, *dt.REAL)),
@@ -251,7 +253,8 @@ def _specs() -> dict[str, OpSpec]:
     for name, (dtypes, quiet) in BINARY.items():
         specs[name] = OpSpec(name, "binary", dtypes, quiet)
     for name, dtypes in REDUCE.items():
-        specs[name] = OpSpec(name, "reduce", dtypes, name in ("mean", "var", "prod"))
+        quiet = name in ("mean", "var", "prod", "sum_of_squares")
+        specs[name] = OpSpec(name, "reduce", dtypes, quiet)
     for name, dtypes in ARG_REDUCE.items():
         specs[name] = OpSpec(name, "arg_reduce", dtypes)
     for name, dtypes in CUMULATIVE.items():

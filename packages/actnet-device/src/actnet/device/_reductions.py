@@ -1,5 +1,5 @@
-"""Reductions over axes: sum, prod, mean, var, max, min, any, all; argmax and
-argmin; cumulative_sum and cumulative_prod."""
+"""Reductions over axes: sum, sum_of_squares, prod, mean, var, max, min, any,
+all; argmax and argmin; cumulative_sum and cumulative_prod."""
 
 from __future__ import annotations
 
@@ -73,6 +73,16 @@ class ReductionOps(DeviceCore):
         """Sum over `axis` (all when None), accumulated and returned in `dtype`
         (x's dtype when None)."""
         return self._reduce("sum", x, axis, keepdims, out, dtype)
+
+    def sum_of_squares(
+        self, x: Buffer, axis: Axis = None, keepdims: bool = False, *,
+        out: Buffer | None = None,
+    ) -> Buffer:  # fmt: skip
+        """The sum of x**2 over `axis` (all when None), in x's dtype: each
+        square and the sum in float64 (float32 in float64, bfloat16 too), rounded
+        once; the 2-norm is its square root (`linalg.vector_norm`, clipping
+        gradients by their norm). One pass, no array of the squares."""
+        return self._reduce("sum_of_squares", x, axis, keepdims, out)
 
     def prod(
         self, x: Buffer, axis: Axis = None, keepdims: bool = False, *,

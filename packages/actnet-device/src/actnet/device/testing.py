@@ -310,6 +310,7 @@ def _reduction_stream(dev: Device, rng: np.random.Generator) -> Stream:
                     continue  # integer products overflow: wraparound is not compared
                 s.read(s.run(name, x, axis, True), loose=True)
             if dtype.kind == "f":
+                s.read(s.run("sum_of_squares", x, axis), loose=True)
                 s.read(s.run("mean", x, axis), loose=True)
                 s.read(s.run("var", x, axis, correction=1.0), loose=True)
         for axis in (None, 1):
@@ -337,7 +338,7 @@ def _reduction_stream(dev: Device, rng: np.random.Generator) -> Stream:
         s.read(s.run("matmul_add", g, w, bias), loose=True)  # Linear's forward
     if dt.bfloat16 in dev.dtypes:  # accumulated in float32, rounded once
         x = s.load(_data(rng, (4, 5, 6), dt.bfloat16))
-        for name in ("sum", "prod", "mean", "max", "min"):
+        for name in ("sum", "sum_of_squares", "prod", "mean", "max", "min"):
             s.read(s.run(name, x, (0, 2)), loose=True)
         s.read(s.run("var", x, -1, correction=1.0), loose=True)
         s.read(s.run("cumulative_sum", x, 1), loose=True)

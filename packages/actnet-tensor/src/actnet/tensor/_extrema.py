@@ -201,14 +201,12 @@ def _norm2(
     x: Tensor, axes: tuple[builtins.int, ...] | None, keepdim: builtins.bool
 ) -> Tensor:
     values = x.array
-    squares = (
-        xp.real(values * xp.conj(values))
-        if values.dtype.kind == "c"
-        else values * values
-    )
-    data = label(
-        xp.sqrt(xp.sum(squares, axis=axes, keepdims=keepdim)), activation("norm")
-    )
+    if values.dtype.kind == "c":
+        squares = xp.real(values * xp.conj(values))
+        norm = xp.sqrt(xp.sum(squares, axis=axes, keepdims=keepdim))
+    else:  # one pass, the squares summed in float64
+        norm = xp.linalg.vector_norm(values, axis=axes, keepdims=keepdim)
+    data = label(norm, activation("norm"))
     out = _make(data)
     if needs_grad(x):
         out._requires_grad = True

@@ -57,7 +57,7 @@ def _vector_norm(t: Tensor, p: float) -> Tensor:
     if p == 1:
         return at.sum(at.abs(t))
     if p == 2:
-        return at.sqrt(at.sum(t * t))
+        return at.norm(t)  # one pass over t (its squares summed in float64)
     return at.pow(at.sum(at.pow(at.abs(t), p)), 1.0 / p)
 
 
