@@ -115,7 +115,9 @@ def test_out_of_memory_message_has_the_exact_numbers() -> None:
     a.free(keep)
 
 
-def test_out_of_memory_releases_empty_segments_and_retries_once() -> None:
+def _recording() -> tuple[Allocator, list[int], list[int]]:
+    """An allocator (alignment 256, segments of 1024) with the sizes it asked
+    `grow` for and the segment ids it released, in order (ids from 1)."""
     calls: list[int] = []
     released: list[int] = []
 
@@ -124,6 +126,11 @@ def test_out_of_memory_releases_empty_segments_and_retries_once() -> None:
         return len(calls)
 
     a = Allocator(alignment=256, segment_size=1024, grow=grow, release=released.append)
+    return a, calls, released
+
+
+def test_out_of_memory_releases_empty_segments_and_retries_once() -> None:
+    a, calls, released = _recording()
     a.free(a.malloc(1024))  # one empty segment of 1024 bytes stays reserved
     a.set_limit(2048)
     b = a.malloc(2048)  # only fits once the empty segment is given back
@@ -137,14 +144,7 @@ def test_a_repeated_step_keeps_its_empty_segments() -> None:
     next step (within twice the most bytes in use): the second step maps and
     releases nothing. Releasing them before each new segment made every step
     map fresh memory (and fault on every page)."""
-    calls: list[int] = []
-    released: list[int] = []
-
-    def grow(nbytes: int) -> int:
-        calls.append(nbytes)
-        return len(calls)
-
-    a = Allocator(alignment=256, segment_size=1024, grow=grow, release=released.append)
+    a, calls, released = _recording()
 
     def step() -> None:
         a.free(a.malloc(1024))  # its segment is empty when the next needs more
