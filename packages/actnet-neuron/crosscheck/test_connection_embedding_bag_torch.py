@@ -277,3 +277,28 @@ def test_embedding_bag_signature_matches_torch() -> None:
     theirs = inspect.signature(torch.nn.functional.embedding_bag).parameters
     assert list(ours) == list(theirs)
     assert [p.default for p in ours.values()] == [p.default for p in theirs.values()]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_embedding_bag_max_norm_renormalises_as_torch(mode: str) -> None:
+    """F.embedding_bag with max_norm renormalises the rows input looks up, in
+    place, before the bags (torch.embedding_renorm_): weight, output and
+    gradient as torch's."""
+    rng = np.random.default_rng(8)
+    indices, offsets = np.array([0, 2, 2, 4, 1, 0]), np.array([0, 2, 5])
+    weight = rng.standard_normal((6, 3)) * 2.0
+    ours = at.tensor(weight, requires_grad=True)
+    theirs = torch.tensor(weight, requires_grad=True)
+    out_ours = F.embedding_bag(
+        at.tensor(indices), ours, at.tensor(offsets), max_norm=1.0, mode=mode
+    )
+    out_theirs = torch.nn.functional.embedding_bag(
+        torch.tensor(indices), theirs, torch.tensor(offsets), max_norm=1.0, mode=mode
+    )
+    np.testing.assert_allclose(np.asarray(ours.detach()), theirs.detach().numpy())
+    assert not np.array_equal(np.asarray(ours.detach()), weight)
+    np.testing.assert_allclose(np.asarray(out_ours.detach()), out_theirs.detach())
+    grad = rng.standard_normal(out_theirs.shape)
+    out_ours.backward(at.tensor(grad))
+    out_theirs.backward(torch.tensor(grad))
+    np.testing.assert_allclose(np.asarray(ours.grad), theirs.grad.numpy())

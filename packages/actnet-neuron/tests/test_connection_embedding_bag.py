@@ -285,7 +285,7 @@ REFUSALS = [
     ({"input": at.tensor([[[0]]]), "offsets": None}, ValueError, "1D or 2D"),
     ({"mode": "min"}, ValueError, "mode has to be one of sum, mean or max"),
     ({"mode": "max", "scale_grad_by_freq": True}, ValueError, "max mode does not"),
-    ({"max_norm": 1.0}, NotImplementedError, "max_norm is not supported"),
+    ({"max_norm": 1.0, "norm_type": "2"}, TypeError, "norm_type must be a number"),
     ({"sparse": True}, NotImplementedError, "sparse=True is not supported"),
     ({"per_sample_weights": at.ones(2, dtype=at.float64)}, NotImplementedError,
      "only supported for mode='sum'"),

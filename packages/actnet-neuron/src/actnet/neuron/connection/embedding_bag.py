@@ -9,7 +9,11 @@ import actnet.tensor as at
 from actnet.ndarray import NDArray
 from actnet.neuron._checks import check_tensor
 from actnet.neuron.array.pad import pad
-from actnet.neuron.connection.embedding import embedding
+from actnet.neuron.connection.embedding import (
+    embedding,
+    renorm_rows,
+    table_options,
+)
 from actnet.tensor import Function, Tensor, as_tensor
 
 _OP = "embedding_bag"
@@ -215,8 +219,8 @@ def embedding_bag(
     of the mean's count) and get no gradient; an empty bag gives zeros. In mode
     "max" the gradient goes to the row of each column's maximum (the first among
     ties). With `scale_grad_by_freq` each row's gradient is divided by its count in
-    input (not in mode "max", as torch). max_norm (renormalising weight in place)
-    and sparse gradients are not supported, as in `embedding`.
+    input (not in mode "max", as torch). max_norm renormalises the rows looked
+    up first, in place, as in `embedding`; sparse gradients are not supported.
 
     >>> embedding_bag(tensor([0, 2, 1]), tensor([[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]),
     ...               tensor([0, 2]), mode="sum")
@@ -228,33 +232,19 @@ def embedding_bag(
         raise ValueError(
             f"{_OP}: max mode does not support scaling the gradient by the frequency"
         )
-    if max_norm is not None:
-        raise NotImplementedError(
-            f"{_OP}: max_norm is not supported (PyTorch renormalises the rows of "
-            "weight in place); renormalise weight before the call instead"
-        )
     if per_sample_weights is not None and mode != "sum":
         raise NotImplementedError(
             f"{_OP}: per_sample_weights was not None. per_sample_weights is only "
             f"supported for mode='sum' (got mode={mode!r})"
         )
-    if sparse:
-        raise NotImplementedError(
-            f"{_OP}: sparse=True is not supported (there are no sparse gradients); "
-            "use sparse=False"
-        )
     num = weight.shape[0]
-    if padding_idx is not None:
-        if type(padding_idx) is not int or not -num <= padding_idx < num:
-            raise ValueError(
-                f"{_OP}: padding_idx must be within the number of embeddings, "
-                f"{-num} through {num - 1}, but got {padding_idx!r}"
-            )
-        padding_idx %= num
+    padding_idx = table_options(_OP, num, padding_idx, sparse)
     indices, starts, end, checked = _layout(input, offsets, include_last_offset)
     # The device checks the bounds too (inside a captured step, only it does).
     if not input.device.capturing:
         _check_values(indices, checked, num)
+    if max_norm is not None:
+        renorm_rows(weight, indices, max_norm, norm_type, _OP)
     bag, num_bags = _bag_of(indices, starts, end, padding_idx)
     if mode == "max" and indices.shape[0]:
         return _bag_max(weight, indices, bag, num_bags)

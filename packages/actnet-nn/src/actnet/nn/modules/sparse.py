@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any, Self
 
-import actnet.ndarray as xp
 import actnet.neuron as F
 from actnet.nn import init
 from actnet.nn._module import Module
@@ -104,13 +103,11 @@ class Embedding(Module):
                 self.weight[self.padding_idx] = 0.0
 
     def forward(self, input: Tensor) -> Tensor:
-        if self.max_norm is not None:
-            _renorm_rows(self.weight, input, self.max_norm, self.norm_type)
         return F.embedding(
             input,
             self.weight,
             self.padding_idx,
-            None,
+            self.max_norm,
             self.norm_type,
             self.scale_grad_by_freq,
             self.sparse,
@@ -271,13 +268,11 @@ class EmbeddingBag(Module):
         offsets: Tensor | None = None,
         per_sample_weights: Tensor | None = None,
     ) -> Tensor:
-        if self.max_norm is not None:
-            _renorm_rows(self.weight, input, self.max_norm, self.norm_type)
         return F.embedding_bag(
             input,
             self.weight,
             offsets,
-            None,
+            self.max_norm,
             self.norm_type,
             self.scale_grad_by_freq,
             self.mode,
@@ -339,22 +334,3 @@ class EmbeddingBag(Module):
         )
         bag.weight.requires_grad_(not freeze)
         return bag
-
-
-def _renorm_rows(weight: Tensor, input: Tensor, max_norm: float, p: float) -> None:
-    """Scale, in place, the rows of weight that input looks up and whose p-norm
-    is above max_norm, to norm max_norm (torch.embedding_renorm_)."""
-    if not isinstance(input, Tensor) or input.dtype.kind not in "iu":
-        return  # F.embedding names the bad input
-    if input.numel() == 0:
-        return
-    num = weight.shape[0]
-    rows = xp.unique_values(xp.reshape(input.array, (-1,)))
-    if int(xp.min(rows)) < 0 or int(xp.max(rows)) >= num:
-        return  # F.embedding raises the IndexError
-    table = weight.array
-    picked = xp.take(table, rows, axis=0)
-    norms = xp.linalg.vector_norm(picked, ord=p, axis=1, keepdims=True)
-    scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), xp.ones_like(norms))
-    with no_grad():
-        weight.copy_(table.at[rows].set(picked * scale))
